@@ -10,7 +10,7 @@ import importlib
 
 import typer
 
-COMMANDS = ("synth",)
+COMMANDS = ("run", "models", "synth", "ui")
 
 app = typer.Typer(
     name="bench",

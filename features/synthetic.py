@@ -39,7 +39,7 @@ VE8_COUNTS: dict[str, int] = {
     "Surprise": 236,
     "Trust": 100,
 }
-SIGNAL_STRENGTH: dict[str, float] = {"visual": 7.0, "audio": 3.5, "skeleton": 4.5}
+SIGNAL_STRENGTH: dict[str, float] = {"visual": 7.0, "audio": 3.0, "skeleton": 4.0}
 NO_PERSON_RATE = 0.15
 SILENT_RATE = 0.10
 GENERATOR_VERSION = 1

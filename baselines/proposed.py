@@ -1,0 +1,102 @@
+"""The paper's model (section 2): per modality an encoder layer and a NeXtVLAD; SE fusion; MLP.
+
+Choices where the paper is silent are the defaults below, in this one place:
+- ``proj_dims``: a linear projection before the encoder; the skeleton's 99 dims are projected to 128
+  (99 is not divisible by 4 heads, nor 2*99 by 8 groups); 0 keeps a modality's own width.
+- ``positional``: "none" (default; the paper mentions none, and NeXtVLAD is order-free) or
+  "sinusoidal".
+- ``ff_dim`` 2048 and ``dropout`` 0.1: PyTorch's ``TransformerEncoderLayer`` defaults, which is what
+  the paper's "Transformer encoder layer" gives in PyTorch.
+- ``fusion_dim`` 512 (Eq. 2, from the paper), ``se_reduction`` 4, ``mlp_hidden`` 256,
+  ``mlp_dropout`` 0.5.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import torch
+from torch import nn
+
+from baselines.branches import SinusoidalPositions, padding_mask, projection
+from baselines.nextvlad import NeXtVLAD
+from baselines.registry import register_model
+from baselines.se_fusion import SEFusion
+from benchmark.params import check_choice, check_divisible, check_float, check_int
+
+DEFAULTS = {
+    "alpha": 4,
+    "groups": 8,
+    "expansion": 2,
+    "heads": 4,
+    "ff_dim": 2048,
+    "dropout": 0.1,
+    "positional": "none",
+    "proj_dims": {"visual": 0, "audio": 0, "skeleton": 128},
+    "fusion_dim": 512,
+    "se_reduction": 4,
+    "mlp_hidden": 256,
+    "mlp_dropout": 0.5,
+}
+
+
+class ModalityBranch(nn.Module):
+    """Projection, one Transformer encoder layer, NeXtVLAD."""
+
+    def __init__(self, dim: int, proj_dim: int, heads: int, ff_dim: int, dropout: float, positional: str, vlad: dict):
+        super().__init__()
+        self.project, width = projection(dim, proj_dim)
+        check_divisible("encoder width", width, heads, "heads")
+        self.positions = SinusoidalPositions(width) if positional == "sinusoidal" else nn.Identity()
+        self.encoder = nn.TransformerEncoderLayer(width, heads, ff_dim, dropout, batch_first=True)
+        self.vlad = NeXtVLAD(width, **vlad)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        x = self.positions(self.project(x))
+        x = self.encoder(x, src_key_padding_mask=padding_mask(mask))
+        return self.vlad(x, mask)
+
+
+class ProposedModel(nn.Module):
+    def __init__(self, dims: Mapping[str, int], n_classes: int, **params):
+        super().__init__()
+        p = {**DEFAULTS, **params}
+        check_int("heads", p["heads"], low=1)
+        check_int("ff_dim", p["ff_dim"], low=1)
+        check_float("dropout", p["dropout"], low=0.0, high=1.0)
+        check_float("mlp_dropout", p["mlp_dropout"], low=0.0, high=1.0)
+        check_int("mlp_hidden", p["mlp_hidden"], low=1)
+        check_choice("positional", p["positional"], ["none", "sinusoidal"])
+        vlad = {"clusters": p["alpha"], "groups": p["groups"], "expansion": p["expansion"]}
+        self.modalities = list(dims)
+        self.branches = nn.ModuleDict(
+            {
+                m: ModalityBranch(
+                    dim, int(p["proj_dims"].get(m, 0)), p["heads"], p["ff_dim"], p["dropout"], p["positional"], vlad
+                )
+                for m, dim in dims.items()
+            }
+        )
+        fused = sum(branch.vlad.output_dim for branch in self.branches.values())
+        self.fusion = SEFusion(fused, p["fusion_dim"], p["se_reduction"])
+        self.classifier = nn.Sequential(
+            nn.Linear(p["fusion_dim"], p["mlp_hidden"]),
+            nn.ReLU(),
+            nn.Dropout(p["mlp_dropout"]),
+            nn.Linear(p["mlp_hidden"], n_classes),
+        )
+
+    def forward(self, inputs: Mapping[str, torch.Tensor], masks: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
+        masks = masks or {}
+        pooled = [self.branches[m](inputs[m], masks.get(m)) for m in self.modalities]
+        return self.classifier(self.fusion(torch.cat(pooled, dim=1)))
+
+
+@register_model(
+    "proposed",
+    defaults=DEFAULTS,
+    description="Paper model: encoder + NeXtVLAD per modality, SE fusion, MLP",
+    permutation_invariant=lambda params: params.get("positional", "none") == "none",
+)
+def build_proposed(dims: Mapping[str, int], n_classes: int, **params) -> ProposedModel:
+    return ProposedModel(dims, n_classes, **params)

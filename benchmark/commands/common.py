@@ -1,0 +1,29 @@
+"""Options and error handling shared by several commands."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from typing import Iterator
+
+import typer
+
+TRACKING_HELP = "MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlruns/mlflow.db)."
+FEATURES_HELP = "Feature store folder (default: the built-in synthetic store, generated on first use)."
+DEVICE_HELP = "auto (CUDA when available), cpu or cuda."
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Bad input ends in one clear line and exit code 2, not a traceback."""
+    from benchmark.params import ParamError
+    from features.errors import StoreError
+
+    try:
+        yield
+    except (StoreError, ParamError) as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        typer.secho("\ninterrupted: finished runs are kept; run the same command again to resume.", fg="yellow", err=True)
+        sys.exit(130)

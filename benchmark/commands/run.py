@@ -1,0 +1,76 @@
+"""``bench run``: train a suite's rows over the splits and log every run to MLflow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from benchmark.commands.common import DEVICE_HELP, FEATURES_HELP, TRACKING_HELP, user_errors
+
+
+def run(
+    suite: str = typer.Option(..., "--suite", "-s", help="Built-in suite (table1, table2, table3, all) or a path to a suite .toml."),
+    features: Optional[Path] = typer.Option(None, "--features", "-f", help=FEATURES_HELP),
+    profile: str = typer.Option("quick", "--profile", "-p", help="Training profile: 'paper' (the paper's protocol) or 'quick' (CPU demo)."),
+    n_splits: int = typer.Option(10, "--n-splits", help="Number of seeded stratified 2/3 splits (the paper uses 10)."),
+    split_files: Optional[Path] = typer.Option(None, "--split-files", help="Folder with trainlistNN.txt / testlistNN.txt / classInd.txt to use instead of random splits."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="Override the profile's epochs."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Override the profile's batch size."),
+    lr: Optional[float] = typer.Option(None, "--lr", help="Override the profile's learning rate."),
+    frames: Optional[int] = typer.Option(None, "--frames", help="Override the profile's frames per video (segment means)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Base seed of model initialisation and data order (default 0)."),
+    device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
+    executor: str = typer.Option("local", "--executor", help="Where jobs run: local (in this process)."),
+    tracking_uri: Optional[str] = typer.Option(None, "--tracking-uri", help=TRACKING_HELP),
+    force: bool = typer.Option(False, "--force", help="Train again even where a finished run exists."),
+) -> None:
+    """Run a suite: every row over every split, reusing finished runs, then print the table."""
+    with user_errors():
+        from rich.console import Console
+
+        from benchmark.config import get_profile
+        from benchmark.console import print_summary
+        from benchmark.executors import make_executor
+        from benchmark.params import check_choice
+        from benchmark.runner import Progress, run_suite, store_for
+        from benchmark.splits import file_splits, random_splits
+        from benchmark.suite import load_suite
+        from features.store import open_store
+
+        check_choice("device", device, ["auto", "cpu", "cuda"])
+        console = Console()
+        chosen = get_profile(profile)
+        loaded_suite = load_suite(suite)
+        path = store_for(features)
+        store = open_store(path)
+        if split_files is not None:
+            splits = file_splits(split_files, store.ids, store.classes, n_splits)
+        else:
+            splits = random_splits(store.labels, store.fingerprint, n_splits)
+        console.print(
+            f"[bold]{loaded_suite.name}[/bold] on {store.name} ({len(store)} videos, {store.path}) · "
+            f"profile {chosen.name}: {chosen.description} · {len(splits)} splits"
+        )
+        overrides = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "frames": frames, "seed": seed}
+        epochs_shown = epochs or int(chosen.train.get("epochs", 0))
+        summary = run_suite(
+            loaded_suite,
+            store,
+            chosen,
+            splits,
+            executor=make_executor(executor),
+            train_overrides=overrides,
+            uri=tracking_uri,
+            device=device,
+            force=force,
+            progress=Progress(console, epochs=epochs_shown),
+        )
+        print_summary(summary, console)
+        if summary.failed:
+            raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)

@@ -1,0 +1,53 @@
+"""The table printed at the end of ``bench run``: ours (mean ± std over splits, n) beside the paper."""
+
+from __future__ import annotations
+
+import math
+
+from rich.console import Console
+from rich.table import Table
+
+from benchmark.runner import RunSummary
+
+
+def pct(value: float, digits: int = 1) -> str:
+    return "—" if value is None or not math.isfinite(value) else f"{100 * value:.{digits}f}"
+
+
+def summary_table(summary: RunSummary) -> Table:
+    store = summary.store
+    title = f"{summary.suite.title}\n{store.name} ({store.fingerprint[:12]}), profile {summary.profile}"
+    table = Table(title=title, title_justify="left")
+    for column, justify in (("Row", "left"), ("Accuracy %", "right"), ("n", "right"), ("Paper %", "right"), ("Δ", "right"), ("best-epoch % (optimistic)", "right")):
+        table.add_column(column, justify=justify)
+    measured = {(r.row.table, r.row.name): r for r in summary.rows}
+    for row in summary.suite.rows:
+        paper = "—" if row.paper is None else f"{row.paper:.1f}"
+        if row.reported:
+            table.add_row(row.name, "[dim]reported only[/dim]", "", paper, "", "")
+            continue
+        result = measured[(row.table, row.name)]
+        acc = f"{pct(result.mean)} ± {pct(result.std)}" if result.n else "no finished split"
+        n = f"{result.n}" if result.n == result.n_expected else f"[red]{result.n}/{result.n_expected}[/red]"
+        delta = "" if row.paper is None or not result.n else f"{100 * result.mean - row.paper:+.1f}"
+        best = pct(sum(result.best_epoch) / len(result.best_epoch)) if result.best_epoch else "—"
+        table.add_row(row.name, acc, n, paper, delta, best)
+    return table
+
+
+def print_summary(summary: RunSummary, console: Console | None = None) -> None:
+    console = console or Console()
+    console.print(summary_table(summary))
+    console.print(
+        f"trained {summary.trained} split runs, reused {summary.reused} finished ones"
+        + (f", [red]{summary.failed} failed[/red]" if summary.failed else "")
+    )
+    for result in summary.rows:
+        for failure in result.failures:
+            console.print(f"[red]{result.row.name}: {failure}")
+    if summary.store.synthetic:
+        console.print("[bold yellow]Synthetic data: these numbers say nothing about real videos.")
+    if summary.store.random_extractors:
+        console.print(f"[bold yellow]Randomly initialised extractors ({', '.join(summary.store.random_extractors)}): features carry no meaning.")
+    if summary.profile != "paper":
+        console.print(f"[yellow]Profile '{summary.profile}' is not the paper's protocol; use --profile paper for that.")

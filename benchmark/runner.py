@@ -1,0 +1,288 @@
+"""``bench run``: a suite's rows x splits, with finished runs reused and every run in MLflow.
+
+Order of work: validate the store and every row's configuration (nothing is logged for bad input),
+make the splits, find what already FINISHED, run the rest through an executor, then aggregate each
+row into its parent run and return the rows' results for the terminal table and the report.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmark import tracking
+from benchmark.config import Profile, RunConfig, resolve_config, stable_hash
+from benchmark.executors import Executor
+from benchmark.jobs import JobOutcome, SplitJob
+from benchmark.splits import Split
+from benchmark.suite import Suite, SuiteRow
+from features.store import FeatureStore
+
+T = tracking.TAG
+
+
+@dataclass
+class RowResult:
+    row: SuiteRow
+    accuracies: list[float] = field(default_factory=list)
+    best_epoch: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    n_expected: int = 0
+    parent_run_id: str | None = None
+
+    @property
+    def n(self) -> int:
+        return len(self.accuracies)
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.accuracies)) if self.accuracies else math.nan
+
+    @property
+    def std(self) -> float:
+        """Sample standard deviation over splits (ddof=1); NaN with fewer than two splits."""
+        return float(np.std(self.accuracies, ddof=1)) if self.n > 1 else math.nan
+
+
+@dataclass
+class RunSummary:
+    suite: Suite
+    store: FeatureStore
+    profile: str
+    rows: list[RowResult]
+    trained: int
+    reused: int
+    failed: int
+    experiment_id: str
+
+
+@dataclass(frozen=True)
+class PlannedRow:
+    row: SuiteRow
+    config: RunConfig
+    parent_fingerprint: str
+
+
+def plan_rows(suite: Suite, store: FeatureStore, profile: Profile, train_overrides: dict[str, Any]) -> list[PlannedRow]:
+    """Resolve and check every runnable row before anything touches MLflow."""
+    from baselines import build_model
+
+    planned, seen = [], set()
+    for row in suite.runnable_rows:
+        config = resolve_config(
+            model=row.model, modalities=list(row.modalities), row_params=row.params, profile=profile, train_overrides=train_overrides
+        )
+        missing = [m for m in config.modalities if m not in store.arrays]
+        if missing:
+            from benchmark.params import ParamError
+
+            raise ParamError(f"row {row.name!r} needs modality {missing[0]!r}, which the store {store.path} does not have")
+        if config.fingerprint not in seen:  # a dry build catches bad model parameters early
+            build_model(config.model, {m: store.dims[m] for m in config.modalities}, len(store.classes), config.params)
+            seen.add(config.fingerprint)
+        key = stable_hash([suite.name, row.table, row.name, config.fingerprint, store.fingerprint])
+        planned.append(PlannedRow(row, config, key))
+    return planned
+
+
+def run_suite(
+    suite: Suite,
+    store: FeatureStore,
+    profile: Profile,
+    splits: list[Split],
+    *,
+    executor: Executor,
+    train_overrides: dict[str, Any] | None = None,
+    uri: str | None = None,
+    device: str = "auto",
+    force: bool = False,
+    progress: "Progress | None" = None,
+) -> RunSummary:
+    planned = plan_rows(suite, store, profile, dict(train_overrides or {}))
+    client = tracking.client(uri)
+    experiment = tracking.experiment_id(client, store.name)
+    tracking.close_orphans(client, experiment)
+    ids = store.ids
+    split_digests = {s.index: s.digest(ids) for s in splits}
+    child_fp = {
+        (p.row.table, p.row.name, s.index): stable_hash([p.config.fingerprint, split_digests[s.index], store.fingerprint])
+        for p in planned
+        for s in splits
+    }
+    finished = {} if force else tracking.finished_split_runs(client, experiment, set(child_fp.values()))
+
+    parents = {p.parent_fingerprint: _parent_run(client, experiment, suite, p, store, splits) for p in planned}
+    jobs, queued = [], set()
+    for p in planned:
+        for s in splits:
+            fp = child_fp[(p.row.table, p.row.name, s.index)]
+            if fp in finished or fp in queued:
+                continue
+            queued.add(fp)
+            jobs.append(
+                SplitJob(
+                    store_path=str(store.path),
+                    tracking_uri=tracking.tracking_uri(uri),
+                    experiment_id=experiment,
+                    parent_run_id=parents[p.parent_fingerprint],
+                    suite=suite.name,
+                    row=p.row.name,
+                    config=p.config,
+                    split=s,
+                    fingerprint=fp,
+                    dataset_fingerprint=store.fingerprint,
+                    device=device,
+                )
+            )
+
+    outcomes: dict[str, JobOutcome] = {}
+    if progress:
+        progress.start(len(jobs), len(child_fp) - len(jobs))
+    for outcome in executor.run(jobs, on_epoch=progress.epoch if progress and executor.reports_epochs else None):
+        outcomes[outcome.fingerprint] = outcome
+        if progress:
+            progress.job_done(outcome)
+    if progress:
+        progress.stop()
+
+    results = []
+    for p in planned:
+        result = RowResult(p.row, n_expected=len(splits), parent_run_id=parents[p.parent_fingerprint])
+        reused_from = set()
+        for s in splits:
+            fp = child_fp[(p.row.table, p.row.name, s.index)]
+            if fp in outcomes and outcomes[fp].status == "FINISHED":
+                result.accuracies.append(outcomes[fp].test_acc)
+                result.best_epoch.append(outcomes[fp].test_acc_best_epoch)
+            elif fp in finished:
+                run = finished[fp]
+                result.accuracies.append(run.data.metrics["test_acc"])
+                result.best_epoch.append(run.data.metrics.get("test_acc_best_epoch", math.nan))
+                parent = run.data.tags.get("mlflow.parentRunId")
+                if parent and parent != result.parent_run_id:
+                    reused_from.add(parent)
+            elif fp in outcomes:
+                result.failures.append(f"split {s.index}: {outcomes[fp].reason}")
+        _close_parent(client, result, reused_from)
+        results.append(result)
+    return RunSummary(
+        suite=suite,
+        store=store,
+        profile=profile.name,
+        rows=results,
+        trained=sum(o.status == "FINISHED" for o in outcomes.values()),
+        reused=len(child_fp) - len(jobs),
+        failed=sum(o.status != "FINISHED" for o in outcomes.values()),
+        experiment_id=experiment,
+    )
+
+
+def _parent_run(client, experiment: str, suite: Suite, planned: PlannedRow, store: FeatureStore, splits: list[Split]) -> str:
+    """The suite row's parent run: found by fingerprint (any status), else created."""
+    existing = tracking.search_all(
+        client, [experiment], f"tags.`{T}kind` = '{tracking.PARENT}' and tags.`{T}fingerprint` = '{planned.parent_fingerprint}'"
+    )
+    if existing:
+        run_id = existing[0].info.run_id
+        if existing[0].info.status != "RUNNING":
+            client.update_run(run_id, status="RUNNING")
+        return run_id
+    row, config = planned.row, planned.config
+    tags = {
+        f"{T}kind": tracking.PARENT,
+        f"{T}suite": suite.name,
+        f"{T}table": row.table,
+        f"{T}row": row.name,
+        f"{T}fingerprint": planned.parent_fingerprint,
+        f"{T}config_fingerprint": config.fingerprint,
+        f"{T}dataset_fingerprint": store.fingerprint,
+        f"{T}dataset": store.name,
+        f"{T}synthetic": str(store.synthetic).lower(),
+        f"{T}profile": config.profile,
+        f"{T}model": config.model,
+        f"{T}modalities": ",".join(config.modalities),
+        f"{T}split_source": splits[0].source if splits else "",
+        **tracking.environment_tags("cpu"),
+    }
+    if row.paper is not None:
+        tags[f"{T}paper"] = str(row.paper)
+    run = client.create_run(experiment, run_name=f"{suite.name} / {row.name}", tags=tags)
+    tracking.log_params(client, run.info.run_id, config.flat())
+    return run.info.run_id
+
+
+def _close_parent(client, result: RowResult, reused_from: set[str]) -> None:
+    run_id = result.parent_run_id
+    tracking.log_metrics(
+        client,
+        run_id,
+        {
+            "test_acc_mean": result.mean,
+            "test_acc_std": result.std,
+            "n_splits": result.n,
+            "test_acc_best_epoch_mean": float(np.nanmean(result.best_epoch)) if result.best_epoch else math.nan,
+        },
+    )
+    tags = {f"{T}n_expected_splits": result.n_expected}
+    if reused_from:
+        tags[f"{T}reused_children_from"] = ",".join(sorted(reused_from))
+    tracking.set_tags(client, run_id, tags)
+    status = "FINISHED" if result.n == result.n_expected else "FAILED"
+    client.set_terminated(run_id, status)
+
+
+class Progress:
+    """Rich progress bars over jobs and, for in-process runs, over the current job's epochs."""
+
+    def __init__(self, console=None, epochs: int = 0):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        self.bar = RichProgress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        )
+        self.epochs = epochs
+        self.jobs_task = None
+        self.epoch_task = None
+        self.current: str | None = None
+
+    def start(self, n_jobs: int, n_reused: int) -> None:
+        self.bar.start()
+        self.jobs_task = self.bar.add_task(f"jobs ({n_reused} reused)", total=n_jobs)
+        if self.epochs:
+            self.epoch_task = self.bar.add_task("epochs", total=self.epochs, visible=False)
+
+    def epoch(self, job: SplitJob, record) -> None:
+        if self.epoch_task is None:
+            return
+        if self.current != job.run_name:
+            self.current = job.run_name
+            self.bar.reset(self.epoch_task, total=job.config.train.epochs, visible=True, description=job.run_name)
+        self.bar.update(self.epoch_task, completed=record.epoch, description=f"{job.run_name} acc {record.test_acc:.3f}")
+
+    def job_done(self, outcome: JobOutcome) -> None:
+        self.bar.advance(self.jobs_task)
+        if outcome.status != "FINISHED":
+            self.bar.console.print(f"[yellow]{outcome.row} / split {outcome.split} FAILED: {outcome.reason}")
+
+    def stop(self) -> None:
+        self.bar.stop()
+
+
+def store_for(features: Path | None) -> Path:
+    """``--features`` or the built-in synthetic store (generated into the cache on first use)."""
+    if features is not None:
+        return features
+    from features.synthetic import default_store_path
+
+    return default_store_path()
+

@@ -1,0 +1,157 @@
+"""One training run: a configuration on one split, evaluated on that split's test part.
+
+The reported metric is the test accuracy after the last epoch (no model selection on the test set).
+The best test accuracy over epochs is returned too, clearly as optimistic. ``on_epoch`` receives each
+epoch's record (the tracker logs it); the loop itself knows nothing about MLflow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from benchmark.config import RunConfig
+from benchmark.data import ModalityData, standardize
+
+
+class NonFiniteLoss(RuntimeError):
+    """The training loss became NaN or infinite."""
+
+
+@dataclass
+class EpochRecord:
+    epoch: int
+    train_loss: float
+    test_acc: float
+
+
+@dataclass
+class SplitResult:
+    test_acc: float
+    test_acc_best_epoch: float
+    best_epoch: int
+    predictions: np.ndarray
+    history: list[EpochRecord] = field(default_factory=list)
+
+
+def run_seed(config: RunConfig, split_index: int) -> int:
+    """Each split has its own initialisation and data-order seed, derived from the config's seed."""
+    return int(hashlib.sha256(f"{config.train.seed}:{split_index}".encode()).hexdigest()[:8], 16) % (2**31)
+
+
+def resolve_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        from benchmark.params import ParamError
+
+        raise ParamError("device 'cuda' was asked for but torch sees no CUDA device; use --device cpu or auto")
+    return device
+
+
+def train_split(
+    config: RunConfig,
+    data: dict[str, ModalityData],
+    labels: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    n_classes: int,
+    *,
+    seed: int,
+    device: str = "cpu",
+    on_epoch: Callable[[EpochRecord], None] | None = None,
+) -> SplitResult:
+    from baselines import get_model
+
+    if config.train.standardize:
+        data = standardize(data, train)
+    if get_model(config.model).kind == "estimator":
+        return _fit_estimator(config, data, labels, train, test, n_classes, on_epoch)
+    return _train_torch(config, data, labels, train, test, n_classes, seed, device, on_epoch)
+
+
+def _fit_estimator(config, data, labels, train, test, n_classes, on_epoch) -> SplitResult:
+    from baselines import build_model
+
+    dims = {m: d.features.shape[-1] for m, d in data.items()}
+    model = build_model(config.model, dims, n_classes, config.params)
+    masks = {m: d.mask[train] for m, d in data.items() if d.mask is not None}
+    model.fit({m: d.features[train] for m, d in data.items()}, labels[train], masks)
+    test_masks = {m: d.mask[test] for m, d in data.items() if d.mask is not None}
+    predictions = model.predict({m: d.features[test] for m, d in data.items()}, test_masks)
+    acc = float((predictions == labels[test]).mean())
+    record = EpochRecord(epoch=1, train_loss=float("nan"), test_acc=acc)
+    if on_epoch:
+        on_epoch(record)
+    return SplitResult(acc, acc, 1, predictions, [record])
+
+
+def _train_torch(config, data, labels, train, test, n_classes, seed, device, on_epoch) -> SplitResult:
+    import torch
+    import torch.nn.functional as F
+
+    from baselines import build_model
+
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    dims = {m: d.features.shape[-1] for m, d in data.items()}
+    model = build_model(config.model, dims, n_classes, config.params).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.train.lr, weight_decay=config.train.weight_decay)
+    features = {m: torch.from_numpy(d.features).to(device) for m, d in data.items()}
+    masks = {m: torch.from_numpy(d.mask).to(device) for m, d in data.items() if d.mask is not None}
+    targets = torch.from_numpy(np.ascontiguousarray(labels, dtype=np.int64).copy()).to(device)
+    train_t, test_t = torch.from_numpy(train), torch.from_numpy(test)
+
+    def batch(idx: torch.Tensor):
+        idx = idx.to(device)
+        return {m: f[idx] for m, f in features.items()}, {m: k[idx] for m, k in masks.items()}, targets[idx]
+
+    history: list[EpochRecord] = []
+    best_acc, best_epoch, predictions = -1.0, 0, np.empty(0, dtype=np.int64)
+    size = config.train.batch_size
+    for epoch in range(1, config.train.epochs + 1):
+        model.train()
+        order = train_t[torch.randperm(len(train_t), generator=generator)]
+        total, count = 0.0, 0
+        for start in range(0, len(order), size):
+            idx = order[start : start + size]
+            if len(idx) < 2:  # BatchNorm cannot train on one sample
+                continue
+            x, m, y = batch(idx)
+            loss = F.cross_entropy(model(x, m), y)
+            if not torch.isfinite(loss):
+                raise NonFiniteLoss(f"training loss became {loss.item()} at epoch {epoch}")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(idx)
+            count += len(idx)
+        predictions = _predict(model, batch, test_t)
+        acc = float((predictions == labels[test]).mean())
+        record = EpochRecord(epoch, total / max(count, 1), acc)
+        history.append(record)
+        if acc > best_acc:
+            best_acc, best_epoch = acc, epoch
+        if on_epoch:
+            on_epoch(record)
+    if not math.isfinite(history[-1].train_loss):
+        raise NonFiniteLoss("training loss is not finite")
+    return SplitResult(history[-1].test_acc, best_acc, best_epoch, predictions, history)
+
+
+def _predict(model, batch, positions, size: int = 256) -> np.ndarray:
+    import torch
+
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for start in range(0, len(positions), size):
+            x, m, _ = batch(positions[start : start + size])
+            out.append(model(x, m).argmax(dim=1).cpu())
+    return torch.cat(out).numpy()
