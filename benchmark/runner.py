@@ -18,6 +18,7 @@ from benchmark import tracking
 from benchmark.config import Profile, RunConfig, resolve_config, stable_hash
 from benchmark.executors import Executor
 from benchmark.jobs import JobOutcome, SplitJob
+from benchmark.params import ParamError
 from benchmark.splits import Split
 from benchmark.suite import Suite, SuiteRow
 from features.store import FeatureStore
@@ -78,9 +79,12 @@ def plan_rows(suite: Suite, store: FeatureStore, profile: Profile, train_overrid
         )
         missing = [m for m in config.modalities if m not in store.arrays]
         if missing:
-            from benchmark.params import ParamError
-
             raise ParamError(f"row {row.name!r} needs modality {missing[0]!r}, which the store {store.path} does not have")
+        if config.train.frames is not None and config.train.frames > store.frames:
+            raise ParamError(
+                f"profile {profile.name!r} uses frames={config.train.frames} but the store {store.path} has "
+                f"{store.frames} frames per video; pass --frames {store.frames} or fewer"
+            )
         if config.fingerprint not in seen:  # a dry build catches bad model parameters early
             build_model(config.model, {m: store.dims[m] for m in config.modalities}, len(store.classes), config.params)
             seen.add(config.fingerprint)

@@ -7,7 +7,10 @@ Generative model (per modality m with dim D and strength s_m, per video v of cla
 
     x[v, t] = s_m * a_v * w_v(t) * mu[m, c] + b[m, v] + e[v, t]
 
-- ``mu[m, c]``: a fixed random unit vector per class and modality (the class signal);
+- ``mu[m, c]``: a fixed random unit vector per class and modality (the class signal). Each modality
+  pairs the classes at random into confusable pairs whose vectors have cosine ``CONFUSION[m]``; the
+  pairings differ between modalities, so each modality resolves confusions the others leave, and
+  fusing them helps (as the paper argues for skeleton);
 - ``a_v ~ U(0.5, 1.5)``: how strongly the video expresses its emotion;
 - ``w_v(t)``: 1 inside one contiguous salient window (20 to 60 % of the frames, random start), else 0;
 - ``b[m, v] ~ N(0, I)``: a per-video nuisance shared by all its frames (scene, speaker, body shape);
@@ -39,10 +42,11 @@ VE8_COUNTS: dict[str, int] = {
     "Surprise": 236,
     "Trust": 100,
 }
-SIGNAL_STRENGTH: dict[str, float] = {"visual": 7.0, "audio": 3.0, "skeleton": 4.0}
+SIGNAL_STRENGTH: dict[str, float] = {"visual": 7.0, "audio": 3.5, "skeleton": 4.0}
+CONFUSION: dict[str, float] = {"visual": 0.8, "audio": 0.3, "skeleton": 0.5}
 NO_PERSON_RATE = 0.15
 SILENT_RATE = 0.10
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 DEFAULT_SEED = 0
 DEFAULT_FRAMES = 100
 
@@ -89,8 +93,7 @@ def make_synthetic_store(
     modality_info = {}
     for modality, dim in dims.items():
         strength = SIGNAL_STRENGTH.get(modality, 1.5)
-        prototypes = rng.standard_normal((len(classes), dim)).astype(np.float32)
-        prototypes /= np.linalg.norm(prototypes, axis=1, keepdims=True)
+        prototypes = _prototypes(rng, len(classes), dim, CONFUSION.get(modality, 0.0))
         array = np.lib.format.open_memmap(out / array_file(modality), mode="w+", dtype=dtype, shape=(n, frames, dim))
         for lo in range(0, n, 128):
             hi = min(n, lo + 128)
@@ -127,6 +130,19 @@ def make_synthetic_store(
         },
     )
     return out
+
+
+def _prototypes(rng: np.random.Generator, n_classes: int, dim: int, confusion: float) -> np.ndarray:
+    """Unit class vectors; classes paired at random have cosine ``confusion`` (near-orthogonal otherwise)."""
+    partner = np.arange(n_classes)
+    order = rng.permutation(n_classes)
+    for a, b in zip(order[0::2], order[1::2]):
+        partner[a], partner[b] = b, a
+    shared = rng.standard_normal((n_classes, dim)).astype(np.float32)
+    own = rng.standard_normal((n_classes, dim)).astype(np.float32)
+    pair_vector = shared[np.minimum(np.arange(n_classes), partner)]
+    prototypes = np.sqrt(confusion) * pair_vector + np.sqrt(1.0 - confusion) * own
+    return prototypes / np.linalg.norm(prototypes, axis=1, keepdims=True)
 
 
 def cache_dir() -> Path:

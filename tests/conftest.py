@@ -1,0 +1,36 @@
+"""Shared fixtures: tiny synthetic stores and an isolated MLflow database per test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from features.synthetic import make_synthetic_store
+
+TINY_COUNTS = {"Anger": 9, "Joy": 9, "Fear": 12}
+TINY_DIMS = {"visual": 24, "audio": 16, "skeleton": 12}
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path, monkeypatch):
+    """Every test gets its own cache and working directory, so nothing leaks into ~/.cache or mlruns/."""
+    monkeypatch.setenv("BENCH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def tiny_store(tmp_path) -> Path:
+    return make_synthetic_store(tmp_path / "tiny", counts=TINY_COUNTS, dims=TINY_DIMS, frames=12, seed=3)
+
+
+@pytest.fixture
+def tracking_uri(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}"
+
+
+@pytest.fixture(scope="session")
+def ve8_store(tmp_path_factory) -> Path:
+    """The full-size default synthetic store, generated once per test session."""
+    return make_synthetic_store(tmp_path_factory.mktemp("ve8") / "store")
