@@ -7,6 +7,7 @@ row into its parent run and return the rows' results for the terminal table and 
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -206,6 +207,8 @@ def _parent_run(client, experiment: str, suite: Suite, planned: PlannedRow, stor
         f"{T}dataset_fingerprint": store.fingerprint,
         f"{T}dataset": store.name,
         f"{T}synthetic": str(store.synthetic).lower(),
+        f"{T}random_extractors": ",".join(store.random_extractors),
+        f"{T}classes": json.dumps(store.classes),
         f"{T}profile": config.profile,
         f"{T}model": config.model,
         f"{T}modalities": ",".join(config.modalities),
