@@ -10,7 +10,7 @@ import importlib
 
 import typer
 
-COMMANDS = ("run", "models", "synth", "ui")
+COMMANDS = ("run", "models", "synth", "ui", "server")
 
 app = typer.Typer(
     name="bench",

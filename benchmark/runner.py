@@ -153,6 +153,7 @@ def run_suite(
             progress.job_done(outcome)
     if progress:
         progress.stop()
+    tracking.close_orphans(client, experiment)  # runs left RUNNING by workers that died (their jobs ran again)
 
     results = []
     for p in planned:

@@ -33,9 +33,10 @@ _PARAMS_PER_BATCH = 100
 def tracking_uri(uri: str | None = None) -> str:
     """``--tracking-uri``, else ``MLFLOW_TRACKING_URI``, else the local SQLite store."""
     uri = uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
-    if uri.startswith("sqlite:///"):
-        db = Path(uri[len("sqlite:///") :])
+    if uri.startswith("sqlite:///"):  # absolute, so that worker processes elsewhere write the same file
+        db = Path(uri[len("sqlite:///") :]).absolute()
         db.parent.mkdir(parents=True, exist_ok=True)
+        uri = f"sqlite:///{db}"
     return uri
 
 
