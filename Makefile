@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
-.PHONY: demo test setup setup-dev clean
+.PHONY: demo test setup setup-dev services clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,16 @@ setup-dev: $(VENV)/.installed-dev
 demo: setup
 	$(BIN)/bench run --suite table2
 
-## test: install with test extras, then run the test suite
-test: setup-dev
+# PostgreSQL binaries for the distributed tests (the tests start and stop their own server on 127.0.0.1).
+services:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  { if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	      echo "installing PostgreSQL from Debian's packages"; \
+	      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	    else echo "PostgreSQL is not installed: the tests that need it will be skipped"; fi; }
+
+## test: install with test extras (and PostgreSQL when missing), then run the test suite
+test: setup-dev services
 	$(BIN)/python -m pytest
 
 clean:
