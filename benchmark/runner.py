@@ -69,7 +69,9 @@ class PlannedRow:
     parent_fingerprint: str
 
 
-def plan_rows(suite: Suite, store: FeatureStore, profile: Profile, train_overrides: dict[str, Any]) -> list[PlannedRow]:
+def plan_rows(
+    suite: Suite, store: FeatureStore, profile: Profile, train_overrides: dict[str, Any], split_source: str = ""
+) -> list[PlannedRow]:
     """Resolve and check every runnable row before anything touches MLflow."""
     from baselines import build_model
 
@@ -89,7 +91,7 @@ def plan_rows(suite: Suite, store: FeatureStore, profile: Profile, train_overrid
         if config.fingerprint not in seen:  # a dry build catches bad model parameters early
             build_model(config.model, {m: store.dims[m] for m in config.modalities}, len(store.classes), config.params)
             seen.add(config.fingerprint)
-        key = stable_hash([suite.name, row.table, row.name, config.fingerprint, store.fingerprint])
+        key = stable_hash([suite.name, row.table, row.name, config.fingerprint, store.fingerprint, split_source])
         planned.append(PlannedRow(row, config, key))
     return planned
 
@@ -107,7 +109,8 @@ def run_suite(
     force: bool = False,
     progress: "Progress | None" = None,
 ) -> RunSummary:
-    planned = plan_rows(suite, store, profile, dict(train_overrides or {}))
+    split_source = splits[0].source.split("/")[0] if splits else ""
+    planned = plan_rows(suite, store, profile, dict(train_overrides or {}), split_source)
     client = tracking.client(uri)
     experiment = tracking.experiment_id(client, store.name)
     tracking.close_orphans(client, experiment)
