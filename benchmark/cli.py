@@ -7,10 +7,19 @@ MLflow and friends load inside the command that needs them.
 from __future__ import annotations
 
 import importlib
+import pkgutil
 
 import typer
 
-COMMANDS = ("run", "models", "synth", "ui", "server")
+import benchmark.commands as _commands
+
+# Shown first, in this order; any other module in benchmark.commands with a ``register`` follows.
+_ORDER = ("run", "report", "tune", "extract", "perf", "models", "synth", "server", "ui")
+
+
+def _command_modules() -> list[str]:
+    found = {m.name for m in pkgutil.iter_modules(_commands.__path__) if m.name != "common"}
+    return [n for n in _ORDER if n in found] + sorted(found - set(_ORDER))
 
 app = typer.Typer(
     name="bench",
@@ -20,7 +29,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _name in COMMANDS:
+for _name in _command_modules():
     importlib.import_module(f"benchmark.commands.{_name}").register(app)
 
 
