@@ -27,6 +27,7 @@ def run(
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address tcp://HOST:PORT (default: a LocalCluster on 127.0.0.1)."),
     tracking_uri: Optional[str] = typer.Option(None, "--tracking-uri", help=TRACKING_HELP),
     force: bool = typer.Option(False, "--force", help="Train again even where a finished run exists."),
+    report: bool = typer.Option(True, "--report/--no-report", help="Render the report (bench report) into reports/<dataset>/<suite>/ at the end."),
 ) -> None:
     """Run a suite: every row over every split, reusing finished runs, then print the table."""
     with user_errors():
@@ -70,6 +71,10 @@ def run(
             progress=Progress(console, epochs=epochs_shown),
         )
         print_summary(summary, console)
+        if report:
+            from benchmark.report.render import report_after_run
+
+            report_after_run(summary, tracking_uri, console)
         if summary.failed:
             raise typer.Exit(1)
 

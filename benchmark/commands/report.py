@@ -1,0 +1,42 @@
+"""``bench report``: render a suite's paper tables and figures from what MLflow holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from benchmark.commands.common import TRACKING_HELP, user_errors
+
+
+def report(
+    suite: str = typer.Option(..., "--suite", "-s", help="Built-in suite (table1, table2, table3, all) or a path to a suite .toml."),
+    features: Optional[Path] = typer.Option(None, "--features", "-f", help="The feature store the runs used (its name is the experiment; only runs on its exact content count)."),
+    experiment: Optional[str] = typer.Option(None, "--experiment", "-e", help="MLflow experiment (= the store's name) to read, without opening the store."),
+    tracking_uri: Optional[str] = typer.Option(None, "--tracking-uri", help=TRACKING_HELP),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: reports/<dataset>/<suite>/)."),
+) -> None:
+    """Write table.md, table.tex, table.csv, figures (PNG) and index.html for a suite's runs."""
+    with user_errors():
+        from benchmark.params import ParamError
+        from benchmark.report.render import render_report
+
+        if features is not None and experiment is not None:
+            raise ParamError("give either --features or --experiment, not both")
+        fingerprint = None
+        if features is not None:
+            from features.store import open_store
+
+            store = open_store(features)
+            experiment, fingerprint = store.name, store.fingerprint
+        elif experiment is None:
+            from features.synthetic import synthetic_name
+
+            experiment = synthetic_name()
+        folder = render_report(suite, experiment, tracking_uri, out, dataset_fingerprint=fingerprint)
+        typer.echo(f"report written to {folder}/ (open {folder / 'index.html'})")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report)

@@ -1,0 +1,208 @@
+"""Figures as PNG (matplotlib, Agg backend): accuracies with error bars (std over splits), accuracy
+against the swept parameter, training curves (mean and ±std band over splits), and the reference
+row's per-class accuracy and confusion matrix summed over splits.
+
+Every figure carries a footer with the dataset, profile and commit, and a red banner when the data is
+synthetic or the extractors were random, so a figure copied on its own still says where it came from.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from benchmark.report import header as hdr
+from benchmark.report.collect import Header, RowRuns
+from benchmark.suite import Suite
+
+MEASURED, PAPER = "#3b6ea8", "#c0392b"
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _finish(fig, path: Path, header: Header, top: float | None = None) -> Path:
+    footer = (
+        f"{header.dataset} ({(header.dataset_fingerprints or ['?'])[0][:12]}) · profile {', '.join(header.profiles)} · "
+        f"{header.n_splits} splits · commit {(header.commits or ['unknown'])[0][:10]} · {header.date}"
+    )
+    fig.text(0.01, 0.01, footer, fontsize=7, color="#555555")
+    warnings = hdr.warnings(header)
+    if warnings:
+        fig.text(0.5, 0.995, "\n".join(w.split(":")[0] + ": NOT REAL RESULTS" for w in warnings), ha="center", va="top",
+                 fontsize=9, color="white", fontweight="bold", bbox={"facecolor": "#c0392b", "edgecolor": "none", "pad": 3})
+    if top is None:
+        top = 0.94 if warnings else 1.0
+    fig.tight_layout(rect=(0, 0.04, 1, top))
+    fig.savefig(path, dpi=110)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return path
+
+
+def _n_label(record) -> str:
+    if record["n_splits"] == record["n_expected"]:
+        return f"n={record['n_splits']}"
+    return f"n={record['n_splits']}/{record['n_expected']}†"
+
+
+def bars(section: Suite, frame, header: Header, path: Path) -> Path:
+    """Mean accuracy per row with ±std error bars; the paper's numbers as red diamonds."""
+    plt = _plt()
+    records = frame.to_dict("records")
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.4 * len(records) + 2), 4.8))
+    x = np.arange(len(records))
+    means = [r["mean"] if not r["reported"] else np.nan for r in records]
+    stds = [r["std"] if math.isfinite(r["std"]) else 0.0 for r in records]
+    ax.bar(x, np.nan_to_num(means), yerr=stds, capsize=6, color=MEASURED, alpha=0.85, label="ours: mean ± std over splits")
+    papers = [r["paper"] for r in records]
+    if any(math.isfinite(p) for p in papers):
+        ax.scatter(x, papers, marker="D", color=PAPER, zorder=3, label="paper")
+    for xi, r in zip(x, records):
+        label = "reported\n(not re-run)" if r["reported"] else (_n_label(r) if r["n_splits"] else "not run")
+        y = r["mean"] + stds[xi] if math.isfinite(means[xi]) else (r["paper"] if math.isfinite(r["paper"]) else 0.0)
+        ax.annotate(label, (xi, y), xytext=(0, 4), textcoords="offset points", ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(x, [r["row"] for r in records], rotation=15 if len(records) > 4 else 0)
+    ax.set_ylabel("test accuracy after the last epoch (%)")
+    top = np.nanmax([*(np.nan_to_num(means) + np.array(stds)), *[p for p in papers if math.isfinite(p)], 1.0])
+    ax.set_ylim(0, min(100.0, top * 1.2 + 2))
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title(f"{section.name}: accuracy per row (mean ± std over splits)", fontsize=11)
+    return _finish(fig, path, header)
+
+
+def sweep(section: Suite, frame, header: Header, path: Path) -> Path:
+    """Accuracy against the swept parameter with ±std error bars, beside the paper's curve."""
+    plt = _plt()
+    by_name = {row.name: row for row in section.rows}
+    points = []
+    for r in frame.to_dict("records"):
+        value = by_name[r["row"]].params.get(section.sweep)
+        if value is not None:
+            points.append((float(value), r))
+    points.sort(key=lambda p: p[0])
+    xs = np.array([p[0] for p in points])
+    fig, ax = plt.subplots(figsize=(6.5, 4.6))
+    means = np.array([r["mean"] for _, r in points])
+    stds = np.array([r["std"] if math.isfinite(r["std"]) else 0.0 for _, r in points])
+    ax.errorbar(xs, means, yerr=stds, marker="o", capsize=6, color=MEASURED, label="ours: mean ± std over splits")
+    papers = np.array([r["paper"] for _, r in points])
+    if np.isfinite(papers).any():
+        ax.plot(xs, papers, marker="D", linestyle="--", color=PAPER, label="paper")
+    for x, (_, r), m, s in zip(xs, points, means, stds):
+        if math.isfinite(m):
+            ax.annotate(_n_label(r), (x, m + s), xytext=(0, 4), textcoords="offset points", ha="center", fontsize=8)
+    if len(xs) and xs.min() > 0 and xs.max() / xs.min() >= 4:
+        ax.set_xscale("log", base=2)
+    ax.set_xticks(xs, [f"{x:g}" for x in xs])
+    symbol = {"alpha": "α"}.get(section.sweep, section.sweep)
+    ax.set_xlabel(f"{symbol} ({section.sweep})")
+    ax.set_ylabel("test accuracy after the last epoch (%)")
+    ax.legend(fontsize=8)
+    ax.set_title(f"{section.name}: accuracy against {symbol} (mean ± std over splits)", fontsize=11)
+    return _finish(fig, path, header)
+
+
+def _curve_matrix(row: RowRuns, key: str) -> tuple[np.ndarray, np.ndarray]:
+    """Epochs present in every finished split, and a [splits, epochs] array of values."""
+    curves = [dict(s.curves.get(key, [])) for s in row.finished]
+    curves = [c for c in curves if c]
+    if not curves:
+        return np.array([]), np.empty((0, 0))
+    steps = sorted(set.intersection(*(set(c) for c in curves)))
+    return np.array(steps), np.array([[c[s] for s in steps] for c in curves])
+
+
+def curves(section: Suite, rows: list[RowRuns], header: Header, path: Path) -> Path | None:
+    """Test accuracy and training loss per epoch: mean line and ±std band over splits, per row."""
+    plt = _plt()
+    measured = [r for r in rows if r.finished]
+    if not measured:
+        return None
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
+    colours = plt.get_cmap("tab10")
+    for i, row in enumerate(measured):
+        for ax, key, scale in ((axes[0], "test_acc", 100.0), (axes[1], "train_loss", 1.0)):
+            steps, values = _curve_matrix(row, key)
+            if not len(steps):
+                continue
+            values = values * scale
+            mean = values.mean(axis=0)
+            std = values.std(axis=0, ddof=1) if len(values) > 1 else np.zeros_like(mean)
+            ax.plot(steps, mean, color=colours(i % 10), label=f"{row.row.name} (n={len(values)})")
+            ax.fill_between(steps, mean - std, mean + std, color=colours(i % 10), alpha=0.2)
+    axes[0].set_ylabel("test accuracy (%)")
+    axes[1].set_ylabel("training loss (cross-entropy)")
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle(f"{section.name}: training curves per row (mean and ±std band over splits)", fontsize=11)
+    return _finish(fig, path, header, top=0.93 if hdr.warnings(header) else 1.0)
+
+
+def _per_split_recall(predictions, classes: list[str]) -> np.ndarray:
+    out = []
+    for _, part in predictions.groupby("split"):
+        out.append([(part.loc[part.label == c, "prediction"] == c).mean() if (part.label == c).any() else np.nan for c in classes])
+    return 100.0 * np.array(out)
+
+
+def per_class(section: Suite, predictions, classes: list[str], header: Header, path: Path) -> Path | None:
+    """The reference row's accuracy per class: pooled over splits, with the std over splits."""
+    plt = _plt()
+    if predictions is None or not len(predictions):
+        return None
+    classes = classes or sorted(set(predictions.label))
+    pooled = [100.0 * (predictions.loc[predictions.label == c, "prediction"] == c).mean() if (predictions.label == c).any() else np.nan for c in classes]
+    per_split = _per_split_recall(predictions, classes)
+    std = np.nanstd(per_split, axis=0, ddof=1) if len(per_split) > 1 else np.zeros(len(classes))
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(classes) + 2), 4.6))
+    x = np.arange(len(classes))
+    ax.bar(x, np.nan_to_num(pooled), yerr=std, capsize=5, color=MEASURED, alpha=0.85)
+    ax.axhline(100.0 / len(classes), color="#777777", linestyle=":", label=f"chance ({100.0 / len(classes):.1f}%)")
+    ax.set_xticks(x, classes, rotation=30 if len(classes) > 5 else 0)
+    ax.set_ylabel("accuracy (recall) of the class (%)")
+    ax.set_ylim(0, 105)
+    ax.legend(fontsize=8)
+    n = predictions.split.nunique()
+    ax.set_title(f"{section.name}: per-class accuracy of {section.reference} (pooled over {n} splits, ±std over splits)", fontsize=10)
+    return _finish(fig, path, header)
+
+
+def confusion(section: Suite, predictions, classes: list[str], header: Header, path: Path) -> Path | None:
+    """The reference row's confusion matrix summed over splits (counts; colour = share of the true class)."""
+    from sklearn.metrics import confusion_matrix
+
+    plt = _plt()
+    if predictions is None or not len(predictions):
+        return None
+    classes = classes or sorted(set(predictions.label) | set(predictions.prediction))
+    matrix = confusion_matrix(predictions.label, predictions.prediction, labels=classes)
+    share = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    size = max(5.5, 0.75 * len(classes) + 2.5)
+    fig, ax = plt.subplots(figsize=(size + 1, size))
+    image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    for i in range(len(classes)):
+        for j in range(len(classes)):
+            ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=8, color="white" if share[i, j] > 0.5 else "black")
+    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
+    ax.set_yticks(range(len(classes)), classes)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    fig.colorbar(image, ax=ax, fraction=0.046, label="share of the true class")
+    n = predictions.split.nunique()
+    ax.set_title(f"{section.name}: confusion matrix of {section.reference}\n(test predictions summed over {n} splits; counts)", fontsize=10)
+    return _finish(fig, path, header)

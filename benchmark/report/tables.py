@@ -1,0 +1,205 @@
+"""The paper's table layouts as Markdown, LaTeX (booktabs) and CSV.
+
+Layouts (the suite's ``layout``): ``methods`` (paper Table 1: Visual / Audio / Skeleton check
+columns, reported-only rows marked "reported"), ``ablation`` (Table 2), ``sweep`` (Table 3: the swept
+parameter's value as the first column), anything else as a plain row list. A measured cell is
+mean ± std over splits with n beside it; rows with missing or failed splits show n as ``found/expected``
+with a dagger and a footnote that says which splits and why.
+
+``table.csv`` starts with ``#`` comment lines holding the header (read it with
+``pandas.read_csv(path, comment="#")``); numbers are percentages rounded to 4 decimals, p-values to
+4 significant digits.
+"""
+
+from __future__ import annotations
+
+import html as _html
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmark.config import MODALITIES
+from benchmark.report import header as hdr
+from benchmark.report.collect import Header
+from benchmark.suite import Suite
+
+CSV_COLUMNS = [
+    "table", "row", "mean", "std", "n_splits", "n_expected", "paper", "delta", "p_value", "n_paired",
+    "best_epoch_mean", "best_epoch_gain", "status", "note",
+]
+PERCENT = ["mean", "std", "paper", "delta", "best_epoch_mean", "best_epoch_gain"]
+SWEEP_SYMBOLS = {"alpha": ("α", r"$\alpha$")}
+
+
+@dataclass(frozen=True)
+class Flavour:
+    pm: str
+    check: str
+    absent: str
+    dagger: str
+    dash: str
+    escape: staticmethod
+
+
+def _tex_escape(text: str) -> str:
+    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"), ("#", r"\#"), ("$", r"\$"), ("{", r"\{"), ("}", r"\}")):
+        text = text.replace(a, b)
+    return text
+
+
+MD = Flavour(" ± ", "✓", "–", "†", "—", staticmethod(lambda s: s.replace("|", r"\|")))
+TEX = Flavour(r" $\pm$ ", r"\checkmark", "--", r"$^\dagger$", "--", staticmethod(_tex_escape))
+HTML = Flavour(" ± ", "✓", "–", "†", "—", staticmethod(_html.escape))
+
+
+def _num(value: float, digits: int = 1, sign: bool = False) -> str | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return f"{value:+.{digits}f}" if sign else f"{value:.{digits}f}"
+
+
+def _p(value: float) -> str | None:
+    if not math.isfinite(value):
+        return None
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def status(record) -> str:
+    """``reported``, ``complete``, ``incomplete`` (some splits missing) or ``not run``."""
+    if record["reported"]:
+        return "reported"
+    if record["n_splits"] == 0:
+        return "not run"
+    return "complete" if record["n_splits"] == record["n_expected"] else "incomplete"
+
+
+def display(section: Suite, frame, flavour: Flavour) -> tuple[list[str], list[list[str]], list[str]]:
+    """Column names, cell strings and footnotes of one paper table."""
+    esc, dash = flavour.escape, flavour.dash
+    reference = section.reference
+    first = "Method"
+    if section.layout == "sweep" and section.sweep:
+        md_symbol, tex_symbol = SWEEP_SYMBOLS.get(section.sweep, (section.sweep, section.sweep))
+        first = tex_symbol if flavour is TEX else esc(md_symbol)
+    columns = [first]
+    if section.layout == "methods":
+        columns += [esc(m.capitalize()) for m in MODALITIES]
+    columns += [
+        esc("Accuracy (%)"), "n", esc("Paper (%)"),
+        r"$\Delta$" if flavour is TEX else "Δ",
+        esc(f"p vs {reference}") if reference else "p",
+        esc("Best epoch (%)"),
+    ]
+    rows, footnotes = [], []
+    by_name = {row.name: row for row in section.rows}
+    for record in frame.to_dict("records"):
+        row = by_name[record["row"]]
+        name = esc(record["row"])
+        if section.layout == "sweep" and section.sweep and section.sweep in row.params:
+            name = esc(str(row.params[section.sweep]))
+        cells = [name]
+        if section.layout == "methods":
+            cells += [flavour.check if m in row.modalities else flavour.absent for m in MODALITIES]
+        paper = _num(record["paper"]) or dash
+        state = status(record)
+        if state == "reported":
+            cells += ["reported", dash, paper, dash, dash, dash]
+            if row.source:
+                footnotes.append(esc(f"{row.name}: {row.source}"))
+            rows.append(cells)
+            continue
+        mean, std = _num(record["mean"]), _num(record["std"])
+        accuracy = dash if mean is None else (mean + flavour.pm + std if std else mean + flavour.pm + "n/a")
+        n = str(record["n_splits"])
+        if state != "complete":
+            n = f"{record['n_splits']}/{record['n_expected'] or '?'}{flavour.dagger}"
+            footnotes.append(flavour.dagger + " " + esc(f"{row.name}: {record['missing']}"))
+        if record["test_note"] == "reference":
+            p = "ref."
+        else:
+            p = _p(record["p_value"]) or dash
+            if record["test_note"]:
+                footnotes.append(esc(f"{row.name}: no p-value, {record['test_note']}"))
+        best = _num(record["best_epoch_mean"])
+        gain = _num(record["best_epoch_gain"], sign=True)
+        best_cell = dash if best is None else f"{best} ({gain})"
+        cells += [accuracy, n, paper, _num(record["delta"], sign=True) or dash, p, best_cell]
+        rows.append(cells)
+    return columns, rows, footnotes
+
+
+def _section_frame(frame, section: Suite):
+    return frame[frame["table"] == section.name]
+
+
+def caption(section: Suite, header: Header) -> str:
+    text = (
+        f"{section.title}. Test accuracy after the last epoch, mean ± std over {header.n_splits} splits "
+        f"(n = finished splits); Δ = ours − paper in points; p: paired t-test against {section.reference}; "
+        "best epoch: mean of the best test accuracy over epochs (optimistic; gain over the last epoch in brackets)."
+    )
+    return text
+
+
+def markdown(sections: list[Suite], frame, header: Header, incomplete: list[str]) -> str:
+    out = [f"# {header.title}", ""]
+    for warning in hdr.warnings(header):
+        out += [f"> **⚠ WARNING — {warning}**", ""]
+    out += [f"- **{label}:** {value}" for label, value in hdr.lines(header)]
+    out += [f"- **Note:** {note}" for note in hdr.notes(header, incomplete)]
+    for section in sections:
+        columns, rows, footnotes = display(section, _section_frame(frame, section), MD)
+        out += ["", f"## {section.name}: {section.title}", "", caption(section, header), ""]
+        out.append("| " + " | ".join(columns) + " |")
+        out.append("|" + "|".join([":---"] + ["---:"] * (len(columns) - 1)) + "|")
+        out += ["| " + " | ".join(cells) + " |" for cells in rows]
+        if footnotes:
+            out += [""] + [f"- {f}" for f in footnotes]
+    return "\n".join(out) + "\n"
+
+
+def latex(sections: list[Suite], frame, header: Header, incomplete: list[str]) -> str:
+    out = [f"% {line}" for line in hdr.plain(header, incomplete)]
+    out += [r"% needs \usepackage{booktabs} and \usepackage{amssymb} (for \checkmark)", ""]
+    warning = " ".join(hdr.warnings(header))
+    for section in sections:
+        columns, rows, footnotes = display(section, _section_frame(frame, section), TEX)
+        text = _tex_escape(caption(section, header)).replace("±", r"$\pm$").replace("Δ", r"$\Delta$").replace("−", "$-$")
+        if warning:
+            text += r" \textbf{" + _tex_escape(warning) + "}"
+        out += [
+            r"\begin{table}[t]",
+            r"\centering",
+            r"\caption{" + text + "}",
+            r"\label{tab:" + _tex_escape(section.name) + "}",
+            r"\begin{tabular}{l" + "c" * (3 if section.layout == "methods" else 0) + "r" * (len(columns) - 1 - (3 if section.layout == "methods" else 0)) + "}",
+            r"\toprule",
+            " & ".join(columns) + r" \\",
+            r"\midrule",
+        ]
+        out += [" & ".join(cells) + r" \\" for cells in rows]
+        out.append(r"\bottomrule")
+        out.append(r"\end{tabular}")
+        if footnotes:
+            out.append(r"\par\smallskip{\footnotesize " + r"\\ ".join(footnotes) + "}")
+        out += [r"\end{table}", ""]
+    return "\n".join(out)
+
+
+def csv_frame(frame):
+    """The machine-readable table: one row per suite row, percentages."""
+    out = frame.copy()
+    out["status"] = [status(r) for r in out.to_dict("records")]
+    out["note"] = [
+        "; ".join(x for x in (r["test_note"], r["missing"]) if x) for r in out.to_dict("records")
+    ]
+    out = out[CSV_COLUMNS]
+    out[PERCENT] = out[PERCENT].round(4)
+    out["p_value"] = out["p_value"].map(lambda p: float(f"{p:.4g}") if math.isfinite(p) else math.nan)
+    return out
+
+
+def write_csv(path: Path, frame, header: Header, incomplete: list[str]) -> None:
+    lines = [f"# {line}" for line in hdr.plain(header, incomplete)]
+    lines.append("# Read with pandas.read_csv(path, comment='#'); accuracies are percentages.")
+    path.write_text("\n".join(lines) + "\n" + csv_frame(frame).to_csv(index=False))
