@@ -33,9 +33,15 @@ def read_csv(folder: Path) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def table2(tmp_path_factory):
+def db(tmp_path_factory) -> str:
+    """One database for the module (creating one costs seconds); each test uses its own experiment."""
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'mlflow.db'}"
+
+
+@pytest.fixture(scope="module")
+def table2(db, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("table2")
-    uri = f"sqlite:///{tmp / 'mlflow.db'}"
+    uri = db
     log_suite(uri, load_suite("table2"), TABLE2)
     return uri, render_report("table2", "fake-ds", uri, tmp / "report")
 
@@ -116,11 +122,11 @@ def test_tex_is_booktabs_and_escaped(table2):
     assert "%" not in body.replace(r"\%", "")
 
 
-def test_table1_has_modality_checks_and_reported_rows(tmp_path):
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+def test_table1_has_modality_checks_and_reported_rows(db, tmp_path):
+    uri, experiment = db, "t1"
     accs = {"NeXtVLAD": [0.30, 0.33, 0.31], "Linear probe": [0.25, 0.27, 0.26], "Ours": [0.45, 0.44, 0.47]}
-    log_suite(uri, load_suite("table1"), accs, synthetic=False, random_extractors="visual,audio")
-    folder = render_report("table1", "fake-ds", uri, tmp_path / "out")
+    log_suite(uri, load_suite("table1"), accs, experiment=experiment, synthetic=False, random_extractors="visual,audio")
+    folder = render_report("table1", experiment, uri, tmp_path / "out")
     md = (folder / "table.md").read_text()
     assert "| Method | Visual | Audio | Skeleton | Accuracy (%) |" in md
     assert "| SentiBank | ✓ | – | – | reported | — | 35.5 |" in md
@@ -135,11 +141,11 @@ def test_table1_has_modality_checks_and_reported_rows(tmp_path):
     assert r"\checkmark" in (folder / "table.tex").read_text()
 
 
-def test_table3_is_a_sweep_and_a_single_split_gets_no_test(tmp_path):
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+def test_table3_is_a_sweep_and_a_single_split_gets_no_test(db, tmp_path):
+    uri, experiment = db, "t3"
     accs = {"alpha=2": [0.40], "alpha=4": [0.45, 0.46], "alpha=8": [0.44, 0.43], "alpha=16": [0.42, 0.40]}
-    log_suite(uri, load_suite("table3"), accs)
-    folder = render_report("table3", "fake-ds", uri, tmp_path / "out")
+    log_suite(uri, load_suite("table3"), accs, experiment=experiment)
+    folder = render_report("table3", experiment, uri, tmp_path / "out")
     md = (folder / "table.md").read_text()
     assert "| α | Accuracy (%) |" in md and "| 16 | 41.0 ± 1.4 | 2 |" in md
     assert "| 2 | 40.0 ± n/a | 1 |" in md
@@ -149,23 +155,65 @@ def test_table3_is_a_sweep_and_a_single_split_gets_no_test(tmp_path):
     assert (folder / "sweep_alpha.png").exists() and not (folder / "accuracy.png").exists()
 
 
-def test_the_latest_setting_wins_and_settings_never_mix(tmp_path):
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+def test_the_latest_setting_wins_and_settings_never_mix(db, tmp_path):
+    uri, experiment = db, "latest"
     suite = load_suite("table2")
-    log_suite(uri, suite, {"Ours": [0.9, 0.9], "w/o audio branch": [0.9, 0.9]}, epochs=2)
-    log_suite(uri, suite, {"Ours": [0.5, 0.6, 0.7]}, epochs=3)
-    collected = collect(suite, "fake-ds", uri)
+    log_suite(uri, suite, {"Ours": [0.9, 0.9], "w/o audio branch": [0.9, 0.9]}, experiment=experiment, epochs=2)
+    log_suite(uri, suite, {"Ours": [0.5, 0.6, 0.7]}, experiment=experiment, epochs=3)
+    collected = collect(suite, experiment, uri)
     rows = {r.row.name: r for r in collected.rows}
     assert [s.test_acc for s in rows["Ours"].finished] == [0.5, 0.6, 0.7]
     assert rows["w/o audio branch"].parent_id is None  # only ran with 2 epochs
     assert rows["w/o audio branch"].problems == ["no run of this row yet"]
 
 
-def test_no_runs_yet_is_one_clear_line(tmp_path):
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    result = CliRunner().invoke(app, ["report", "--suite", "table2", "--tracking-uri", uri, "--experiment", "fake-ds"])
+def test_no_runs_yet_is_one_clear_line(db, tmp_path):
+    uri, experiment = db, "none"
+    result = CliRunner().invoke(app, ["report", "--suite", "table2", "--tracking-uri", uri, "--experiment", experiment])
     assert result.exit_code == 2
     assert "no runs yet" in result.output and "bench run --suite table2" in result.output
-    log_suite(uri, load_suite("table3"), {"alpha=4": [0.4, 0.5]})
-    result = CliRunner().invoke(app, ["report", "--suite", "table2", "--tracking-uri", uri, "--experiment", "fake-ds"])
+    log_suite(uri, load_suite("table3"), {"alpha=4": [0.4, 0.5]}, experiment=experiment)
+    result = CliRunner().invoke(app, ["report", "--suite", "table2", "--tracking-uri", uri, "--experiment", experiment])
     assert result.exit_code == 2 and "has no runs of suite 'table2'" in result.output
+
+
+MINI = """
+name = "mini"
+title = "mini suite"
+layout = "ablation"
+reference = "full"
+[[rows]]
+name = "full"
+model = "proposed"
+modalities = ["visual", "audio", "skeleton"]
+paper = 43.2
+[[rows]]
+name = "w/o visual"
+model = "proposed"
+modalities = ["audio", "skeleton"]
+"""
+
+
+@pytest.mark.slow
+def test_bench_run_ends_with_the_report_and_bench_report_agrees(tiny_store, tracking_uri, tmp_path):
+    suite = tmp_path / "mini.toml"
+    suite.write_text(MINI)
+    args = ["--suite", str(suite), "--tracking-uri", tracking_uri]
+    result = CliRunner().invoke(app, ["run", *args, "--features", str(tiny_store), "--n-splits", "2", "--epochs", "1"])
+    assert result.exit_code == 0, result.output
+    folder = Path("reports") / "synthetic-ve8-seed3" / "mini"
+    assert "report: " in result.output and all((folder / name).exists() for name in OUTPUTS)
+    client = MlflowClient(tracking_uri)
+    experiment = client.get_experiment_by_name("synthetic-ve8-seed3").experiment_id
+    table = read_csv(folder)
+    for row in ("full", "w/o visual"):
+        runs = client.search_runs([experiment], f"tags.`bench.kind` = 'split' and tags.`bench.row` = '{row}'")
+        values = 100 * np.array([r.data.metrics["test_acc"] for r in runs])
+        assert table.loc[row, "n_splits"] == len(values) == 2
+        assert table.loc[row, "mean"] == pytest.approx(round(values.mean(), 4), abs=1e-9)
+        assert table.loc[row, "std"] == pytest.approx(round(values.std(ddof=1), 4), abs=1e-9)
+    again = CliRunner().invoke(app, ["report", *args, "--features", str(tiny_store), "--out", "again"])
+    assert again.exit_code == 0, again.output
+    pd.testing.assert_frame_equal(read_csv(Path("again")), table)
+    skipped = CliRunner().invoke(app, ["run", *args, "--features", str(tiny_store), "--n-splits", "2", "--epochs", "1", "--no-report"])
+    assert skipped.exit_code == 0 and "report: " not in skipped.output
