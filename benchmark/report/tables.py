@@ -151,7 +151,8 @@ def markdown(sections: list[Suite], frame, header: Header, incomplete: list[str]
         columns, rows, footnotes = display(section, _section_frame(frame, section), MD)
         out += ["", f"## {section.name}: {section.title}", "", caption(section, header), ""]
         out.append("| " + " | ".join(columns) + " |")
-        out.append("|" + "|".join([":---"] + ["---:"] * (len(columns) - 1)) + "|")
+        checks = 3 if section.layout == "methods" else 0
+        out.append("|" + "|".join([":---"] + [":---:"] * checks + ["---:"] * (len(columns) - 1 - checks)) + "|")
         out += ["| " + " | ".join(cells) + " |" for cells in rows]
         if footnotes:
             out += [""] + [f"- {f}" for f in footnotes]
