@@ -63,7 +63,9 @@ def bars(section: Suite, frame, header: Header, path: Path) -> Path:
     x = np.arange(len(records))
     means = [r["mean"] if not r["reported"] else np.nan for r in records]
     stds = [r["std"] if math.isfinite(r["std"]) else 0.0 for r in records]
-    ax.bar(x, np.nan_to_num(means), yerr=stds, capsize=6, color=MEASURED, alpha=0.85, label="ours: mean ± std over splits")
+    measured = np.isfinite(means)
+    ax.bar(x[measured], np.asarray(means)[measured], yerr=np.asarray(stds)[measured], capsize=6, color=MEASURED, alpha=0.85,
+           label="ours: mean ± std over splits")
     papers = [r["paper"] for r in records]
     if any(math.isfinite(p) for p in papers):
         ax.scatter(x, papers, marker="D", color=PAPER, zorder=3, label="paper")
@@ -74,8 +76,8 @@ def bars(section: Suite, frame, header: Header, path: Path) -> Path:
     ax.set_xticks(x, [r["row"] for r in records], rotation=15 if len(records) > 4 else 0)
     ax.set_ylabel("test accuracy after the last epoch (%)")
     top = np.nanmax([*(np.nan_to_num(means) + np.array(stds)), *[p for p in papers if math.isfinite(p)], 1.0])
-    ax.set_ylim(0, min(100.0, top * 1.2 + 2))
-    ax.legend(loc="lower right", fontsize=8)
+    ax.set_ylim(0, min(100.0, top * 1.3 + 2))
+    ax.legend(loc="upper left", ncol=2, fontsize=8)
     ax.set_title(f"{section.name}: accuracy per row (mean ± std over splits)", fontsize=11)
     return _finish(fig, path, header)
 
@@ -107,7 +109,9 @@ def sweep(section: Suite, frame, header: Header, path: Path) -> Path:
     symbol = {"alpha": "α"}.get(section.sweep, section.sweep)
     ax.set_xlabel(f"{symbol} ({section.sweep})")
     ax.set_ylabel("test accuracy after the last epoch (%)")
-    ax.legend(fontsize=8)
+    low, high = ax.get_ylim()
+    ax.set_ylim(low, high + 0.35 * (high - low))  # room for the legend above the points
+    ax.legend(loc="upper left", ncol=2, fontsize=8)
     ax.set_title(f"{section.name}: accuracy against {symbol} (mean ± std over splits)", fontsize=11)
     return _finish(fig, path, header)
 
