@@ -115,8 +115,13 @@ def collect(
     dataset_fingerprint: str | None = None,
     parent_run_ids: Sequence[str] | None = None,
 ) -> Collected:
-    client = tracking.client(uri)
     resolved_uri = tracking.tracking_uri(uri)
+    if resolved_uri.startswith("sqlite:///") and not Path(resolved_uri[len("sqlite:///") :]).is_file():
+        raise ParamError(
+            f"no runs yet: there is no tracking database at {resolved_uri}; "
+            f"run `bench run --suite {suite.name}` first (or pass --tracking-uri)"
+        )
+    client = tracking.client(resolved_uri)
     exp = client.get_experiment_by_name(experiment)
     if exp is None or exp.lifecycle_stage == "deleted":
         raise ParamError(

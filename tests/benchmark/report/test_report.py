@@ -169,6 +169,9 @@ def test_the_latest_setting_wins_and_settings_never_mix(db, tmp_path):
 
 def test_no_runs_yet_is_one_clear_line(db, tmp_path):
     uri, experiment = db, "none"
+    result = CliRunner().invoke(app, ["report", "--suite", "table2", "--tracking-uri", f"sqlite:///{tmp_path / 'no.db'}"])
+    assert result.exit_code == 2 and "no runs yet: there is no tracking database" in result.output
+    assert not (tmp_path / "no.db").exists()
     result = CliRunner().invoke(app, ["report", "--suite", "table2", "--tracking-uri", uri, "--experiment", experiment])
     assert result.exit_code == 2
     assert "no runs yet" in result.output and "bench run --suite table2" in result.output
