@@ -143,6 +143,9 @@ def collect(
             continue
         rows.append(_row_runs(client, exp.experiment_id, row, parent))
     header = _header(suite, experiment, resolved_uri, list(parents.values()), rows)
+    for r in rows:
+        if r.parent_id is None and not r.row.reported:
+            r.n_expected = header.n_splits  # shown as 0/n, never as a silent gap
     classes = _classes(parents.values())
     predictions = {}
     for part in sections(suite):

@@ -70,7 +70,7 @@ def bars(section: Suite, frame, header: Header, path: Path) -> Path:
     if any(math.isfinite(p) for p in papers):
         ax.scatter(x, papers, marker="D", color=PAPER, zorder=3, label="paper")
     for xi, r in zip(x, records):
-        label = "reported\n(not re-run)" if r["reported"] else (_n_label(r) if r["n_splits"] else "not run")
+        label = "reported\n(not re-run)" if r["reported"] else (_n_label(r) if r["n_splits"] else "no finished\nsplit")
         y = r["mean"] + stds[xi] if math.isfinite(means[xi]) else (r["paper"] if math.isfinite(r["paper"]) else 0.0)
         ax.annotate(label, (xi, y), xytext=(0, 4), textcoords="offset points", ha="center", va="bottom", fontsize=8)
     ax.set_xticks(x, [r["row"] for r in records], rotation=15 if len(records) > 4 else 0)

@@ -65,11 +65,13 @@ def _p(value: float) -> str | None:
 
 
 def status(record) -> str:
-    """``reported``, ``complete``, ``incomplete`` (some splits missing) or ``not run``."""
+    """``reported``, ``complete``, ``incomplete`` (some splits missing), ``failed`` (none finished) or ``not run``."""
     if record["reported"]:
         return "reported"
-    if record["n_splits"] == 0:
+    if not record["ran"]:
         return "not run"
+    if record["n_splits"] == 0:
+        return "failed"
     return "complete" if record["n_splits"] == record["n_expected"] else "incomplete"
 
 

@@ -143,7 +143,7 @@ def test_table1_has_modality_checks_and_reported_rows(db, tmp_path):
 
 def test_table3_is_a_sweep_and_a_single_split_gets_no_test(db, tmp_path):
     uri, experiment = db, "t3"
-    accs = {"alpha=2": [0.40], "alpha=4": [0.45, 0.46], "alpha=8": [0.44, 0.43], "alpha=16": [0.42, 0.40]}
+    accs = {"alpha=2": [0.40], "alpha=4": [0.45, 0.46], "alpha=8": [NAN_REASON, NAN_REASON], "alpha=16": [0.42, 0.40]}
     log_suite(uri, load_suite("table3"), accs, experiment=experiment)
     folder = render_report("table3", experiment, uri, tmp_path / "out")
     md = (folder / "table.md").read_text()
@@ -152,6 +152,7 @@ def test_table3_is_a_sweep_and_a_single_split_gets_no_test(db, tmp_path):
     table = read_csv(folder)
     assert np.isnan(table.loc["alpha=2", "std"]) and np.isnan(table.loc["alpha=2", "p_value"])
     assert "too few for a test" in table.loc["alpha=2", "note"]
+    assert table.loc["alpha=8", "status"] == "failed" and "| 8 | — | 0/2† |" in md
     assert (folder / "sweep_alpha.png").exists() and not (folder / "accuracy.png").exists()
 
 
@@ -165,6 +166,11 @@ def test_the_latest_setting_wins_and_settings_never_mix(db, tmp_path):
     assert [s.test_acc for s in rows["Ours"].finished] == [0.5, 0.6, 0.7]
     assert rows["w/o audio branch"].parent_id is None  # only ran with 2 epochs
     assert rows["w/o audio branch"].problems == ["no run of this row yet"]
+    folder = render_report(suite, experiment, uri, tmp_path / "out")
+    table = read_csv(folder)
+    assert table.loc["w/o audio branch", "status"] == "not run" and table.loc["w/o audio branch", "n_expected"] == 3
+    assert "| w/o audio branch | — | 0/3† |" in (folder / "table.md").read_text()
+    assert table.loc["Ours", "mean"] == pytest.approx(60.0)
 
 
 def test_no_runs_yet_is_one_clear_line(db, tmp_path):
