@@ -61,14 +61,26 @@ class RowRuns:
         """Why expected splits are missing: never started, FAILED (reason), KILLED, RUNNING."""
         if self.parent_id is None:
             return [] if self.row.reported else ["no run of this row yet"]
-        out = []
+        out, never = [], []
         for k in range(self.n_expected):
             record = self.splits.get(k)
             if record is None:
-                out.append(f"split {k}: no run")
+                never.append(k)
             elif not record.finished:
                 out.append(f"split {k}: {record.status}" + (f" ({record.reason})" if record.reason else ""))
+        if never:
+            out.append(f"{_ranges(never)}: no run")
         return out
+
+
+def _ranges(splits: list[int]) -> str:
+    """``[1, 2, 3, 7]`` -> ``splits 1-3, 7``."""
+    parts, start = [], splits[0]
+    for prev, k in zip(splits, splits[1:] + [None]):
+        if k != prev + 1:
+            parts.append(f"{start}-{prev}" if prev > start else f"{start}")
+            start = k
+    return ("split " if len(splits) == 1 else "splits ") + ", ".join(parts)
 
 
 @dataclass
@@ -143,9 +155,9 @@ def collect(
             continue
         rows.append(_row_runs(client, exp.experiment_id, row, parent))
     header = _header(suite, experiment, resolved_uri, list(parents.values()), rows)
-    for r in rows:
-        if r.parent_id is None and not r.row.reported:
-            r.n_expected = header.n_splits  # shown as 0/n, never as a silent gap
+    for r in rows:  # rows never run, or whose run has not finished a split yet: shown as 0/n, never as a gap
+        if not r.row.reported and (r.parent_id is None or (r.parent_status == "RUNNING" and r.n_expected < header.n_splits)):
+            r.n_expected = header.n_splits
     classes = _classes(parents.values())
     predictions = {}
     for part in sections(suite):

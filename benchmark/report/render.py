@@ -53,7 +53,7 @@ def render_report(
     frame = statistics(collected)
     header = collected.header
     incomplete = [
-        f"{r['row']} ({r['n_splits']}/{r['n_expected']})" for r in frame.to_dict("records") if tables.status(r) in ("incomplete", "failed", "not run")
+        f"{r['row']} ({r['n_splits']}/{r['n_expected']})" for r in frame.to_dict("records") if tables.status(r) not in ("complete", "reported")
     ]
     parts = sections(loaded)
     (folder / "table.md").write_text(tables.markdown(parts, frame, header, incomplete))

@@ -18,7 +18,7 @@ from benchmark.report.collect import RowRuns
 TEST_NAME = "paired t-test (scipy.stats.ttest_rel, two-sided)"
 
 COLUMNS = [
-    "table", "row", "reported", "ran", "mean", "std", "n_splits", "n_expected", "paper", "delta",
+    "table", "row", "reported", "ran", "running", "mean", "std", "n_splits", "n_expected", "paper", "delta",
     "p_value", "n_paired", "test_note", "best_epoch_mean", "best_epoch_gain", "missing",
 ]
 
@@ -72,6 +72,7 @@ def row_stats(rows: list[RowRuns], reference: str | None):
                 "row": r.row.name,
                 "reported": r.row.reported,
                 "ran": r.parent_id is not None,
+                "running": r.parent_status == "RUNNING",
                 "mean": mean,
                 "std": float(values.std(ddof=1)) if n > 1 else math.nan,
                 "n_splits": n,

@@ -65,14 +65,17 @@ def _p(value: float) -> str | None:
 
 
 def status(record) -> str:
-    """``reported``, ``complete``, ``incomplete`` (some splits missing), ``failed`` (none finished) or ``not run``."""
+    """``reported``, ``complete``, ``incomplete`` (some splits missing), ``failed`` (none finished),
+    ``running`` (its ``bench run`` is still going) or ``not run``."""
     if record["reported"]:
         return "reported"
     if not record["ran"]:
         return "not run"
-    if record["n_splits"] == 0:
-        return "failed"
-    return "complete" if record["n_splits"] == record["n_expected"] else "incomplete"
+    if record["n_splits"] == record["n_expected"]:
+        return "complete"
+    if record["running"]:
+        return "running"
+    return "incomplete" if record["n_splits"] else "failed"
 
 
 def display(section: Suite, frame, flavour: Flavour) -> tuple[list[str], list[list[str]], list[str]]:
