@@ -17,9 +17,12 @@ from benchmark.report.stats import row_stats
 from benchmark.suite import Suite, load_suite
 
 
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+
+
 def default_out(dataset: str, suite: str) -> Path:
-    safe = lambda s: re.sub(r"[^A-Za-z0-9._-]+", "_", s)  # noqa: E731
-    return Path("reports") / safe(dataset) / safe(suite)
+    return Path("reports") / _safe(dataset) / _safe(suite)
 
 
 def statistics(collected: Collected):

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import html as _html
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from benchmark.config import MODALITIES
 from benchmark.report import header as hdr
@@ -38,7 +40,7 @@ class Flavour:
     absent: str
     dagger: str
     dash: str
-    escape: staticmethod
+    escape: Callable[[str], str]
 
 
 def _tex_escape(text: str) -> str:
@@ -47,9 +49,9 @@ def _tex_escape(text: str) -> str:
     return text
 
 
-MD = Flavour(" ± ", "✓", "–", "†", "—", staticmethod(lambda s: s.replace("|", r"\|")))
-TEX = Flavour(r" $\pm$ ", r"\checkmark", "--", r"$^\dagger$", "--", staticmethod(_tex_escape))
-HTML = Flavour(" ± ", "✓", "–", "†", "—", staticmethod(_html.escape))
+MD = Flavour(" ± ", "✓", "–", "†", "—", lambda s: s.replace("|", r"\|"))
+TEX = Flavour(r" $\pm$ ", r"\checkmark", "--", r"$^\dagger$", "--", _tex_escape)
+HTML = Flavour(" ± ", "✓", "–", "†", "—", _html.escape)
 
 
 def _num(value: float, digits: int = 1, sign: bool = False) -> str | None:
@@ -177,7 +179,7 @@ def latex(sections: list[Suite], frame, header: Header, incomplete: list[str]) -
             r"\begin{table}[t]",
             r"\centering",
             r"\caption{" + text + "}",
-            r"\label{tab:" + _tex_escape(section.name) + "}",
+            r"\label{tab:" + re.sub(r"[^A-Za-z0-9:.-]+", "-", section.name) + "}",
             r"\begin{tabular}{l" + "c" * (3 if section.layout == "methods" else 0) + "r" * (len(columns) - 1 - (3 if section.layout == "methods" else 0)) + "}",
             r"\toprule",
             " & ".join(columns) + r" \\",
