@@ -43,10 +43,13 @@ class Flavour:
     escape: Callable[[str], str]
 
 
+_TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "_": r"\_", "#": r"\#", "$": r"\$",
+                "{": r"\{", "}": r"\}", "<": r"$<$", ">": r"$>$", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+
+
 def _tex_escape(text: str) -> str:
-    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"), ("#", r"\#"), ("$", r"\$"), ("{", r"\{"), ("}", r"\}")):
-        text = text.replace(a, b)
-    return text
+    """LaTeX special characters escaped in one pass (so replacements are never escaped again)."""
+    return re.sub(r"[\\&%_#${}<>~^]", lambda m: _TEX_SPECIAL[m.group()], text)
 
 
 MD = Flavour(" ± ", "✓", "–", "†", "—", lambda s: s.replace("|", r"\|"))
@@ -124,7 +127,7 @@ def display(section: Suite, frame, flavour: Flavour) -> tuple[list[str], list[li
         if record["test_note"] == "reference":
             p = "ref."
         else:
-            p = _p(record["p_value"]) or dash
+            p = esc(_p(record["p_value"]) or "") or dash
             if record["test_note"]:
                 footnotes.append(esc(f"{row.name}: no p-value, {record['test_note']}"))
         best = _num(record["best_epoch_mean"])
