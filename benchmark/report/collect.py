@@ -35,6 +35,7 @@ class SplitRecord:
     test_acc: float = math.nan
     test_acc_best_epoch: float = math.nan
     reason: str = ""
+    commit: str = ""
     curves: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
 
     @property
@@ -235,6 +236,7 @@ def _row_runs(client, experiment_id: str, row: SuiteRow, parent) -> RowRuns:
             test_acc=float(metrics.get("test_acc", math.nan)),
             test_acc_best_epoch=float(metrics.get("test_acc_best_epoch", math.nan)),
             reason=run.data.tags.get(f"{T}failure_reason", ""),
+            commit=run.data.tags.get("mlflow.source.git.commit", ""),
         )
         if record.finished:
             record.curves = {
@@ -264,7 +266,8 @@ def _header(suite: Suite, experiment: str, uri: str, parents: list, rows: list[R
         profiles=_unique(t.get(f"{T}profile", "") for t in tags),
         split_sources=_unique(_protocol(t.get(f"{T}split_source", "")) for t in tags),
         n_splits=max((r.n_expected for r in rows), default=0),
-        commits=_unique(t.get("mlflow.source.git.commit", "") for t in tags),
+        # the code that computed the numbers: the finished split runs' commits (parents as a fallback)
+        commits=_unique(s.commit for r in rows for s in r.finished) or _unique(t.get("mlflow.source.git.commit", "") for t in tags),
         synthetic=any(t.get(f"{T}synthetic", "").lower() == "true" for t in tags),
         random_extractors=_unique(m for t in tags for m in t.get(f"{T}random_extractors", "").split(",")),
     )

@@ -37,7 +37,7 @@ def lines(header: Header) -> list[tuple[str, str]]:
         ("Dataset", f"{header.dataset}, fingerprint {', '.join(header.dataset_fingerprints) or 'unknown'}"),
         ("Profile", ", ".join(header.profiles) or "unknown"),
         ("Splits", f"{header.n_splits} ({', '.join(header.split_sources) or 'unknown protocol'})"),
-        ("Git commit", ", ".join(header.commits) or "unknown"),
+        ("Git commit", (", ".join(header.commits) or "unknown") + " (of the split runs)"),
         ("Date", header.date),
         ("Tracking", header.tracking_uri),
         ("Metric", "test accuracy after the last epoch, mean ± sample std (ddof=1) over splits, in %"),

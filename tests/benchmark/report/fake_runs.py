@@ -64,7 +64,7 @@ def log_suite(
                 "mlflow.parentRunId": parent, "bench.kind": "split", "bench.suite": suite.name, "bench.row": row.name,
                 "bench.split": str(k), "bench.split_source": "random-stratified-2/3",
                 "bench.fingerprint": f"child-{config}-{k}", "bench.config_fingerprint": config,
-                "bench.dataset_fingerprint": DATASET_FP,
+                "bench.dataset_fingerprint": DATASET_FP, "mlflow.source.git.commit": "abc123",
             }).info.run_id
             if isinstance(acc, str):
                 client.set_tag(child, "bench.failure_reason", acc)
