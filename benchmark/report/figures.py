@@ -32,7 +32,7 @@ def _plt():
 def _finish(fig, path: Path, header: Header, top: float | None = None) -> Path:
     footer = (
         f"{header.dataset} ({(header.dataset_fingerprints or ['?'])[0][:12]}) · profile {', '.join(header.profiles)} · "
-        f"{header.n_splits} splits · commit {(header.commits or ['unknown'])[0][:10]} · {header.date}"
+        f"{header.n_splits} splits · commit {', '.join(c[:10] for c in header.commits) or 'unknown'} · {header.date}"
     )
     fig.text(0.01, 0.01, footer, fontsize=7, color="#555555")
     warnings = hdr.warnings(header)
@@ -153,8 +153,9 @@ def curves(section: Suite, rows: list[RowRuns], header: Header, path: Path) -> P
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
-    fig.suptitle(f"{section.name}: training curves per row (mean and ±std band over splits)", fontsize=11)
-    return _finish(fig, path, header, top=0.93 if hdr.warnings(header) else 1.0)
+    warned = bool(hdr.warnings(header))  # leave the banner its own strip above the title
+    fig.suptitle(f"{section.name}: training curves per row (mean and ±std band over splits)", fontsize=11, y=0.92 if warned else 0.98)
+    return _finish(fig, path, header, top=0.87 if warned else 0.93)
 
 
 def _per_split_recall(predictions, classes: list[str]) -> np.ndarray:
