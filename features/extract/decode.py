@@ -20,6 +20,15 @@ SEEK_GAP_S = 2.0
 #: Frames are scaled down (never up) so that their longer side is at most this many pixels: enough
 #: for BlazePose (256 x 256 input) and Swin (224 x 224 crop), and it bounds memory per video.
 MAX_SIDE = 640
+#: FFmpeg demuxers that open still images or text as a "video"; such files are not videos here.
+NOT_VIDEO_FORMATS = ("tty", "image2")
+
+
+def _not_a_video(format_name: str) -> bool:
+    """Text (tty) and still-image demuxers (image2, jpeg_pipe, png_pipe, ...); animated GIF stays."""
+    return format_name in NOT_VIDEO_FORMATS or (format_name.endswith("_pipe") and format_name != "gif_pipe")
+
+
 SAMPLING_RULE = "t_i = (i + 0.5) * duration / T for i = 0..T-1 (centres of T equal segments); frame shown at t_i"
 
 
@@ -51,6 +60,8 @@ def decode(path: str | Path, frames: int) -> Decoded:
         raise VideoReadError("empty file (0 bytes)")
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
+            if _not_a_video(container.format.name):
+                raise VideoReadError(f"not a video (FFmpeg reads it as {container.format.long_name})")
             if not container.streams.video:
                 raise VideoReadError("no video stream")
             stream = container.streams.video[0]

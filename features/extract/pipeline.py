@@ -17,10 +17,11 @@ from features.extract.decode import AUDIO_RATE, MAX_SIDE, SAMPLING_RULE
 from features.extract.parts import PARTS_DIR, Part, Parts
 from features.extract.sources import Video, discover
 from features.extract.weights import Weights, resolve_audio, resolve_visual
-from features.extract.worker import Extractors, Settings, attempt, init_worker, run_in_worker
+from features.extract.worker import Extractors, Settings, attempt, init_worker, native_stderr_to, run_in_worker
 from features.store import META_FILE
 
 STAGES = ("decode", "visual", "audio", "skeleton")
+NATIVE_LOG = "native.log"  # C++ libraries' log lines (mediapipe, TFLite), kept out of the terminal
 
 
 class ExtractFailed(Exception):
@@ -108,7 +109,8 @@ def extract(
         say(f"nothing to extract: every video in {videos_dir} is already in {out}")
     else:
         settings = Settings(frames=frames, device=device, visual=visual, audio=audio, batch_size=batch_size,
-                            threads=max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None)
+                            threads=max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None,
+                            native_log=parts.dir / NATIVE_LOG)
         _run(todo, parts, settings, workers, strict, outcome, progress or _no_progress)
 
     ok = [v for v in sources.videos if parts.done(v)]
@@ -146,7 +148,8 @@ def _run(todo: list[Video], parts: Parts, settings: Settings, workers: int, stri
         if workers == 1:
             extractors = Extractors(settings)
             for video in todo:
-                part, reason = attempt(extractors, video)
+                with native_stderr_to(settings.native_log):
+                    part, reason = attempt(extractors, video)
                 handle(video, part, reason)
                 advance(video, reason)
         else:

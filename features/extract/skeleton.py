@@ -8,8 +8,6 @@ the tracker is reset between videos. mediapipe's Python package runs on the CPU 
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
-from typing import Iterator
 
 import numpy as np
 
@@ -27,9 +25,8 @@ class PoseFeatures:
     def __init__(self):
         os.environ.setdefault("GLOG_minloglevel", "2")  # mediapipe's C++ logging is noise here
         pose = require("mediapipe.python.solutions.pose")
-        with quiet_native_stderr():
-            self.pose = pose.Pose(static_image_mode=False, model_complexity=MODEL_COMPLEXITY,
-                                  min_detection_confidence=MIN_CONFIDENCE, min_tracking_confidence=MIN_CONFIDENCE)
+        self.pose = pose.Pose(static_image_mode=False, model_complexity=MODEL_COMPLEXITY,
+                              min_detection_confidence=MIN_CONFIDENCE, min_tracking_confidence=MIN_CONFIDENCE)
 
     @staticmethod
     def info() -> dict[str, object]:
@@ -44,13 +41,12 @@ class PoseFeatures:
         """uint8 RGB [T, H, W, 3] -> float32 [T, 99] and bool mask [T] (False: no person found)."""
         features = np.zeros((len(frames), self.dim), dtype=np.float32)
         mask = np.zeros(len(frames), dtype=bool)
-        with quiet_native_stderr():
-            self.pose.reset()
-            for i, frame in enumerate(frames):
-                result = self.pose.process(np.ascontiguousarray(frame))
-                if result.pose_landmarks is not None:
-                    features[i] = [c for lm in result.pose_landmarks.landmark for c in (lm.x, lm.y, lm.z)]
-                    mask[i] = True
+        self.pose.reset()
+        for i, frame in enumerate(frames):
+            result = self.pose.process(np.ascontiguousarray(frame))
+            if result.pose_landmarks is not None:
+                features[i] = [c for lm in result.pose_landmarks.landmark for c in (lm.x, lm.y, lm.z)]
+                mask[i] = True
         return features, mask
 
     def close(self) -> None:
@@ -67,20 +63,3 @@ def bundled_weights() -> dict[str, str]:
     return {"weights": f"sha256:{sha256_file(landmark)}", "weights_source": "bundled with mediapipe",
             "weights_file": LANDMARK_MODEL, "detector_weights": f"sha256:{sha256_file(detector)}"}
 
-
-@contextmanager
-def quiet_native_stderr() -> Iterator[None]:
-    """Silence mediapipe's C++ log lines (TFLite delegate, feedback-tensor notices) that would
-    break the progress bar; Python errors still raise as usual."""
-    import sys
-
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)

@@ -1,13 +1,19 @@
 """One video in, one :class:`Part` out: decoding and the three extractors, timed per stage.
 
-The process-pool functions keep one set of extractors per worker process, built once.
+The networks are built on the first video that decodes, so a folder of unreadable files never
+loads them. The process-pool functions keep one set of extractors per worker process.
 """
 
 from __future__ import annotations
 
+import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
 
+from benchmark.params import ParamError
 from features.extract.decode import VideoReadError, decode
 from features.extract.parts import Part
 from features.extract.sources import Video
@@ -22,22 +28,28 @@ class Settings:
     audio: Weights
     batch_size: int = 32
     threads: int | None = None  # torch threads per worker process; None leaves torch's default
+    native_log: Path | None = None  # where C++ libraries' stderr lines go (mediapipe logs at every video)
 
 
 class Extractors:
     def __init__(self, settings: Settings):
+        self.settings = settings
+        self.models = None
+
+    def build(self) -> None:
+        """Load the networks (once). Bad weights raise ParamError: a setup error, not a video's."""
+        if self.models is not None:
+            return
         from features.extract.audio import VGGishFeatures
         from features.extract.skeleton import PoseFeatures
         from features.extract.visual import SwinFeatures
 
-        if settings.threads:
+        if self.settings.threads:
             import torch
 
-            torch.set_num_threads(settings.threads)
-        self.settings = settings
-        self.visual = SwinFeatures(settings.visual, settings.device, settings.batch_size)
-        self.audio = VGGishFeatures(settings.audio, settings.device)
-        self.skeleton = PoseFeatures()
+            torch.set_num_threads(self.settings.threads)
+        s = self.settings
+        self.models = (SwinFeatures(s.visual, s.device, s.batch_size), VGGishFeatures(s.audio, s.device), PoseFeatures())
 
     def __call__(self, video: Video) -> Part:
         """Raises VideoReadError when the file cannot be used as a video."""
@@ -45,17 +57,20 @@ class Extractors:
         start = clock()
         decoded = decode(video.path, self.settings.frames)
         t_decode = clock()
-        visual = self.visual(decoded.frames)
+        self.build()
+        swin, vggish, pose = self.models
+        t_build = clock()
+        visual = swin(decoded.frames)
         t_visual = clock()
-        audio, audio_mask = self.audio(decoded.audio, decoded.timestamps)
+        audio, audio_mask = vggish(decoded.audio, decoded.timestamps)
         t_audio = clock()
-        skeleton, skeleton_mask = self.skeleton(decoded.frames)
+        skeleton, skeleton_mask = pose(decoded.frames)
         t_skeleton = clock()
         info = {
             "duration_s": round(decoded.duration, 3),
             "audio_stream": decoded.audio is not None,
             "audio_error": decoded.audio_error or "",
-            "seconds": {"decode": t_decode - start, "visual": t_visual - t_decode,
+            "seconds": {"decode": t_decode - start, "visual": t_visual - t_build,
                         "audio": t_audio - t_visual, "skeleton": t_skeleton - t_audio},
         }
         return Part(visual=visual, audio=audio, audio_mask=audio_mask, skeleton=skeleton,
@@ -68,8 +83,32 @@ def attempt(extractors: Extractors, video: Video) -> tuple[Part | None, str | No
         return extractors(video), None
     except VideoReadError as exc:
         return None, str(exc)
+    except ParamError:
+        raise
     except Exception as exc:  # noqa: BLE001 - one bad video must not stop the others; the reason is kept
         return None, f"extraction error: {type(exc).__name__}: {exc}"
+
+
+@contextmanager
+def native_stderr_to(path: Path | None) -> Iterator[None]:
+    """Send file descriptor 2 (where mediapipe's C++ logging writes, breaking the progress bar) to
+    a log file; Python's own errors are raised, not printed, so nothing of use is lost."""
+    if path is None:
+        yield
+        return
+    import sys
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    log = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        os.dup2(log, 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(log)
 
 
 _EXTRACTORS: Extractors | None = None
@@ -80,8 +119,14 @@ def init_worker(settings: Settings) -> None:
     """Build the extractors once per process. A setup error (say, a weights file of the wrong model)
     is kept and returned with each video, so the main process reports it instead of a dead pool."""
     global _EXTRACTORS, _SETUP_ERROR
+    if settings.native_log is not None:
+        log = os.open(settings.native_log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(log, 2)
+        os.close(log)
     try:
-        _EXTRACTORS = Extractors(settings)
+        extractors = Extractors(settings)
+        extractors.build()
+        _EXTRACTORS = extractors
     except Exception as exc:  # noqa: BLE001
         _SETUP_ERROR = str(exc)
 
