@@ -18,9 +18,9 @@ FAILURES_FILE = "failures.csv"
 FIELDS = {"visual": ("visual", None), "audio": ("audio", "audio_mask"), "skeleton": ("skeleton", "skeleton_mask")}
 
 
-def content_digest(ok: list[Video], failed: list[tuple[Video, str]]) -> str:
-    """What the store holds: which videos were extracted and which failed (and why)."""
-    payload = json.dumps([[v.id for v in ok], [[v.id, r] for v, r in failed]])
+def content_digest(name: str, ok: list[Video], failed: list[tuple[Video, str]]) -> str:
+    """What the store holds: its name, which videos were extracted and which failed (and why)."""
+    payload = json.dumps([name, [v.id for v in ok], [[v.id, r] for v, r in failed]])
     return hashlib.sha1(payload.encode()).hexdigest()
 
 
@@ -74,7 +74,7 @@ def assemble(
     })
     modalities = {m: {"dim": info["dim"], **{k: v for k, v in info.items() if k != "dim"}} for m, info in modality_info.items()}
     write_meta(out, name=name, classes=classes, frames=frames, modalities=modalities,
-               extra={"extraction": {**extraction, "videos": n, "failed": len(failed), "content": content_digest(ok, failed)}})
+               extra={"extraction": {**extraction, "videos": n, "failed": len(failed), "content": content_digest(name, ok, failed)}})
 
 
 def _write_failures(path: Path, failed: list[tuple[Video, str]]) -> None:

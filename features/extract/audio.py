@@ -44,17 +44,18 @@ class VGGishFeatures:
 
         return {"extractor": "vggish", "library": "torchvggish", "version": version("torchvggish"),
                 "window_s": WINDOW_S, "postprocess": "none (raw embedding, no PCA/quantisation)",
-                "alignment": "window floor(t / 0.96) holds timestamp t; no such window -> zeros, mask false"}
+                "alignment": "window floor((t - audio start) / 0.96) holds timestamp t; no such window -> zeros, mask false"}
 
-    def __call__(self, audio: np.ndarray | None, timestamps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """16 kHz mono samples (None: no audio stream) -> float32 [T, 128] and bool mask [T]."""
+    def __call__(self, audio: np.ndarray | None, timestamps: np.ndarray, offset: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """16 kHz mono samples (None: no audio stream) -> float32 [T, 128] and bool mask [T].
+        ``offset``: seconds from the first video frame to the first audio sample."""
         features = np.zeros((len(timestamps), self.dim), dtype=np.float32)
         mask = np.zeros(len(timestamps), dtype=bool)
         if audio is None:
             return features, mask
         examples = self.examples(audio, AUDIO_RATE, return_tensor=False)  # [windows, 96, 64] log-mel
-        window = np.floor(np.asarray(timestamps) / WINDOW_S).astype(int)
-        mask = window < len(examples)
+        window = np.floor((np.asarray(timestamps) - offset) / WINDOW_S).astype(int)
+        mask = (window >= 0) & (window < len(examples))
         if not mask.any():
             return features, mask
         needed, where = np.unique(window[mask], return_inverse=True)

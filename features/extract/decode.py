@@ -43,6 +43,7 @@ class Decoded:
     duration: float
     audio: np.ndarray | None  # float32 [samples] mono at AUDIO_RATE; None when there is no audio stream
     audio_error: str | None = None
+    audio_offset: float = 0.0  # seconds from the video's first frame to the audio's first sample
     frames_decoded: int = 0  # video frames the decoder produced to find the T frames (seeking keeps it low)
 
 
@@ -68,14 +69,19 @@ def decode(path: str | Path, frames: int) -> Decoded:
             stream.thread_type = "AUTO"
             duration = _duration(container, stream)
             times = sample_times(duration, frames)
-            start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+            start = _start(stream)
             images, decoded = _frames_at(container, stream, times + start)
     except VideoReadError:
         raise
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError, OSError) as exc:
         raise VideoReadError(f"cannot decode: {type(exc).__name__}: {exc}") from None
-    audio, audio_error = _audio(av, path)
-    return Decoded(frames=images, timestamps=times, duration=duration, audio=audio, audio_error=audio_error, frames_decoded=decoded)
+    audio, audio_start, audio_error = _audio(av, path)
+    return Decoded(frames=images, timestamps=times, duration=duration, audio=audio, audio_error=audio_error,
+                   audio_offset=audio_start - start, frames_decoded=decoded)
+
+
+def _start(stream) -> float:
+    return float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
 
 
 def _duration(container, stream) -> float:
@@ -149,14 +155,16 @@ def _to_rgb(frame) -> np.ndarray:
     return frame.to_ndarray(format="rgb24", width=width, height=height)
 
 
-def _audio(av, path: Path) -> tuple[np.ndarray | None, str | None]:
-    """The first audio stream mixed to mono at 16 kHz; (None, None) without one, (None, why) when
-    it exists but cannot be decoded (the video's frames are still usable)."""
+def _audio(av, path: Path) -> tuple[np.ndarray | None, float, str | None]:
+    """(samples, start time, error): the first audio stream mixed to mono at 16 kHz; None without
+    one, or with the reason when it exists but cannot be decoded (the frames are still usable)."""
+    start = 0.0
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
             if not container.streams.audio:
-                return None, None
+                return None, start, None
             stream = container.streams.audio[0]
+            start = _start(stream)
             resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_RATE)
             chunks = []
             for packet in container.demux(stream):
@@ -164,7 +172,7 @@ def _audio(av, path: Path) -> tuple[np.ndarray | None, str | None]:
                     chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(frame))
             chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(None))
     except (av.error.FFmpegError, ValueError, OSError) as exc:
-        return None, f"{type(exc).__name__}: {exc}"
+        return None, start, f"{type(exc).__name__}: {exc}"
     if not chunks:
-        return None, "audio stream holds no decodable samples"
-    return np.concatenate(chunks).astype(np.float32), None
+        return None, start, "audio stream holds no decodable samples"
+    return np.concatenate(chunks).astype(np.float32), start, None

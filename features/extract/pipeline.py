@@ -42,10 +42,6 @@ class Outcome:
     random: list[str] = field(default_factory=list)
     ignored: list[Path] = field(default_factory=list)
 
-    @property
-    def nothing_to_extract(self) -> bool:
-        return self.extracted == 0 and self.failed_now == 0
-
 
 def default_workers() -> int:
     """Half the cores, at most 4: torch already spreads one video's batch over several threads."""
@@ -115,9 +111,10 @@ def extract(
 
     ok = [v for v in sources.videos if parts.done(v)]
     outcome.failed = [(v, parts.failure(v)) for v in sources.videos if not parts.done(v) and parts.failure(v) is not None]
-    if not is_current(out, content_digest(ok, outcome.failed)):
+    name = name or videos_dir.resolve().name
+    if not is_current(out, content_digest(name, ok, outcome.failed)):
         modality_info = _modality_info(visual, audio)
-        assemble(out, parts=parts, ok=ok, failed=outcome.failed, root=videos_dir, name=name or videos_dir.resolve().name,
+        assemble(out, parts=parts, ok=ok, failed=outcome.failed, root=videos_dir, name=name,
                  classes=sources.classes, frames=frames, modality_info=modality_info,
                  extraction={"tool": "bench extract", "ver_bench": _version(), "frames": frames, "sampling": SAMPLING_RULE,
                              "max_side": MAX_SIDE, "audio_rate": AUDIO_RATE, "device": device,

@@ -62,7 +62,7 @@ class Extractors:
         t_build = clock()
         visual = swin(decoded.frames)
         t_visual = clock()
-        audio, audio_mask = vggish(decoded.audio, decoded.timestamps)
+        audio, audio_mask = vggish(decoded.audio, decoded.timestamps, decoded.audio_offset)
         t_audio = clock()
         skeleton, skeleton_mask = pose(decoded.frames)
         t_skeleton = clock()

@@ -107,3 +107,21 @@ def test_other_settings_are_refused_instead_of_mixed(extracted, clip_dir):
 def test_an_existing_store_is_not_overwritten(tiny_store, clip_dir):
     result = bench(*extract_args(clip_dir, tiny_store))
     assert result.exit_code == 2 and "did not write" in result.output
+
+
+def test_retry_failed_extracts_a_repaired_video(extracted, clip_dir, tmp_path):
+    import shutil
+
+    videos = copy_videos(clip_dir, tmp_path / "videos")
+    out = tmp_path / "store"
+    shutil.copytree(extracted[0], out)
+    shutil.copy(videos / "Calm" / "tone3.mov", videos / "Calm" / "corrupt.mp4")  # the file was repaired
+    skipped = bench(*extract_args(videos, out, "--name", "clips"))
+    assert "nothing to extract" in skipped.output
+    retried = bench(*extract_args(videos, out, "--name", "clips", "--retry-failed"))
+    assert retried.exit_code == 0, retried.output
+    assert "2 to extract, 6 already extracted" in " ".join(retried.output.split())
+    store = open_store(out)
+    assert "Calm/corrupt.mp4" in set(store.ids) and len(store) == 7
+    with open(out / "failures.csv") as handle:
+        assert [row["id"] for row in csv.DictReader(handle)] == ["Calm/zero.mp4"]
