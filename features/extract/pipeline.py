@@ -50,6 +50,8 @@ def default_workers() -> int:
 
 def resolve_device(device: str) -> str:
     check_choice("--device", device, ["auto", "cpu", "cuda"])
+    if device == "cpu":
+        return device
     import torch
 
     if device == "auto":

@@ -10,6 +10,7 @@ import os
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
@@ -40,16 +41,12 @@ class Extractors:
         """Load the networks (once). Bad weights raise ParamError: a setup error, not a video's."""
         if self.models is not None:
             return
-        from features.extract.audio import VGGishFeatures
-        from features.extract.skeleton import PoseFeatures
-        from features.extract.visual import SwinFeatures
-
         if self.settings.threads:
             import torch
 
             torch.set_num_threads(self.settings.threads)
         s = self.settings
-        self.models = (SwinFeatures(s.visual, s.device, s.batch_size), VGGishFeatures(s.audio, s.device), PoseFeatures())
+        self.models = _models(s.visual, s.audio, s.device, s.batch_size)
 
     def __call__(self, video: Video) -> Part:
         """Raises VideoReadError when the file cannot be used as a video."""
@@ -75,6 +72,17 @@ class Extractors:
         }
         return Part(visual=visual, audio=audio, audio_mask=audio_mask, skeleton=skeleton,
                     skeleton_mask=skeleton_mask, info=info)
+
+
+@lru_cache(maxsize=1)
+def _models(visual: Weights, audio: Weights, device: str, batch_size: int) -> tuple:
+    """The three extractors, kept for the next run in the same process (a notebook, or a re-run
+    after --retry-failed) since building them takes seconds. The pose tracker is reset per video."""
+    from features.extract.audio import VGGishFeatures
+    from features.extract.skeleton import PoseFeatures
+    from features.extract.visual import SwinFeatures
+
+    return SwinFeatures(visual, device, batch_size), VGGishFeatures(audio, device), PoseFeatures()
 
 
 def attempt(extractors: Extractors, video: Video) -> tuple[Part | None, str | None]:

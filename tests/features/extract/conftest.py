@@ -12,7 +12,7 @@ pytest.importorskip("mediapipe")
 
 from features.extract.clips import write_clip  # noqa: E402
 
-FRAMES = 4
+FRAMES = 3
 CLIP = {"seconds": 2.0, "fps": 8, "size": (160, 120)}
 #: class -> file -> clip kind. Every class keeps 3 readable videos, so the store can be split.
 LAYOUT = {
@@ -58,7 +58,7 @@ def copy_videos(src: Path, dst: Path, ids: list[str] | None = None) -> Path:
 
 
 def extract_args(videos: Path, out: Path, *extra: str) -> list[str]:
-    return ["extract", str(videos), "--out", str(out), "--frames", str(FRAMES), "--workers", "1",
+    return ["extract", str(videos), "--out", str(out), "--frames", str(FRAMES), "--workers", "1", "--device", "cpu",
             "--visual-weights", "random", "--audio-weights", "random", *extra]
 
 

@@ -7,7 +7,6 @@ import json
 import re
 
 import numpy as np
-import pytest
 
 from features.store import open_store
 from tests.features.extract.conftest import FRAMES, PERSON, UNREADABLE, bench, copy_videos, extract_args
