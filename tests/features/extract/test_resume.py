@@ -24,17 +24,22 @@ def test_kill_during_a_parallel_run_then_resume(clip_dir, extracted, tmp_path):
     args = extract_args(videos, out)
     args[args.index("--workers") + 1] = "2"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    process = subprocess.Popen([sys.executable, "-m", "benchmark.cli", *args], env=env, start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = tmp_path / "first-run.log"
+    with open(log, "wb") as handle:
+        process = subprocess.Popen([sys.executable, "-m", "benchmark.cli", *args], env=env, start_new_session=True,
+                                   stdout=handle, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 240
         while not list((out / "parts").glob("*.npz")) and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.2)
-        os.killpg(process.pid, signal.SIGKILL)  # the command and its worker processes, mid-run
     finally:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)  # the command and its worker processes, mid-run
+        except ProcessLookupError:  # it had already finished
+            pass
         process.wait()
     kept = len(list((out / "parts").glob("*.npz")))
-    assert 1 <= kept
+    assert 1 <= kept, log.read_text()
     assert not (out / "meta.json").exists() or kept == len(VIDEOS)
 
     resumed = bench(*args[:args.index("--workers")], *args[args.index("--workers") + 2:], "--workers", "1")
