@@ -23,13 +23,15 @@ class SwinFeatures:
         self.model = model.eval().to(device)
         config = timm.data.resolve_data_config({}, model=model)
         self.transform = timm.data.create_transform(**config)  # resize, centre crop 224, ImageNet mean/std
-        self.preprocessing = {k: (list(v) if isinstance(v, tuple) else v) for k, v in config.items()}
 
     @staticmethod
     def info() -> dict[str, str]:
         timm = require("timm")
+        cfg = timm.models.get_pretrained_cfg(SWIN)
         return {"extractor": SWIN, "library": "timm", "version": timm.__version__,
-                "pooling": "global average pool of the last stage (timm num_classes=0)"}
+                "pooling": "global average pool of the last stage (timm num_classes=0)",
+                "preprocessing": f"timm eval transform: {cfg.interpolation} resize, crop_pct {cfg.crop_pct}, centre crop "
+                                 f"{cfg.input_size[1]}x{cfg.input_size[2]}, mean {list(cfg.mean)}, std {list(cfg.std)}"}
 
     def __call__(self, frames: np.ndarray) -> np.ndarray:
         """uint8 RGB [T, H, W, 3] -> float32 [T, 768]."""
