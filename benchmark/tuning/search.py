@@ -41,8 +41,11 @@ class SearchResult:
     requeued: list[int]
 
 
-def settings_of(store: FeatureStore, profile: Profile, space: Mapping[str, SearchParam], context: TuneContext, n_splits: int, is_grid: bool, target: int, prune: bool, seed: int) -> dict[str, Any]:
-    """Everything that defines the objective and the search: a study never mixes two of them."""
+def settings_of(store: FeatureStore, profile: Profile, space: Mapping[str, SearchParam], context: TuneContext, n_splits: int, is_grid: bool, prune: bool, seed: int) -> dict[str, Any]:
+    """Everything that defines the objective and the search: a study never mixes two of them.
+
+    The number of trials is not among them: ``--trials`` may grow a TPE study on a later run.
+    """
     base = context.config({})
     return {
         "dataset_fingerprint": store.fingerprint,
@@ -54,7 +57,6 @@ def settings_of(store: FeatureStore, profile: Profile, space: Mapping[str, Searc
         "n_splits": n_splits,
         "validation_fraction": VALIDATION_FRACTION,
         "sampler": "grid" if is_grid else "tpe",
-        "target": target,
         "prune": prune,
         "seed": seed,
     }
@@ -116,7 +118,7 @@ def run_search(
     splits = random_splits(store.labels, store.fingerprint, n_splits)
     context = TuneContext(store, profile, space, tuning_parts(splits, store.labels, store.fingerprint), dict(train_overrides), device, target)
     check_configs(context, space, is_grid)
-    settings = settings_of(store, profile, space, context, n_splits, is_grid, target, prune, seed)
+    settings = settings_of(store, profile, space, context, n_splits, is_grid, prune, seed)
     name = study_name or default_study_name(space, profile, settings)
     epochs = context.config({}).train.epochs
 

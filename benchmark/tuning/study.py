@@ -99,8 +99,8 @@ def make_sampler(space: Mapping[str, Any], grid: bool, seed: int):
     from benchmark.tuning.space import grid as grid_of
 
     if grid:
-        # Unseeded on purpose: the grid's order does not change results (every point trains with
-        # its own fixed seeds), and equal seeds would make processes pick the same free point.
+        # The same (default) seed in every process: GridSampler shuffles its points with it, and
+        # grid ids must mean the same points in every process sharing the study.
         return optuna.samplers.GridSampler(grid_of(space))
     return TrialSeededSampler(seed)
 
