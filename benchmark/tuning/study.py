@@ -16,9 +16,10 @@ import inspect
 import json
 import time
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from optuna.samplers import BaseSampler  # this module is imported only by `bench tune`
 
@@ -51,12 +52,39 @@ def redact(url: str) -> str:
         return url
 
 
+@contextmanager
+def sqlite_lock(url: str) -> Iterator[None]:
+    """Serialise the first opening of a SQLite database by processes started together.
+
+    Creating the tables (Optuna's and MLflow's migrations) is not safe when two processes do it at
+    once; a lock file beside the database makes the second wait. Other URLs need no lock.
+    """
+    if not url.startswith("sqlite:///"):
+        yield
+        return
+    import fcntl
+
+    lock = Path(url[len("sqlite:///") :] + ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def make_storage(url: str | None = None):
+    url = storage_url(url)
+    with sqlite_lock(url):
+        return _make_storage(url)
+
+
+def _make_storage(url: str):
     import optuna
 
     from benchmark.tuning.bookkeeping import retry_callback
 
-    url = storage_url(url)
     engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_pre_ping": True}
     callback_arg = (
         "heartbeat_stale_trial_callback"
