@@ -23,7 +23,7 @@ import numpy as np
 from benchmark.config import MODALITIES, Profile, RunConfig, resolve_config
 from benchmark.data import load_modalities
 from benchmark.splits import Split, split_seed, validation_part
-from benchmark.training import EpochRecord, resolve_device, run_seed, train_split
+from benchmark.training import EpochRecord, run_seed, train_split
 from benchmark.tuning.space import SearchParam, split_values
 from features.store import FeatureStore
 
@@ -162,6 +162,3 @@ class Objective:
         if self.logger and run_id:
             self.logger.end_trial(run_id, state, finished, mean, std, reason)
 
-
-def check_device(device: str) -> str:
-    return resolve_device(device)

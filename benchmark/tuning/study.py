@@ -139,7 +139,9 @@ def make_pruner(prune: bool, epochs: int):
 
     if not prune:
         return optuna.pruners.NopPruner()
-    return optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=epochs)
+    # Steps are k * epochs + epoch (1-based) and Optuna prunes from step n_warmup_steps on, so
+    # epochs + 1 keeps the whole first split (its last epoch included) out of pruning.
+    return optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=epochs + 1)
 
 
 class TrialSeededSampler(BaseSampler):

@@ -55,3 +55,18 @@ def test_report_files_hold_every_trial_and_the_best(tiny_store, tracking_uri, fa
     assert best["val_acc_mean"] == table.val_acc_mean.max()
     assert (directory / "objective.png").stat().st_size > 5000
     assert sum("| complete | " in line for line in (directory / "trials.md").read_text().splitlines()) == 4
+
+
+def test_evaluate_runs_the_best_setting_under_the_test_protocol_beside_table_3(tiny_store, tracking_uri, fake_training):
+    from mlflow.tracking import MlflowClient
+
+    result = CliRunner().invoke(app, ["tune", "--param", "alpha", "--features", str(tiny_store), "--epochs", "1", "--n-splits", "2",
+                                      "--tracking-uri", tracking_uri, "--study-name", "ev", "--evaluate", "--eval-splits", "2"])
+    assert result.exit_code == 0, result.output
+    assert "tuned: alpha=4" in result.output and "43.2" in result.output  # Table 3's number for alpha = 4
+    client = MlflowClient(tracking_uri)
+    experiment = client.get_experiment_by_name("synthetic-ve8-seed3").experiment_id
+    splits = client.search_runs([experiment], "tags.`bench.kind` = 'split' and tags.`bench.suite` = 'tune-ev'")
+    assert sorted(r.data.tags["bench.split"] for r in splits if r.info.status == "FINISHED") == ["0", "1"]
+    assert all(r.data.params["params.alpha"] == "4" for r in splits)
+    assert all("test_acc" in r.data.metrics for r in splits)  # evaluated on the test parts, as bench run does

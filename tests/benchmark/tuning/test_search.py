@@ -113,3 +113,16 @@ def test_a_trial_left_running_by_a_killed_process_is_run_again(tiny_store, track
     assert result.study.trials[1].state == TrialState.FAIL
     retry = next(t for t in result.study.trials if t.system_attrs.get("failed_trial") == 1)
     assert retry.state == TrialState.COMPLETE and retry.system_attrs["grid_id"] == 1
+
+
+def test_tpe_is_seeded_per_trial_so_processes_differ_and_runs_repeat():
+    from benchmark.tuning.study import TrialSeededSampler
+
+    def lrs(seed):
+        study = optuna.create_study(sampler=TrialSeededSampler(seed), direction="maximize")
+        study.optimize(lambda t: t.suggest_float("lr", 1e-5, 1e-2, log=True), n_trials=3)
+        return [t.params["lr"] for t in study.trials]
+
+    assert lrs(0) == lrs(0)  # reproducible
+    assert len(set(lrs(0))) == 3  # trial numbers differ, so two processes sharing a study do too
+    assert lrs(0) != lrs(1)
