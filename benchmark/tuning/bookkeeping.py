@@ -127,9 +127,13 @@ def fail_dead_trials(study) -> list[int]:
 
     Optuna's heartbeat does the same for other machines once their grace period has passed.
     """
+    import optuna
     from optuna.exceptions import UpdateFinishedTrialError
     from optuna.trial import TrialState
 
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)  # other machines' trials past the heartbeat grace period
     trials = study.get_trials(deepcopy=False)
     retried = _retried_numbers(trials)
     callback = retry_callback()

@@ -48,6 +48,9 @@ class StudyLogger:
         """The study's parent run: the one its creator recorded, else found by tags, else a new one."""
         study = opened.study
         tracking.close_orphans(self.client, self.experiment)  # trial runs of killed processes on this host
+        for run in tracking.search_all(self.client, [self.experiment], f"tags.`{T}kind` = '{tracking.TUNE_TRIAL}' and "
+                                       f"tags.`{T}state` = 'running' and attributes.status = 'KILLED'"):
+            tracking.set_tags(self.client, run.info.run_id, {f"{T}state": "killed"})
         run_id = study.user_attrs.get(self._attr)
         if run_id is None and not opened.created:
             run_id = wait_for_attr(study, self._attr, wait_s)

@@ -162,7 +162,7 @@ def run_search(
             break
         if counts["skipped_in_a_row"]:
             time.sleep(1.0)
-            requeued += bookkeeping.fail_dead_trials(study)
+        requeued += bookkeeping.fail_dead_trials(study)
         study.optimize(objective, n_trials=1, catch=(Exception,), callbacks=[_reporter(echo, counts)])
     book = bookkeeping.ledger(study)
     finished = not _work_left(study, is_grid, grid_size, target) and not book.active

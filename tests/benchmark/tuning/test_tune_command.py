@@ -97,7 +97,7 @@ def test_kill_9_then_rerun_completes_the_grid(tiny_store, tracking_uri, tmp_path
     parents, trials = trial_runs(tracking_uri)
     assert len(parents) == 1 and parents[0].info.status == "FINISHED"
     assert sorted(r.info.status for r in trials).count("FINISHED") == 4
-    assert [r.data.tags["bench.state"] for r in trials if r.info.status == "KILLED"]  # the killed trial's run, closed
+    assert [r.data.tags["bench.state"] for r in trials if r.info.status == "KILLED"] == ["killed"]  # the killed trial's run, closed
     again = CliRunner().invoke(app, args)
     assert again.exit_code == 0 and "ran 0 trials" in again.output and len(load(storage).trials) == len(study.trials)
 
