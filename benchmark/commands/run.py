@@ -25,6 +25,8 @@ def run(
     executor: str = typer.Option("local", "--executor", help="Where jobs run: local (this process), processes (local worker processes) or dask."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Worker processes for --executor processes|dask (default: CPU cores / 2 for Dask's local cluster)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address tcp://HOST:PORT (default: a LocalCluster on 127.0.0.1)."),
+    engine: str = typer.Option("auto", "--engine", help="Training loop: auto (vectorised on CUDA, plain on CPU), plain (one split at a time) or vectorised (a configuration's splits together; --executor local)."),
+    compile: bool = typer.Option(False, "--compile", help="torch.compile the vectorised engine (pays off on long GPU runs; compiling takes minutes)."),
     tracking_uri: Optional[str] = typer.Option(None, "--tracking-uri", help=TRACKING_HELP),
     force: bool = typer.Option(False, "--force", help="Train again even where a finished run exists."),
 ) -> None:
@@ -62,7 +64,7 @@ def run(
             store,
             chosen,
             splits,
-            executor=make_executor(executor, jobs=jobs, scheduler=scheduler),
+            executor=make_executor(executor, jobs=jobs, scheduler=scheduler, engine=engine, compile=compile),
             train_overrides=overrides,
             uri=tracking_uri,
             device=device,
