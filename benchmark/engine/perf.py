@@ -217,6 +217,10 @@ def measure(setup: PerfSetup) -> dict:
     data, labels = synthetic_data(n_videos, frames, dict(setup.dims or PAPER_DIMS), n_classes)
     order = np.random.default_rng(0).permutation(n_videos)
     n_train = (2 * n_videos) // 3
+    if n_train < config.train.batch_size:
+        from benchmark.params import ParamError
+
+        raise ParamError(f"--videos {n_videos} gives {n_train} training videos, fewer than one batch of {config.train.batch_size}")
     train, test = np.sort(order[:n_train]), np.sort(order[n_train:])
     resident = DeviceData(data, labels, device)
 

@@ -64,6 +64,11 @@ class StackedModel:
 
         return vmap(self._one, randomness="different")
 
+    def __call__(self, inputs, masks):
+        """Logits ``[K, B, C]`` for inputs ``{m: [K, B, T, D]}`` and masks ``{m: [K, B, T]}``."""
+        with vmap_friendly_attention():
+            return self.function()(self.params, self.buffers, inputs, masks)
+
     def parameters(self) -> list[torch.Tensor]:
         return list(self.params.values())
 
