@@ -165,9 +165,9 @@ def run_config_jobs(
 ) -> list[JobOutcome]:
     """Train the splits of one configuration together (vectorised engine), logged exactly as
     :func:`run_split_job` logs each: one child run per split, per-epoch metrics, FAILED per split."""
-    from benchmark.data import load_modalities
     import torch
 
+    from benchmark.data import load_modalities
     from benchmark.engine.train import SplitTask, autocast_dtype, train_splits
 
     if not jobs:

@@ -22,8 +22,11 @@ def perf(
     videos: Optional[int] = typer.Option(None, "--videos", help="Videos of the random data (default: VideoEmotion-8's 1,101)."),
     small: bool = typer.Option(False, "--small", help="Tiny dims (visual 24, audio 16, skeleton 12) for a smoke test; the figures then mean nothing."),
 ) -> None:
-    """Measure samples/s of (a) a DataLoader fp32 loop, one split at a time, (b) the harness's plain loop and
-    (c) the vectorised engine with --splits splits, at the paper's dims; project `bench run --suite all --profile paper`."""
+    """Training samples/s of a plain DataLoader loop vs the engine at the paper's dims; JSON last.
+
+    Times (a) a DataLoader fp32 loop, one split at a time, (b) the harness's plain loop and (c) the
+    vectorised engine with --splits splits, and projects `bench run --suite all --profile paper`.
+    """
     with user_errors():
         import json
 

@@ -98,3 +98,20 @@ def test_perf_prints_json_last(tmp_path):
 def test_perf_with_fewer_videos_than_a_batch_is_an_input_error():
     result = bench("perf", "--device", "cpu", "--small", "--profile", "quick", "--videos", "30", "--steps", "1")
     assert result.exit_code == 2 and "fewer than one batch" in result.output
+
+
+def test_an_engine_error_fails_every_split_of_the_group_with_the_reason(tiny_store, tmp_path, monkeypatch):
+    import benchmark.engine.train
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(benchmark.engine.train, "train_splits", broken)
+    suite = tmp_path / "tiny.toml"
+    suite.write_text(SUITE)
+    result, client, experiment = run_with("vectorised", tiny_store, suite, f"sqlite:///{tmp_path / 'err.db'}")
+    assert result.exit_code == 1
+    failed = children(client, experiment, "FAILED")
+    assert sorted(r.data.tags["bench.split"] for r in failed) == ["0", "1"]
+    assert all(r.data.tags["bench.failure_reason"] == "RuntimeError: boom" for r in failed)
+    assert "boom" in Path(client.download_artifacts(failed[0].info.run_id, "traceback.txt")).read_text()
