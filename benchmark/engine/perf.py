@@ -2,7 +2,7 @@
 
 Three loops train the same model on the same random features (1,101 videos, 8 classes, the paper's
 dims by default) for ``steps`` timed steps after ``warmup`` untimed ones, ``repeats`` times (the
-median counts):
+median counts; each repeat runs the three in turn, so a shared machine's changing load hits all):
 
 - ``reference``: what a researcher writes: a ``DataLoader`` over per-video items, fp32, one split at
   a time (its samples/s do not depend on the number of splits, so one split is timed);
@@ -70,15 +70,28 @@ def synthetic_data(n_videos: int, frames: int, dims: Mapping[str, int], n_classe
     return data, np.arange(n_videos) % n_classes
 
 
-def _timed(run_steps: Callable[[int], None], setup: PerfSetup, samples_per_step: int, device: torch.device) -> list[float]:
-    run_steps(setup.warmup)
+@dataclass(frozen=True)
+class Loop:
+    """A training loop ready to run: ``run_steps(n)`` trains n steps of ``samples_per_step`` samples."""
+
+    run_steps: Callable[[int], None]
+    samples_per_step: int
+
+
+def interleaved_rates(loops: Mapping[str, Loop], setup: PerfSetup, device: torch.device) -> dict[str, list[float]]:
+    """samples/s per loop and repeat; each repeat times every loop in turn (the order rotating), so a
+    load that comes and goes on a shared machine affects every loop alike."""
+    for loop in loops.values():
+        loop.run_steps(setup.warmup)
     _sync(device)
-    rates = []
-    for _ in range(setup.repeats):
-        start = time.perf_counter()
-        run_steps(setup.steps)
-        _sync(device)
-        rates.append(setup.steps * samples_per_step / (time.perf_counter() - start))
+    names = list(loops)
+    rates: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(setup.repeats):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            start = time.perf_counter()
+            loops[name].run_steps(setup.steps)
+            _sync(device)
+            rates[name].append(setup.steps * loops[name].samples_per_step / (time.perf_counter() - start))
     return rates
 
 
@@ -88,7 +101,7 @@ def _cycle(batches: Callable[[], object]):
         yield from batches()
 
 
-def reference_rates(config: RunConfig, data, labels, train: np.ndarray, n_classes: int, setup: PerfSetup) -> list[float]:
+def reference_loop(config: RunConfig, data, labels, train: np.ndarray, n_classes: int) -> Loop:
     """The plain reference: DataLoader, fp32, one split."""
     from torch.utils.data import DataLoader, Dataset
 
@@ -124,10 +137,10 @@ def reference_rates(config: RunConfig, data, labels, train: np.ndarray, n_classe
             optimizer.step()
             loss.item()  # logged every step, as such loops do
 
-    return _timed(run_steps, setup, config.train.batch_size, device)
+    return Loop(run_steps, config.train.batch_size)
 
 
-def plain_rates(config: RunConfig, resident: DeviceData, train: np.ndarray, n_classes: int, setup: PerfSetup) -> list[float]:
+def plain_loop(config: RunConfig, resident: DeviceData, train: np.ndarray, n_classes: int) -> Loop:
     """The harness's plain loop (``train_split``): resident features, index batches, fp32, one split."""
     from baselines import build_model
 
@@ -152,10 +165,10 @@ def plain_rates(config: RunConfig, resident: DeviceData, train: np.ndarray, n_cl
             optimizer.step()
             loss.item()
 
-    return _timed(run_steps, setup, size, device)
+    return Loop(run_steps, size)
 
 
-def vectorised_rates(config: RunConfig, resident: DeviceData, train: np.ndarray, test: np.ndarray, n_classes: int, setup: PerfSetup) -> list[float]:
+def vectorised_loop(config: RunConfig, resident: DeviceData, train: np.ndarray, test: np.ndarray, n_classes: int, setup: PerfSetup) -> Loop:
     """The engine: ``setup.splits`` splits as one model (seeds 0..K-1; the same videos, their own orders)."""
     tasks = [SplitTask(train, test, seed) for seed in range(setup.splits)]
     trainer = GroupTrainer(config, resident, tasks, n_classes, compile=setup.compile)
@@ -168,7 +181,7 @@ def vectorised_rates(config: RunConfig, resident: DeviceData, train: np.ndarray,
         for _ in range(n):
             trainer.step(next(batches))
 
-    return _timed(run_steps, setup, size * setup.splits, resident.device)
+    return Loop(run_steps, size * setup.splits)
 
 
 def paper_train_test_sizes() -> tuple[int, int]:
@@ -224,11 +237,12 @@ def measure(setup: PerfSetup) -> dict:
     train, test = np.sort(order[:n_train]), np.sort(order[n_train:])
     resident = DeviceData(data, labels, device)
 
-    rates = {
-        "reference": reference_rates(config, data, labels, train, n_classes, setup),
-        "plain": plain_rates(config, resident, train, n_classes, setup),
-        "vectorised": vectorised_rates(config, resident, train, test, n_classes, setup),
+    loops = {
+        "reference": reference_loop(config, data, labels, train, n_classes),
+        "plain": plain_loop(config, resident, train, n_classes),
+        "vectorised": vectorised_loop(config, resident, train, test, n_classes, setup),
     }
+    rates = interleaved_rates(loops, setup, device)
     median = {name: statistics.median(r) for name, r in rates.items()}
     engine = choose_engine(setup.engine, device.type, n_splits=setup.splits)
     projected = projected_seconds(median[engine])
