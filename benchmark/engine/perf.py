@@ -101,13 +101,11 @@ def _cycle(batches: Callable[[], object]):
         yield from batches()
 
 
-def reference_loop(config: RunConfig, data, labels, train: np.ndarray, n_classes: int) -> Loop:
+def reference_loop(config: RunConfig, data, labels, train: np.ndarray, n_classes: int, device: torch.device) -> Loop:
     """The plain reference: DataLoader, fp32, one split."""
     from torch.utils.data import DataLoader, Dataset
 
     from baselines import build_model
-
-    device = torch.device(setup.device)
 
     class Videos(Dataset):
         def __len__(self) -> int:
@@ -149,7 +147,12 @@ def plain_loop(config: RunConfig, resident: DeviceData, train: np.ndarray, n_cla
     model = build_model(config.model, {m: t.shape[-1] for m, t in resident.features.items()}, n_classes, config.params).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.train.lr)
     positions, generator, size = torch.from_numpy(train), torch.Generator().manual_seed(0), config.train.batch_size
-    batches = _cycle(lambda: (positions[torch.randperm(len(positions), generator=generator)][s : s + size] for s in range(0, len(positions) - size + 1, size)))
+
+    def epoch():
+        order = positions[torch.randperm(len(positions), generator=generator)]
+        return (order[s : s + size] for s in range(0, len(order) - size + 1, size))
+
+    batches = _cycle(epoch)
     model.train()
 
     def run_steps(n: int) -> None:
@@ -173,9 +176,12 @@ def vectorised_loop(config: RunConfig, resident: DeviceData, train: np.ndarray, 
     tasks = [SplitTask(train, test, seed) for seed in range(setup.splits)]
     trainer = GroupTrainer(config, resident, tasks, n_classes, compile=setup.compile)
     size = config.train.batch_size
-    batches = _cycle(lambda: (lambda order: (order[:, s : s + size] for s in range(0, order.shape[1] - size + 1, size)))(
-        epoch_order(trainer.train_positions, trainer.generators).to(resident.device)
-    ))
+
+    def epoch():
+        order = epoch_order(trainer.train_positions, trainer.generators).to(resident.device)
+        return (order[:, s : s + size] for s in range(0, order.shape[1] - size + 1, size))
+
+    batches = _cycle(epoch)
 
     def run_steps(n: int) -> None:
         for _ in range(n):
@@ -238,7 +244,7 @@ def measure(setup: PerfSetup) -> dict:
     resident = DeviceData(data, labels, device)
 
     loops = {
-        "reference": reference_loop(config, data, labels, train, n_classes),
+        "reference": reference_loop(config, data, labels, train, n_classes, device),
         "plain": plain_loop(config, resident, train, n_classes),
         "vectorised": vectorised_loop(config, resident, train, test, n_classes, setup),
     }
