@@ -9,14 +9,14 @@ from __future__ import annotations
 import io
 import traceback
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
 from benchmark import tracking
 from benchmark.config import RunConfig
 from benchmark.splits import Split
-from benchmark.training import EpochRecord, NonFiniteLoss, resolve_device, run_seed, train_split
+from benchmark.training import EpochRecord, NonFiniteLoss, SplitResult, resolve_device, run_seed, train_split
 
 T = tracking.TAG
 
@@ -63,13 +63,8 @@ def _store(path: str):
     return _STORES[path]
 
 
-def run_split_job(job: SplitJob, on_epoch: Callable[[EpochRecord], None] | None = None) -> JobOutcome:
-    """Train one split and log it; NaN losses and errors end as a FAILED run with the reason."""
-    from benchmark.data import load_modalities
-
-    store = _store(job.store_path)
-    device = resolve_device(job.device)
-    client = tracking.client(job.tracking_uri)
+def _start_run(client, job: SplitJob, store, device: str, engine: str = "plain", precision: str = "fp32") -> str:
+    """The split's child run with its tags (the same for every engine, plus which engine and precision)."""
     tags = {
         "mlflow.parentRunId": job.parent_run_id,
         f"{T}kind": tracking.SPLIT,
@@ -83,21 +78,63 @@ def run_split_job(job: SplitJob, on_epoch: Callable[[EpochRecord], None] | None 
         f"{T}dataset": store.name,
         f"{T}profile": job.config.profile,
         f"{T}model": job.config.model,
+        f"{T}engine": engine,
+        f"{T}precision": precision,
         **tracking.environment_tags(device),
         **tracking.owner_tags(),
     }
-    run = client.create_run(job.experiment_id, run_name=job.run_name, tags=tags)
-    run_id = run.info.run_id
+    return client.create_run(job.experiment_id, run_name=job.run_name, tags=tags).info.run_id
+
+
+def _describe_run(client, run_id: str, job: SplitJob, store, device: str) -> None:
+    tracking.log_params(client, run_id, {**job.config.flat(), "split": job.split.index, "device": device})
+    tracking.log_json_artifact(client, run_id, "split.json", job.split.ids(store.ids))
+
+
+def _epoch_logger(client, run_id: str, on_epoch: Callable[[EpochRecord], None] | None) -> Callable[[EpochRecord], None]:
+    def log_epoch(record: EpochRecord) -> None:
+        tracking.log_metrics(client, run_id, {"train_loss": record.train_loss, "test_acc": record.test_acc}, step=record.epoch)
+        if on_epoch:
+            on_epoch(record)
+
+    return log_epoch
+
+
+def _finish_run(client, run_id: str, job: SplitJob, store, result: SplitResult) -> JobOutcome:
+    tracking.log_metrics(
+        client,
+        run_id,
+        {"test_acc_best_epoch": result.test_acc_best_epoch, "best_epoch": result.best_epoch},
+        step=job.config.train.epochs,
+    )
+    tracking.log_text_artifact(client, run_id, "predictions.csv", _predictions_csv(store, job.split.test, result.predictions))
+    client.set_terminated(run_id, "FINISHED")
+    return JobOutcome(job.fingerprint, job.row, job.split.index, "FINISHED", run_id, result.test_acc, result.test_acc_best_epoch)
+
+
+def _error(client, run_id: str, job: SplitJob, exc: Exception) -> JobOutcome:
+    reason = f"{type(exc).__name__}: {exc}"
+    tracking.log_text_artifact(client, run_id, "traceback.txt", "".join(traceback.format_exception(exc)))
+    return _fail(client, run_id, job, reason)
+
+
+def _killed(client, run_ids: Sequence[str]) -> None:
+    for run_id in run_ids:
+        client.set_tag(run_id, f"{T}failure_reason", "interrupted")
+        client.set_terminated(run_id, "KILLED")
+
+
+def run_split_job(job: SplitJob, on_epoch: Callable[[EpochRecord], None] | None = None) -> JobOutcome:
+    """Train one split and log it; NaN losses and errors end as a FAILED run with the reason."""
+    from benchmark.data import load_modalities
+
+    store = _store(job.store_path)
+    device = resolve_device(job.device)
+    client = tracking.client(job.tracking_uri)
+    run_id = _start_run(client, job, store, device)
     try:
-        tracking.log_params(client, run_id, {**job.config.flat(), "split": job.split.index, "device": device})
-        tracking.log_json_artifact(client, run_id, "split.json", job.split.ids(store.ids))
+        _describe_run(client, run_id, job, store, device)
         data = load_modalities(store, job.config.modalities, job.config.train.frames)
-
-        def log_epoch(record: EpochRecord) -> None:
-            tracking.log_metrics(client, run_id, {"train_loss": record.train_loss, "test_acc": record.test_acc}, step=record.epoch)
-            if on_epoch:
-                on_epoch(record)
-
         result = train_split(
             job.config,
             data,
@@ -107,27 +144,67 @@ def run_split_job(job: SplitJob, on_epoch: Callable[[EpochRecord], None] | None 
             len(store.classes),
             seed=run_seed(job.config, job.split.index),
             device=device,
-            on_epoch=log_epoch,
+            on_epoch=_epoch_logger(client, run_id, on_epoch),
         )
-        tracking.log_metrics(
-            client,
-            run_id,
-            {"test_acc_best_epoch": result.test_acc_best_epoch, "best_epoch": result.best_epoch},
-            step=job.config.train.epochs,
-        )
-        tracking.log_text_artifact(client, run_id, "predictions.csv", _predictions_csv(store, job.split.test, result.predictions))
-        client.set_terminated(run_id, "FINISHED")
-        return JobOutcome(job.fingerprint, job.row, job.split.index, "FINISHED", run_id, result.test_acc, result.test_acc_best_epoch)
+        return _finish_run(client, run_id, job, store, result)
     except NonFiniteLoss as exc:
         return _fail(client, run_id, job, str(exc))
     except (KeyboardInterrupt, SystemExit):
-        client.set_tag(run_id, f"{T}failure_reason", "interrupted")
-        client.set_terminated(run_id, "KILLED")
+        _killed(client, [run_id])
         raise
     except Exception as exc:  # the suite goes on; the reason is on the run and in the table
-        reason = f"{type(exc).__name__}: {exc}"
-        tracking.log_text_artifact(client, run_id, "traceback.txt", traceback.format_exc())
-        return _fail(client, run_id, job, reason)
+        return _error(client, run_id, job, exc)
+
+
+def run_config_jobs(
+    jobs: Sequence[SplitJob],
+    on_epoch: Callable[[SplitJob, EpochRecord], None] | None = None,
+    *,
+    compile: bool = False,
+    precision: str = "auto",
+) -> list[JobOutcome]:
+    """Train the splits of one configuration together (vectorised engine), logged exactly as
+    :func:`run_split_job` logs each: one child run per split, per-epoch metrics, FAILED per split."""
+    import torch
+
+    from benchmark.data import load_modalities
+    from benchmark.engine.train import SplitTask, autocast_dtype, train_splits
+
+    if not jobs:
+        return []
+    first = jobs[0]
+    if any(j.config.fingerprint != first.config.fingerprint or j.store_path != first.store_path for j in jobs):
+        raise ValueError("run_config_jobs trains the splits of one configuration on one store")
+    store = _store(first.store_path)
+    device = resolve_device(first.device)
+    client = tracking.client(first.tracking_uri)
+    dtype = autocast_dtype(precision, torch.device(device))
+    run_ids = [_start_run(client, job, store, device, "vectorised", "bf16" if dtype == torch.bfloat16 else "fp32") for job in jobs]
+    loggers = [_epoch_logger(client, run_id, (lambda r, job=job: on_epoch(job, r)) if on_epoch else None) for job, run_id in zip(jobs, run_ids)]
+    try:
+        for job, run_id in zip(jobs, run_ids):
+            _describe_run(client, run_id, job, store, device)
+        data = load_modalities(store, first.config.modalities, first.config.train.frames)
+        results = train_splits(
+            first.config,
+            data,
+            store.labels,
+            [SplitTask(j.split.train, j.split.test, run_seed(j.config, j.split.index)) for j in jobs],
+            len(store.classes),
+            device=device,
+            on_epoch=lambda i, record: loggers[i](record),
+            precision=precision,
+            compile=compile,
+        )
+    except (KeyboardInterrupt, SystemExit):
+        _killed(client, run_ids)
+        raise
+    except Exception as exc:  # every split of the group fails with the reason; the suite goes on
+        return [_error(client, run_id, job, exc) for job, run_id in zip(jobs, run_ids)]
+    return [
+        _fail(client, run_id, job, str(result)) if isinstance(result, NonFiniteLoss) else _finish_run(client, run_id, job, store, result)
+        for job, run_id, result in zip(jobs, run_ids, results)
+    ]
 
 
 def _fail(client, run_id: str, job: SplitJob, reason: str) -> JobOutcome:
