@@ -72,3 +72,11 @@ def standardize(data: dict[str, ModalityData], train: np.ndarray) -> dict[str, M
             scaled = scaled * item.mask[..., None]
         out[m] = ModalityData(scaled.astype(np.float32), item.mask)
     return out
+
+
+def as_tensor(array: np.ndarray):
+    """A tensor sharing the array's memory where it is writable (store memory maps are not: copied)."""
+    import torch
+
+    array = np.ascontiguousarray(array)
+    return torch.from_numpy(array if array.flags.writeable else array.copy())

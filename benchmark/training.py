@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 
 from benchmark.config import RunConfig
-from benchmark.data import ModalityData, standardize
+from benchmark.data import ModalityData, as_tensor, standardize
 
 
 class NonFiniteLoss(RuntimeError):
@@ -103,8 +103,8 @@ def _train_torch(config, data, labels, train, test, n_classes, seed, device, on_
     dims = {m: d.features.shape[-1] for m, d in data.items()}
     model = build_model(config.model, dims, n_classes, config.params).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.train.lr, weight_decay=config.train.weight_decay)
-    features = {m: torch.from_numpy(d.features).to(device) for m, d in data.items()}
-    masks = {m: torch.from_numpy(d.mask).to(device) for m, d in data.items() if d.mask is not None}
+    features = {m: as_tensor(d.features).to(device) for m, d in data.items()}
+    masks = {m: as_tensor(d.mask).to(device) for m, d in data.items() if d.mask is not None}
     targets = torch.from_numpy(np.ascontiguousarray(labels, dtype=np.int64).copy()).to(device)
     train_t, test_t = torch.from_numpy(train), torch.from_numpy(test)
 

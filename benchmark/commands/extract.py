@@ -25,7 +25,7 @@ def extract(
     name: Optional[str] = typer.Option(None, "--name", help="Store name, the MLflow experiment (default: the folder's name)."),
     batch_size: int = typer.Option(32, "--batch-size", help="Frames per Swin batch."),
 ) -> None:
-    """Extract visual, audio and skeleton features from videos into a feature store (see docs/extract.md)."""
+    """Extract visual, audio and skeleton features from videos into a feature store (README: Extracting features from videos)."""
     with user_errors():
         from rich.console import Console
 

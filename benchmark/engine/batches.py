@@ -17,7 +17,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import torch
 
-from benchmark.data import ModalityData
+from benchmark.data import ModalityData, as_tensor
 
 
 def split_statistics(item: ModalityData, train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -45,9 +45,9 @@ class DeviceData:
     def __init__(self, data: Mapping[str, ModalityData], labels: np.ndarray, device: str | torch.device):
         self.data = dict(data)
         self.device = torch.device(device)
-        self.features = {m: _tensor(d.features).to(self.device) for m, d in data.items()}
-        self.masks = {m: _tensor(d.mask).to(self.device) for m, d in data.items() if d.mask is not None}
-        self.labels = _tensor(np.asarray(labels, dtype=np.int64)).to(self.device)
+        self.features = {m: as_tensor(d.features).to(self.device) for m, d in data.items()}
+        self.masks = {m: as_tensor(d.mask).to(self.device) for m, d in data.items() if d.mask is not None}
+        self.labels = as_tensor(np.asarray(labels, dtype=np.int64)).to(self.device)
 
     def standardizer(self, trains: Sequence[np.ndarray]) -> Standardizer:
         mean, std = {}, {}
@@ -70,12 +70,6 @@ class DeviceData:
                     x = x * masks[m][..., None]
             inputs[m] = x
         return inputs, masks, self.labels[idx]
-
-
-def _tensor(array: np.ndarray) -> torch.Tensor:
-    """A tensor sharing the array's memory where it is writable (store memory maps are not: copied)."""
-    array = np.ascontiguousarray(array)
-    return torch.from_numpy(array if array.flags.writeable else array.copy())
 
 
 def epoch_order(positions: torch.Tensor, generators: Sequence[torch.Generator]) -> torch.Tensor:
