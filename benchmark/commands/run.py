@@ -54,11 +54,13 @@ def run(
             splits = file_splits(split_files, store.ids, store.classes, n_splits)
         else:
             splits = random_splits(store.labels, store.fingerprint, n_splits)
+        overrides = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "frames": frames, "seed": seed}
+        effective = {**chosen.train, **{k: v for k, v in overrides.items() if v is not None}}
         console.print(
             f"[bold]{loaded_suite.name}[/bold] on {store.name} ({len(store)} videos, {store.path}) · "
-            f"profile {chosen.name}: {chosen.description} · {len(splits)} splits"
+            f"profile {chosen.name} ({chosen.description}): {effective.get('epochs')} epochs, "
+            f"batch {effective.get('batch_size')}, lr {effective.get('lr')}, T = {effective.get('frames')} · {len(splits)} splits"
         )
-        overrides = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "frames": frames, "seed": seed}
         epochs_shown = epochs or int(chosen.train.get("epochs", 0))
         summary = run_suite(
             loaded_suite,
