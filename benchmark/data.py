@@ -57,17 +57,23 @@ def segment_means(x: np.ndarray, mask: np.ndarray | None, frames: int) -> Modali
     return ModalityData(out.astype(np.float32), None if seg_mask.all() else seg_mask)
 
 
+def train_statistics(item: ModalityData, train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-dimension mean and std (clamped away from 0) over the training videos' valid frames."""
+    x = item.features[train]
+    if item.mask is not None:
+        x = x[item.mask[train]]
+    x = x.reshape(-1, x.shape[-1])
+    mean = x.mean(axis=0) if len(x) else np.zeros(x.shape[-1], np.float32)
+    std = x.std(axis=0) if len(x) else np.ones(x.shape[-1], np.float32)
+    return mean, np.maximum(std, 1e-6)
+
+
 def standardize(data: dict[str, ModalityData], train: np.ndarray) -> dict[str, ModalityData]:
     """Per-dimension z-scores with statistics from the training videos' valid frames only."""
     out = {}
     for m, item in data.items():
-        x = item.features[train]
-        if item.mask is not None:
-            x = x[item.mask[train]]
-        x = x.reshape(-1, x.shape[-1])
-        mean = x.mean(axis=0) if len(x) else np.zeros(x.shape[-1], np.float32)
-        std = x.std(axis=0) if len(x) else np.ones(x.shape[-1], np.float32)
-        scaled = (item.features - mean) / np.maximum(std, 1e-6)
+        mean, std = train_statistics(item, train)
+        scaled = (item.features - mean) / std
         if item.mask is not None:
             scaled = scaled * item.mask[..., None]
         out[m] = ModalityData(scaled.astype(np.float32), item.mask)

@@ -17,18 +17,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import torch
 
-from benchmark.data import ModalityData, as_tensor
-
-
-def split_statistics(item: ModalityData, train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and clamped std over the training videos' valid frames (the same code path as ``standardize``)."""
-    x = item.features[train]
-    if item.mask is not None:
-        x = x[item.mask[train]]
-    x = x.reshape(-1, x.shape[-1])
-    mean = x.mean(axis=0) if len(x) else np.zeros(x.shape[-1], np.float32)
-    std = x.std(axis=0) if len(x) else np.ones(x.shape[-1], np.float32)
-    return mean, np.maximum(std, 1e-6)
+from benchmark.data import ModalityData, as_tensor, train_statistics
 
 
 @dataclass
@@ -52,7 +41,7 @@ class DeviceData:
     def standardizer(self, trains: Sequence[np.ndarray]) -> Standardizer:
         mean, std = {}, {}
         for m, item in self.data.items():
-            stats = [split_statistics(item, train) for train in trains]
+            stats = [train_statistics(item, train) for train in trains]
             mean[m] = torch.from_numpy(np.stack([s[0] for s in stats])).to(self.device)
             std[m] = torch.from_numpy(np.stack([s[1] for s in stats])).to(self.device)
         return Standardizer(mean, std)

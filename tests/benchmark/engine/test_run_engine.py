@@ -85,7 +85,7 @@ def test_vectorised_nan_loss_fails_the_splits_and_the_suite_goes_on(tiny_store, 
 
 def test_perf_prints_json_last(tmp_path):
     result = bench("perf", "--device", "cpu", "--small", "--profile", "quick", "--splits", "2", "--steps", "1",
-                   "--warmup", "0", "--repeats", "1", "--videos", "60", "--frames", "4")
+                   "--warmup", "0", "--repeats", "1", "--videos", "120", "--frames", "4")
     assert result.exit_code == 0, result.output
     figures = json.loads(result.output.strip().splitlines()[-1])
     for key in ("device", "reference_samples_per_s", "engine_samples_per_s", "speedup", "projected_all_paper_s", "projected_all_paper_hours"):
