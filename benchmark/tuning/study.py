@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import random
 import time
 import warnings
 from contextlib import contextmanager
@@ -74,10 +75,29 @@ def sqlite_lock(url: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def make_storage(url: str | None = None):
+def make_storage(url: str | None = None, attempts: int = 5):
+    """Open (and on first use create) the study database.
+
+    SQLite is serialised by a lock file. A server database may be shared by machines that start
+    together, and two of them creating the schema at once collide (PostgreSQL: a duplicate-key error
+    on its catalogue); the schema is created idempotently, so the loser simply tries again.
+    """
     url = storage_url(url)
-    with sqlite_lock(url):
-        return _make_storage(url)
+    if url.startswith("sqlite"):
+        with sqlite_lock(url):
+            return _make_storage(url)
+    for attempt in range(1, attempts + 1):
+        try:
+            return _make_storage(url)
+        except SchemaRace:
+            if attempt == attempts:
+                raise ParamError(f"--storage {redact(url)}: cannot create the study tables (other processes kept creating them)") from None
+            time.sleep(random.uniform(0.2, 1.0) * attempt)
+    raise AssertionError("unreachable")
+
+
+class SchemaRace(Exception):
+    """Another process was creating the same tables at the same moment."""
 
 
 def _make_storage(url: str):
@@ -104,6 +124,8 @@ def _make_storage(url: str):
     except (ImportError, ModuleNotFoundError) as exc:
         raise ParamError(f"--storage {redact(url)}: the database driver is missing ({exc}); for PostgreSQL pip install 'ver-bench[distributed]'") from None
     except Exception as exc:
+        if type(exc).__name__ in ("IntegrityError", "ProgrammingError") and type(exc).__module__.startswith("sqlalchemy"):
+            raise SchemaRace(str(exc)) from exc
         if type(exc).__module__.startswith("sqlalchemy"):
             raise ParamError(f"--storage {redact(url)}: cannot open the storage ({str(exc).splitlines()[0]})") from None
         raise
