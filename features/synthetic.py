@@ -46,7 +46,7 @@ SIGNAL_STRENGTH: dict[str, float] = {"visual": 7.0, "audio": 3.5, "skeleton": 4.
 CONFUSION: dict[str, float] = {"visual": 0.8, "audio": 0.3, "skeleton": 0.5}
 NO_PERSON_RATE = 0.15
 SILENT_RATE = 0.10
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 DEFAULT_SEED = 0
 DEFAULT_FRAMES = 100
 
@@ -138,11 +138,13 @@ def _prototypes(rng: np.random.Generator, n_classes: int, dim: int, confusion: f
     order = rng.permutation(n_classes)
     for a, b in zip(order[0::2], order[1::2]):
         partner[a], partner[b] = b, a
-    shared = rng.standard_normal((n_classes, dim)).astype(np.float32)
-    own = rng.standard_normal((n_classes, dim)).astype(np.float32)
+    shared = rng.standard_normal((n_classes, dim))
+    own = rng.standard_normal((n_classes, dim))
     pair_vector = shared[np.minimum(np.arange(n_classes), partner)]
     prototypes = np.sqrt(confusion) * pair_vector + np.sqrt(1.0 - confusion) * own
-    return prototypes / np.linalg.norm(prototypes, axis=1, keepdims=True)
+    # float64 until here: numpy versions reduce float32 norms differently (last-ulp changes that would
+    # change the store's content and fingerprint); rounding the float64 result is stable.
+    return (prototypes / np.linalg.norm(prototypes, axis=1, keepdims=True)).astype(np.float32)
 
 
 def cache_dir() -> Path:
