@@ -93,7 +93,7 @@ def _fmt(value: Any) -> str:
     return "—" if value is None else str(value)
 
 
-def plot(table: pd.DataFrame, space: Mapping[str, Any], path: Path, title: str) -> None:
+def plot(table: pd.DataFrame, space: Mapping[str, Any], path: Path, title: str, warning: str | None = None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -120,7 +120,10 @@ def plot(table: pd.DataFrame, space: Mapping[str, Any], path: Path, title: str) 
         ax.set_ylabel("validation accuracy %")
         ax.grid(alpha=0.3)
     axes[0][0].legend(loc="best", fontsize="small")
-    fig.suptitle(title, fontsize="medium")
+    if warning:  # a plot copied out of the folder keeps the warning with it
+        fig.suptitle(f"{title}\n{warning}", fontsize="medium", color="#b2182b", fontweight="bold")
+    else:
+        fig.suptitle(title, fontsize="medium")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -134,5 +137,6 @@ def write_report(study, book, space: Mapping[str, Any], dataset: str, title: str
     table.to_csv(directory / "trials.csv", index=False)
     (directory / "trials.md").write_text(markdown(table, space, title, notes))
     (directory / "best.json").write_text(json.dumps({"study": study.study_name, "best": best, "notes": notes}, indent=1, default=str))
-    plot(table, space, directory / "objective.png", title)
+    synthetic = any(note.startswith("Synthetic data") for note in notes)
+    plot(table, space, directory / "objective.png", title, "SYNTHETIC DATA: NOT REAL RESULTS" if synthetic else None)
     return TuneReport(directory, table, best)
