@@ -24,6 +24,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from benchmark import sqlite
+
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
 TAG = "bench."
 PARENT, SPLIT, TUNE_STUDY, TUNE_TRIAL = "parent", "split", "study", "trial"
@@ -32,18 +34,16 @@ _PARAMS_PER_BATCH = 100
 
 def tracking_uri(uri: str | None = None) -> str:
     """``--tracking-uri``, else ``MLFLOW_TRACKING_URI``, else the local SQLite store."""
-    uri = uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
-    if uri.startswith("sqlite:///"):  # absolute, so that worker processes elsewhere write the same file
-        db = Path(uri[len("sqlite:///") :]).absolute()
-        db.parent.mkdir(parents=True, exist_ok=True)
-        uri = f"sqlite:///{db}"
-    return uri
+    return sqlite.absolute(uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI)
 
 
 def client(uri: str | None = None):
+    """An MLflow client; its construction opens the store (creating the tables on first use)."""
     from mlflow.tracking import MlflowClient
 
-    return MlflowClient(tracking_uri=tracking_uri(uri))
+    uri = tracking_uri(uri)
+    with sqlite.creation_lock(uri):
+        return MlflowClient(tracking_uri=uri)
 
 
 def experiment_id(mlflow_client, name: str) -> str:
@@ -168,17 +168,17 @@ def owner_tags() -> dict[str, str]:
     return {f"{TAG}host": socket.gethostname(), f"{TAG}pid": str(os.getpid())}
 
 
-def is_orphan(run) -> bool:
-    """A RUNNING run whose process on this host is gone (killed with -9, power loss ...)."""
-    tags = run.data.tags
-    if tags.get(f"{TAG}host") != socket.gethostname():
+def process_gone(host: Any, pid: Any) -> bool:
+    """True when ``pid`` on ``host`` is this host's and that process no longer exists (killed with -9,
+    power loss ...); False where it cannot tell (another host, no pid, not allowed to signal it)."""
+    if host != socket.gethostname():
         return False
     try:
-        pid = int(tags.get(f"{TAG}pid", "0"))
-    except ValueError:
+        pid = int(pid)
+    except (TypeError, ValueError):
         return False
     if pid <= 0 or pid == os.getpid():
-        return pid <= 0
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -186,6 +186,16 @@ def is_orphan(run) -> bool:
     except PermissionError:
         return False
     return False
+
+
+def is_orphan(run) -> bool:
+    """A RUNNING run of this host whose process is gone, or that never recorded one."""
+    tags = run.data.tags
+    if tags.get(f"{TAG}host") != socket.gethostname():
+        return False
+    if tags.get(f"{TAG}pid", "0") == "0":
+        return True
+    return process_gone(tags[f"{TAG}host"], tags[f"{TAG}pid"])
 
 
 @dataclass(frozen=True)

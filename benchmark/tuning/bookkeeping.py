@@ -17,12 +17,11 @@ the trial's parameters.
 
 from __future__ import annotations
 
-import os
-import socket
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+from benchmark import tracking
 from benchmark.tuning.objective import HOST, INTERRUPTED, PID, SKIPPED
 
 
@@ -137,12 +136,11 @@ def fail_dead_trials(study) -> list[int]:
     trials = study.get_trials(deepcopy=False)
     retried = _retried_numbers(trials)
     callback = retry_callback()
-    host = socket.gethostname()
     requeued = []
     for t in trials:
         if t.number in retried or t.user_attrs.get(SKIPPED):
             continue
-        dead = t.state == TrialState.RUNNING and t.user_attrs.get(HOST) == host and not _alive(t.user_attrs.get(PID))
+        dead = t.state == TrialState.RUNNING and tracking.process_gone(t.user_attrs.get(HOST), t.user_attrs.get(PID))
         interrupted = t.state == TrialState.FAIL and t.user_attrs.get(INTERRUPTED)
         if dead:
             try:
@@ -153,19 +151,3 @@ def fail_dead_trials(study) -> list[int]:
             callback(study, study._storage.get_trial(t._trial_id))
             requeued.append(t.number)
     return requeued
-
-
-def _alive(pid: Any) -> bool:
-    try:
-        pid = int(pid)
-    except (TypeError, ValueError):
-        return True  # no owner recorded yet: leave it to the heartbeat
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

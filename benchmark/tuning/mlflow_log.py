@@ -24,7 +24,7 @@ from typing import Any, Mapping
 
 from benchmark import tracking
 from benchmark.config import RunConfig, stable_hash
-from benchmark.tuning.study import sqlite_lock, wait_for_attr
+from benchmark.tuning.study import wait_for_attr
 
 T = tracking.TAG
 STATES = {"complete": "FINISHED", "pruned": "FINISHED", "failed": "FAILED", "skipped": "KILLED", "killed": "KILLED"}
@@ -33,9 +33,8 @@ STATES = {"complete": "FINISHED", "pruned": "FINISHED", "failed": "FAILED", "ski
 class StudyLogger:
     def __init__(self, uri: str | None, experiment_name: str, study_name: str):
         self.uri = tracking.tracking_uri(uri)
-        with sqlite_lock(self.uri):  # the first use creates MLflow's tables
-            self.client = tracking.client(self.uri)
-            self.experiment = tracking.experiment_id(self.client, experiment_name)
+        self.client = tracking.client(self.uri)
+        self.experiment = tracking.experiment_id(self.client, experiment_name)
         self.study_name = study_name
         self.parent_run_id: str | None = None
         self.device = "cpu"

@@ -17,13 +17,12 @@ import json
 import random
 import time
 import warnings
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
 from optuna.samplers import BaseSampler  # this module is imported only by `bench tune`
 
+from benchmark import sqlite
 from benchmark.params import ParamError
 
 DEFAULT_STORAGE = "sqlite:///mlruns/optuna.db"
@@ -34,13 +33,8 @@ DEFAULT_TPE_TRIALS = 20
 
 
 def storage_url(url: str | None = None) -> str:
-    """``--storage`` or the default; a relative SQLite path becomes absolute (its folder is created)."""
-    url = url or DEFAULT_STORAGE
-    if url.startswith("sqlite:///"):
-        db = Path(url[len("sqlite:///") :]).absolute()
-        db.parent.mkdir(parents=True, exist_ok=True)
-        url = f"sqlite:///{db}"
-    return url
+    """``--storage`` or the default (a relative SQLite path made absolute)."""
+    return sqlite.absolute(url or DEFAULT_STORAGE)
 
 
 def redact(url: str) -> str:
@@ -53,28 +47,6 @@ def redact(url: str) -> str:
         return url
 
 
-@contextmanager
-def sqlite_lock(url: str) -> Iterator[None]:
-    """Serialise the first opening of a SQLite database by processes started together.
-
-    Creating the tables (Optuna's and MLflow's migrations) is not safe when two processes do it at
-    once; a lock file beside the database makes the second wait. Other URLs need no lock.
-    """
-    if not url.startswith("sqlite:///"):
-        yield
-        return
-    import fcntl
-
-    lock = Path(url[len("sqlite:///") :] + ".lock")
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with lock.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def make_storage(url: str | None = None, attempts: int = 5):
     """Open (and on first use create) the study database.
 
@@ -83,8 +55,8 @@ def make_storage(url: str | None = None, attempts: int = 5):
     on its catalogue); the schema is created idempotently, so the loser simply tries again.
     """
     url = storage_url(url)
-    if url.startswith("sqlite"):
-        with sqlite_lock(url):
+    if url.startswith(sqlite.SCHEME):
+        with sqlite.creation_lock(url):
             return _make_storage(url)
     for attempt in range(1, attempts + 1):
         try:
