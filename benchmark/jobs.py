@@ -16,7 +16,8 @@ import numpy as np
 from benchmark import tracking
 from benchmark.config import RunConfig
 from benchmark.splits import Split
-from benchmark.training import EpochRecord, NonFiniteLoss, SplitResult, resolve_device, run_seed, train_split
+from benchmark.params import resolve_device
+from benchmark.training import EpochRecord, NonFiniteLoss, SplitResult, run_seed, train_split
 
 T = tracking.TAG
 

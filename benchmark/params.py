@@ -59,3 +59,20 @@ def _check_range(name: str, value: float, low: float | None, high: float | None)
         raise ParamError(f"{name} must be >= {low}, got {value!r}")
     if high is not None and value > high:
         raise ParamError(f"{name} must be <= {high}, got {value!r}")
+
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def resolve_device(device: str) -> str:
+    """``--device auto|cpu|cuda`` as the device to use: ``auto`` takes CUDA when torch sees it."""
+    check_choice("device", device, DEVICES)
+    if device == "cpu":
+        return device
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if not torch.cuda.is_available():
+        raise ParamError("device 'cuda' was asked for but torch sees no CUDA device; use --device cpu or auto")
+    return device

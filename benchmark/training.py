@@ -43,18 +43,6 @@ def run_seed(config: RunConfig, split_index: int) -> int:
     return int(hashlib.sha256(f"{config.train.seed}:{split_index}".encode()).hexdigest()[:8], 16) % (2**31)
 
 
-def resolve_device(device: str) -> str:
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        from benchmark.params import ParamError
-
-        raise ParamError("device 'cuda' was asked for but torch sees no CUDA device; use --device cpu or auto")
-    return device
-
-
 def train_split(
     config: RunConfig,
     data: dict[str, ModalityData],
@@ -94,18 +82,13 @@ def _fit_estimator(config, data, labels, train, test, n_classes, on_epoch) -> Sp
 
 def _train_torch(config, data, labels, train, test, n_classes, seed, device, on_epoch) -> SplitResult:
     import torch
-    import torch.nn.functional as F
-
-    from baselines import build_model
 
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
-    dims = {m: d.features.shape[-1] for m, d in data.items()}
-    model = build_model(config.model, dims, n_classes, config.params).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.train.lr, weight_decay=config.train.weight_decay)
+    model, optimizer = build_trainable(config, {m: d.features.shape[-1] for m, d in data.items()}, n_classes, device)
     features = {m: as_tensor(d.features).to(device) for m, d in data.items()}
     masks = {m: as_tensor(d.mask).to(device) for m, d in data.items() if d.mask is not None}
-    targets = torch.from_numpy(np.ascontiguousarray(labels, dtype=np.int64).copy()).to(device)
+    targets = as_tensor(np.asarray(labels, dtype=np.int64)).to(device)
     train_t, test_t = torch.from_numpy(train), torch.from_numpy(test)
 
     def batch(idx: torch.Tensor):
@@ -123,13 +106,7 @@ def _train_torch(config, data, labels, train, test, n_classes, seed, device, on_
             idx = order[start : start + size]
             if len(idx) < 2:  # BatchNorm cannot train on one sample
                 continue
-            x, m, y = batch(idx)
-            loss = F.cross_entropy(model(x, m), y)
-            if not torch.isfinite(loss):
-                raise NonFiniteLoss(f"training loss became {loss.item()} at epoch {epoch}")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            loss = train_step(model, optimizer, *batch(idx), epoch=epoch)
             total += loss.item() * len(idx)
             count += len(idx)
         predictions = _predict(model, batch, test_t)
@@ -143,6 +120,30 @@ def _train_torch(config, data, labels, train, test, n_classes, seed, device, on_
     if not math.isfinite(history[-1].train_loss):
         raise NonFiniteLoss("training loss is not finite")
     return SplitResult(history[-1].test_acc, best_acc, best_epoch, predictions, history)
+
+
+def build_trainable(config: RunConfig, dims: dict[str, int], n_classes: int, device):
+    """The model and its Adam optimiser, as the plain loop trains them (``bench perf`` times the same)."""
+    import torch
+
+    from baselines import build_model
+
+    model = build_model(config.model, dims, n_classes, config.params).to(device)
+    return model, torch.optim.Adam(model.parameters(), lr=config.train.lr, weight_decay=config.train.weight_decay)
+
+
+def train_step(model, optimizer, inputs, masks, targets, *, epoch: int):
+    """One optimiser step of the plain loop; returns the loss (a tensor: reading it waits for the device)."""
+    import torch
+    import torch.nn.functional as F
+
+    loss = F.cross_entropy(model(inputs, masks), targets)
+    if not torch.isfinite(loss):
+        raise NonFiniteLoss(f"training loss became {loss.item()} at epoch {epoch}")
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return loss
 
 
 def _predict(model, batch, positions, size: int = 256) -> np.ndarray:

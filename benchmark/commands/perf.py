@@ -35,17 +35,16 @@ def perf(
 
         from benchmark.engine.perf import PerfSetup, measure
         from benchmark.engine.policy import ENGINES
-        from benchmark.params import check_choice, check_int
-        from benchmark.training import resolve_device
+        from benchmark.params import check_choice, check_int, resolve_device
 
-        check_choice("device", device, ["auto", "cpu", "cuda"])
+        device = resolve_device(device)
         check_choice("engine", engine, ENGINES)
         check_int("splits", splits, low=1)
         check_int("steps", steps, low=1)
         check_int("warmup", warmup, low=0)
         check_int("repeats", repeats, low=1)
         dims = {"visual": 24, "audio": 16, "skeleton": 12} if small else None
-        setup = PerfSetup(resolve_device(device), splits, steps, warmup, repeats, engine, compile, profile, frames, videos, dims)
+        setup = PerfSetup(device, splits, steps, warmup, repeats, engine, compile, profile, frames, videos, dims)
         console = Console(stderr=False)
         console.print(f"measuring on {setup.device}: {steps} steps x {repeats} repeats after {warmup} warm-up steps, {splits} splits ...")
         result = measure(setup)

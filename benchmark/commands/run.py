@@ -38,13 +38,13 @@ def run(
         from benchmark.config import get_profile
         from benchmark.console import print_summary
         from benchmark.executors import make_executor
-        from benchmark.params import check_choice
+        from benchmark.params import DEVICES, check_choice
         from benchmark.runner import Progress, run_suite, store_for
         from benchmark.splits import file_splits, random_splits
         from benchmark.suite import load_suite
         from features.store import open_store
 
-        check_choice("device", device, ["auto", "cpu", "cuda"])
+        check_choice("device", device, DEVICES)
         console = Console()
         chosen = get_profile(profile)
         loaded_suite = load_suite(suite)

@@ -36,15 +36,14 @@ def tune(
         from rich.console import Console
 
         from benchmark.config import get_profile
-        from benchmark.params import check_choice, check_int
+        from benchmark.params import check_choice, check_int, resolve_device
         from benchmark.runner import store_for
-        from benchmark.training import resolve_device
         from benchmark.tuning.outputs import pct, write_report
         from benchmark.tuning.search import run_search
         from benchmark.tuning.space import build_space
         from features.store import open_store
 
-        check_choice("device", device, ["auto", "cpu", "cuda"])
+        device = resolve_device(device)
         check_choice("sampler", sampler, ["auto", "grid", "tpe"])
         check_int("n_splits", n_splits, low=1)
         check_int("eval_splits", eval_splits, low=1)
@@ -55,7 +54,7 @@ def tune(
         overrides = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "frames": frames, "seed": seed}
         result = run_search(
             store=store, profile=chosen, space=space, n_splits=n_splits, train_overrides=overrides,
-            device=resolve_device(device), storage=storage, study_name=study_name, tracking_uri=tracking_uri,
+            device=device, storage=storage, study_name=study_name, tracking_uri=tracking_uri,
             trials=trials, sampler=sampler, prune=prune, seed=seed, echo=console.print,
         )
         book = result.book

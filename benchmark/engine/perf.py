@@ -31,7 +31,7 @@ from benchmark.config import RunConfig, get_profile, resolve_config
 from benchmark.data import ModalityData
 from benchmark.engine.batches import DeviceData, epoch_order
 from benchmark.engine.policy import choose_engine
-from benchmark.engine.train import GroupTrainer, SplitTask
+from benchmark.engine.train import GroupTrainer, SplitTask, autocast_dtype
 
 #: A forward-only (test) sample costs about a third of a training sample (backward ~ 2x forward).
 EVAL_COST = 1 / 3
@@ -139,13 +139,12 @@ def reference_loop(config: RunConfig, data, labels, train: np.ndarray, n_classes
 
 
 def plain_loop(config: RunConfig, resident: DeviceData, train: np.ndarray, n_classes: int) -> Loop:
-    """The harness's plain loop (``train_split``): resident features, index batches, fp32, one split."""
-    from baselines import build_model
+    """The harness's plain loop (``train_split``'s model, optimiser and step): resident features, index batches, fp32, one split."""
+    from benchmark.training import build_trainable, train_step
 
     device = resident.device
     torch.manual_seed(0)
-    model = build_model(config.model, {m: t.shape[-1] for m, t in resident.features.items()}, n_classes, config.params).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.train.lr)
+    model, optimizer = build_trainable(config, {m: t.shape[-1] for m, t in resident.features.items()}, n_classes, device)
     positions, generator, size = torch.from_numpy(train), torch.Generator().manual_seed(0), config.train.batch_size
 
     def epoch():
@@ -160,13 +159,7 @@ def plain_loop(config: RunConfig, resident: DeviceData, train: np.ndarray, n_cla
             idx = next(batches).to(device)
             x = {m: f[idx] for m, f in resident.features.items()}
             mask = {m: k[idx] for m, k in resident.masks.items()}
-            loss = F.cross_entropy(model(x, mask), resident.labels[idx])
-            if not torch.isfinite(loss):
-                raise RuntimeError("non-finite loss")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            loss.item()
+            train_step(model, optimizer, x, mask, resident.labels[idx], epoch=0).item()
 
     return Loop(run_steps, size)
 
@@ -214,12 +207,13 @@ def suite_all_torch_rows() -> int:
     return len(fingerprints)
 
 
-def projected_seconds(samples_per_s: float) -> float:
-    """Wall time of ``bench run --suite all --profile paper`` at a training rate (see the module docstring)."""
+def projected_samples() -> tuple[float, str]:
+    """Training-sample equivalents of ``bench run --suite all --profile paper`` (see the module docstring), and how they were counted."""
     train, test = paper_train_test_sizes()
     epochs = int(get_profile("paper").train["epochs"])
-    samples = suite_all_torch_rows() * PAPER_SPLITS * epochs * (train + test * EVAL_COST)
-    return samples / samples_per_s
+    rows = suite_all_torch_rows()
+    how = f"{rows} torch configurations x {PAPER_SPLITS} splits x {epochs} epochs, train + test/3 samples each, at the full model's rate"
+    return rows * PAPER_SPLITS * epochs * (train + test * EVAL_COST), how
 
 
 def measure(setup: PerfSetup) -> dict:
@@ -251,7 +245,8 @@ def measure(setup: PerfSetup) -> dict:
     rates = interleaved_rates(loops, setup, device)
     median = {name: statistics.median(r) for name, r in rates.items()}
     engine = choose_engine(setup.engine, device.type, n_splits=setup.splits)
-    projected = projected_seconds(median[engine])
+    samples, counted = projected_samples()
+    projected = samples / median[engine]
     return {
         "device": _device_name(device),
         "splits": setup.splits,
@@ -262,7 +257,7 @@ def measure(setup: PerfSetup) -> dict:
         "frames": frames,
         "dims": dict(setup.dims or PAPER_DIMS),
         "videos": n_videos,
-        "precision": "bf16" if device.type == "cuda" else "fp32",
+        "precision": "bf16" if autocast_dtype("auto", device) == torch.bfloat16 else "fp32",
         "compile": setup.compile,
         "engine": engine,
         "reference_samples_per_s": round(median["reference"], 3),
@@ -274,8 +269,8 @@ def measure(setup: PerfSetup) -> dict:
         "rates": {name: [round(x, 3) for x in r] for name, r in rates.items()},
         "projected_all_paper_s": round(projected, 1),
         "projected_all_paper_hours": round(projected / 3600, 3),
-        "projected_all_paper_reference_hours": round(projected_seconds(median["reference"]) / 3600, 3),
-        "projection": f"{suite_all_torch_rows()} torch configurations x {PAPER_SPLITS} splits x 100 epochs, train + test/3 samples each, at the full model's rate",
+        "projected_all_paper_reference_hours": round(samples / median["reference"] / 3600, 3),
+        "projection": counted,
     }
 
 

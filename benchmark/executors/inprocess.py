@@ -34,7 +34,7 @@ class InProcessExecutor(Executor):
     def _engine_for(self, group: list[SplitJob]) -> str:
         from baselines import get_model
         from benchmark.engine.policy import choose_engine
-        from benchmark.training import resolve_device
+        from benchmark.params import resolve_device
 
         job = group[0]
         return choose_engine(self.engine, resolve_device(job.device), model_kind=get_model(job.config.model).kind, n_splits=len(group))

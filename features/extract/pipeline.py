@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from benchmark.params import ParamError, check_choice, check_int
+from benchmark.params import ParamError, check_int, resolve_device
 from features.extract.assemble import FAILURES_FILE, assemble, content_digest, is_current
 from features.extract.decode import AUDIO_RATE, MAX_SIDE, SAMPLING_RULE
 from features.extract.parts import PARTS_DIR, Part, Parts
@@ -46,19 +46,6 @@ class Outcome:
 def default_workers() -> int:
     """Half the cores, at most 4: torch already spreads one video's batch over several threads."""
     return max(1, min(4, (os.cpu_count() or 1) // 2))
-
-
-def resolve_device(device: str) -> str:
-    check_choice("--device", device, ["auto", "cpu", "cuda"])
-    if device == "cpu":
-        return device
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ParamError("--device cuda: no CUDA device is available (use --device cpu or auto)")
-    return device
 
 
 def extract(
