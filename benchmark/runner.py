@@ -67,6 +67,14 @@ class PlannedRow:
     row: SuiteRow
     config: RunConfig
     parent_fingerprint: str
+    n_parameters: int = 0  # trainable parameters of the row's model on this store's dims
+
+
+def count_parameters(model) -> int:
+    """Trainable parameters of a torch model, or an estimator's own ``n_parameters()``."""
+    if hasattr(model, "parameters"):
+        return sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return int(model.n_parameters())
 
 
 def plan_rows(
@@ -75,7 +83,7 @@ def plan_rows(
     """Resolve and check every runnable row before anything touches MLflow."""
     from baselines import build_model
 
-    planned, seen = [], set()
+    planned, counts = [], {}
     for row in suite.runnable_rows:
         config = resolve_config(
             model=row.model, modalities=list(row.modalities), row_params=row.params, profile=profile, train_overrides=train_overrides
@@ -88,11 +96,11 @@ def plan_rows(
                 f"profile {profile.name!r} uses frames={config.train.frames} but the store {store.path} has "
                 f"{store.frames} frames per video; pass --frames {store.frames} or fewer"
             )
-        if config.fingerprint not in seen:  # a dry build catches bad model parameters early
-            build_model(config.model, {m: store.dims[m] for m in config.modalities}, len(store.classes), config.params)
-            seen.add(config.fingerprint)
+        if config.fingerprint not in counts:  # a dry build catches bad model parameters early
+            model = build_model(config.model, {m: store.dims[m] for m in config.modalities}, len(store.classes), config.params)
+            counts[config.fingerprint] = count_parameters(model)
         key = stable_hash([suite.name, row.table, row.name, config.fingerprint, store.fingerprint, split_source])
-        planned.append(PlannedRow(row, config, key))
+        planned.append(PlannedRow(row, config, key, counts[config.fingerprint]))
     return planned
 
 
@@ -199,6 +207,7 @@ def _parent_run(client, experiment: str, suite: Suite, planned: PlannedRow, stor
         run_id = existing[0].info.run_id
         if existing[0].info.status != "RUNNING":
             client.update_run(run_id, status="RUNNING")
+        tracking.set_tags(client, run_id, {f"{T}n_parameters": planned.n_parameters})
         return run_id
     row, config = planned.row, planned.config
     tags = {
@@ -217,6 +226,7 @@ def _parent_run(client, experiment: str, suite: Suite, planned: PlannedRow, stor
         f"{T}model": config.model,
         f"{T}modalities": ",".join(config.modalities),
         f"{T}split_source": splits[0].source if splits else "",
+        f"{T}n_parameters": str(planned.n_parameters),
         **tracking.environment_tags("cpu"),
     }
     if row.paper is not None:

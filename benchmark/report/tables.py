@@ -27,7 +27,7 @@ from benchmark.suite import Suite
 
 CSV_COLUMNS = [
     "table", "row", "mean", "std", "n_splits", "n_expected", "paper", "delta", "p_value", "n_paired",
-    "best_epoch_mean", "best_epoch_gain", "status", "note",
+    "best_epoch_mean", "best_epoch_gain", "status", "note", "n_parameters", "seconds_per_epoch",
 ]
 PERCENT = ["mean", "std", "paper", "delta", "best_epoch_mean", "best_epoch_gain"]
 SWEEP_SYMBOLS = {"alpha": ("α", r"$\alpha$")}
@@ -61,6 +61,13 @@ def _num(value: float, digits: int = 1, sign: bool = False) -> str | None:
     if value is None or not math.isfinite(value):
         return None
     return f"{value:+.{digits}f}" if sign else f"{value:.{digits}f}"
+
+
+def _count(value: float) -> str | None:
+    """A parameter count with thousands separators (``1,234,567``)."""
+    if value is None or not math.isfinite(value):
+        return None
+    return f"{int(value):,}"
 
 
 def _p(value: float) -> str | None:
@@ -100,6 +107,8 @@ def display(section: Suite, frame, flavour: Flavour) -> tuple[list[str], list[li
         esc(f"p vs {reference}") if reference else "p",
         esc("Best epoch (%)"),
     ]
+    if section.costs:
+        columns += [esc("Params"), esc("s/epoch")]
     rows, footnotes = [], []
     by_name = {row.name: row for row in section.rows}
     for record in frame.to_dict("records"):
@@ -113,7 +122,7 @@ def display(section: Suite, frame, flavour: Flavour) -> tuple[list[str], list[li
         paper = _num(record["paper"]) or dash
         state = status(record)
         if state == "reported":
-            cells += ["reported", dash, paper, dash, dash, dash]
+            cells += ["reported", dash, paper, dash, dash, dash] + ([dash, dash] if section.costs else [])
             if row.source:
                 footnotes.append(esc(f"{row.name}: {row.source}"))
             rows.append(cells)
@@ -134,6 +143,8 @@ def display(section: Suite, frame, flavour: Flavour) -> tuple[list[str], list[li
         gain = _num(record["best_epoch_gain"], sign=True)
         best_cell = dash if best is None else f"{best} ({gain})"
         cells += [accuracy, n, paper, _num(record["delta"], sign=True) or dash, p, best_cell]
+        if section.costs:
+            cells += [_count(record["n_parameters"]) or dash, _num(record["seconds_per_epoch"], digits=2) or dash]
         rows.append(cells)
     return columns, rows, footnotes
 
@@ -148,6 +159,11 @@ def caption(section: Suite, header: Header) -> str:
         f"(n = finished splits); Δ = ours − paper in points; p: paired t-test against {section.reference}; "
         "best epoch: mean of the best test accuracy over epochs (optimistic; gain over the last epoch in brackets)."
     )
+    if section.costs:
+        text += (
+            " Params: trainable parameters of the model as trained (this store's dims, this profile); "
+            "s/epoch: training wall seconds per epoch, mean over splits (machine-dependent)."
+        )
     return text
 
 
