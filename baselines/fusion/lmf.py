@@ -7,7 +7,7 @@ factors W_m^(i) of shape (d_m+1) x h, so the fused vector is computed without fo
     h = sum_{i=1..r} lambda_i * prod_m (W_m^(i) [v_m; 1]) + b      (product elementwise over m)
 
 with h = ``fusion_dim`` (512, as SE fusion's output) and learned fusion weights lambda and bias b as in
-the authors' code. h goes into the MLP classifier. Default rank 4 (Liu et al. search 1-16).
+the authors' code (initialisation: see ``_factor``). h goes into the MLP classifier. Default rank 4 (Liu et al. search 1-16).
 """
 
 from __future__ import annotations
@@ -22,12 +22,23 @@ from baselines.fusion.base import BranchFusionModel, register_fusion
 from benchmark.params import check_int
 
 
+def _factor(rank: int, width: int, out: int) -> torch.Tensor:
+    """W_m^(i) for every rank i: N(0, 1/(d_m+1)) on the vector's rows (unit-variance outputs for a
+    standardised v_m), 1 on the constant's row, so each factor starts as 1 + W v_m and the product over
+    modalities starts close to 1 + sum_m W_m v_m: an uninformative modality does not multiply the
+    others' signal away at initialisation (our choice; with Liu et al.'s Xavier init the product of
+    three small factors trained poorly here: tests/baselines/test_fusion_planted.py)."""
+    factor = torch.randn(rank, width + 1, out) / (width + 1) ** 0.5
+    factor[:, -1, :] = 1.0
+    return factor
+
+
 class LowRankFusion(BranchFusionModel):
     def __init__(self, dims: Mapping[str, int], n_classes: int, **params):
         super().__init__(dims, params)
         rank = check_int("rank", params["rank"], low=1)
         out = check_int("fusion_dim", params["fusion_dim"], low=1)
-        self.factors = nn.ParameterList(nn.Parameter(nn.init.xavier_normal_(torch.empty(rank, w + 1, out))) for w in self.widths)
+        self.factors = nn.ParameterList(nn.Parameter(_factor(rank, w, out)) for w in self.widths)
         self.fusion_weights = nn.Parameter(nn.init.xavier_normal_(torch.empty(1, rank)))
         self.fusion_bias = nn.Parameter(torch.zeros(out))
         self.classifier = mlp(out, params["mlp_hidden"], n_classes, params["mlp_dropout"])

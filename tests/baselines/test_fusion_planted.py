@@ -15,7 +15,7 @@ from features.store import open_store, write_store
 
 DIMS = {"visual": 16, "audio": 8, "skeleton": 12}
 CLASSES = ["Anger", "Joy", "Fear"]
-PER_CLASS, FRAMES = 30, 6
+PER_CLASS, FRAMES = 24, 4
 SMALL = {"proj_dims": {"visual": 16, "audio": 16, "skeleton": 16}, "ff_dim": 32, "mlp_hidden": 32}
 SMALL_BY_MODEL = {"fusion_tfn": {"tfn_dim": 4}, "fusion_lmf": {"fusion_dim": 32}, "fusion_gmu": {"fusion_dim": 32}}
 
@@ -47,7 +47,7 @@ def test_every_fusion_row_learns_the_one_informative_modality(planted_store):
     for row in suite.runnable_rows:
         config = resolve_config(
             model=row.model, modalities=list(row.modalities), row_params={**SMALL, **SMALL_BY_MODEL.get(row.model, {}), **row.params},
-            profile=get_profile("quick"), train_overrides={"epochs": 12, "batch_size": 16, "lr": 2e-3, "frames": FRAMES},
+            profile=get_profile("quick"), train_overrides={"epochs": 12, "batch_size": 16, "lr": 3e-3, "frames": FRAMES},
         )
         data = load_modalities(store, config.modalities, config.train.frames)
         result = train_split(config, data, store.labels, split.train, split.test, len(CLASSES), seed=run_seed(config, 0))
