@@ -135,6 +135,12 @@ class ProposedModel(nn.Module):
     defaults=DEFAULTS,
     description="Paper model: encoder + NeXtVLAD per modality, SE fusion, MLP (switches: encoder, nextvlad, se)",
     permutation_invariant=lambda params: params.get("positional", "none") == "none",
+    variants={  # the components suite's rows
+        "encoder=false": {"encoder": False},
+        "nextvlad=false": {"nextvlad": False},
+        "se=false": {"se": False},
+        "encoder=nextvlad=se=false": {"encoder": False, "nextvlad": False, "se": False},
+    },
 )
 def build_proposed(dims: Mapping[str, int], n_classes: int, **params) -> ProposedModel:
     return ProposedModel(dims, n_classes, **params)
