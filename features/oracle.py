@@ -28,9 +28,9 @@ class GaussianModality:
 
     def basis(self) -> np.ndarray:
         """Orthonormal basis [D, r] of the span of the class means (r <= C)."""
-        q, r = np.linalg.qr(self.class_means.T)
-        keep = np.abs(np.diag(r)) > 1e-9 * max(1.0, float(np.abs(r).max()))
-        return q[:, keep]
+        _, singular, vt = np.linalg.svd(self.class_means, full_matrices=False)
+        keep = singular > 1e-9 * max(1.0, float(singular.max(initial=0.0)))
+        return vt[keep].T
 
 
 def subset_key(modalities: Sequence[str], order: Sequence[str]) -> str:
@@ -42,12 +42,10 @@ def all_subsets(order: Sequence[str]) -> list[tuple[str, ...]]:
     return [s for k in range(1, len(order) + 1) for s in itertools.combinations(order, k)]
 
 
-def log_likelihoods(modality: GaussianModality, statistic: np.ndarray, basis: np.ndarray | None = None) -> np.ndarray:
-    """[N, C] log-likelihood (up to a constant) of each class for statistics [N, D] (or already projected [N, r])."""
-    basis = modality.basis() if basis is None else basis
+def log_likelihoods(modality: GaussianModality, projected: np.ndarray, basis: np.ndarray) -> np.ndarray:
+    """[N, C] log-likelihood (up to a constant) of each class, for statistics already projected on ``basis``."""
     centres = modality.class_means @ basis  # [C, r]
-    y = statistic @ basis if statistic.shape[1] != basis.shape[1] else statistic
-    sq = (y**2).sum(1, keepdims=True) - 2.0 * y @ centres.T + (centres**2).sum(1)[None, :]
+    sq = (projected**2).sum(1, keepdims=True) - 2.0 * projected @ centres.T + (centres**2).sum(1)[None, :]
     return -sq / (2.0 * modality.noise_std**2)
 
 
@@ -61,7 +59,8 @@ def bayes_predict(
     n = len(next(iter(statistics.values())))
     score = np.repeat(np.log(priors)[None, :], n, axis=0)
     for m, stat in statistics.items():
-        score += present[m][:, None] * log_likelihoods(modalities[m], stat)
+        basis = modalities[m].basis()
+        score += present[m][:, None] * log_likelihoods(modalities[m], np.asarray(stat, dtype=np.float64) @ basis, basis)
     return score.argmax(axis=1)
 
 

@@ -47,7 +47,7 @@ NO_PERSON_RATE = 0.15
 SILENT_RATE = 0.10
 MISSING_RATE: dict[str, float] = {"skeleton": NO_PERSON_RATE, "audio": SILENT_RATE}
 CEILING_SAMPLES = 200_000
-CEILING_SEED_OFFSET = 0xCE11
+PARAMETER_STREAM, CEILING_STREAM = 1, 2  # random streams next to the data's (seed)
 
 
 def unique_pairs(classes: list[str], modalities: list[str]) -> dict[str, tuple[str, str]]:
@@ -69,6 +69,28 @@ def class_groups(classes: list[str], modality: str, pairs: dict[str, tuple[str, 
     return dense
 
 
+def generator_model(
+    classes: list[str], dims: dict[str, int], frames: int, seed: int
+) -> dict[str, GaussianModality]:
+    """The generator's parameters per modality, as the oracle sees them: the frame mean's class means,
+    its noise and the missing rate. Drawn from their own random stream, so they can be rebuilt without
+    generating the data."""
+    rng = np.random.default_rng([seed, PARAMETER_STREAM])
+    pairs = unique_pairs(classes, list(dims))
+    model = {}
+    for modality, dim in dims.items():
+        groups = class_groups(classes, modality, pairs)
+        prototypes = rng.standard_normal((groups.max() + 1, dim))
+        # float64 normalisation, then float32: the same bytes under numpy 1.x and 2.x
+        prototypes = (prototypes / np.linalg.norm(prototypes, axis=1, keepdims=True)).astype(np.float32)
+        model[modality] = GaussianModality(
+            class_means=(SIGNAL_STRENGTH.get(modality, 2.0) * prototypes[groups]).astype(np.float64),
+            noise_std=float(np.sqrt(NUISANCE**2 + FRAME_NOISE**2 / frames)),
+            missing_rate=MISSING_RATE.get(modality, 0.0),
+        )
+    return model
+
+
 def write_v4(
     out: Path, *, name: str, seed: int, frames: int, counts: dict[str, int], dims: dict[str, int], dtype: str
 ) -> Path:
@@ -83,15 +105,11 @@ def write_v4(
         ids.append(f"{classes[label]}/synthetic_{per_class[classes[label]]:04d}")
     missing = {m: rng.random(n) < rate for m, rate in MISSING_RATE.items() if m in dims}
     pairs = unique_pairs(classes, list(dims))
+    model = generator_model(classes, dims, frames, seed)
 
-    oracle, modality_info = {}, {}
+    modality_info = {}
     for modality, dim in dims.items():
-        strength = SIGNAL_STRENGTH.get(modality, 2.0)
-        groups = class_groups(classes, modality, pairs)
-        prototypes = rng.standard_normal((groups.max() + 1, dim))
-        # float64 normalisation, then float32: the same bytes under numpy 1.x and 2.x
-        prototypes = (prototypes / np.linalg.norm(prototypes, axis=1, keepdims=True)).astype(np.float32)
-        class_means = strength * prototypes[groups]  # [C, D]
+        class_means = model[modality].class_means.astype(np.float32)  # [C, D]
         array = np.lib.format.open_memmap(out / array_file(modality), mode="w+", dtype=dtype, shape=(n, frames, dim))
         for lo in range(0, n, 128):
             hi = min(n, lo + 128)
@@ -105,21 +123,16 @@ def write_v4(
         del array
         if modality in missing:
             np.save(out / mask_file(modality), np.repeat(~missing[modality][:, None], frames, axis=1))
-        oracle[modality] = GaussianModality(
-            class_means=class_means.astype(np.float64),
-            noise_std=float(np.sqrt(NUISANCE**2 + FRAME_NOISE**2 / frames)),
-            missing_rate=MISSING_RATE.get(modality, 0.0),
-        )
         modality_info[modality] = {
             "dim": dim,
             "extractor": "synthetic",
             "weights": "none (synthetic generator)",
-            "signal_strength": strength,
-            "separates_only_here": list(pairs[modality]) if modality in pairs else [],
+            "signal_strength": SIGNAL_STRENGTH.get(modality, 2.0),
+            "separates_only_here": list(pairs.get(modality, ())),
             "missing_rate": MISSING_RATE.get(modality, 0.0),
         }
     priors = np.bincount(labels, minlength=len(classes)) / n
-    ceilings = bayes_ceilings(oracle, priors, samples=CEILING_SAMPLES, rng=np.random.default_rng([seed, CEILING_SEED_OFFSET]))
+    ceilings = bayes_ceilings(model, priors, samples=CEILING_SAMPLES, rng=np.random.default_rng([seed, CEILING_STREAM]))
     write_index(out, ids, [classes[i] for i in labels])
     write_meta(
         out,

@@ -52,6 +52,7 @@ class RowRuns:
     parent_status: str = ""
     n_expected: int = 0
     splits: dict[int, SplitRecord] = field(default_factory=dict)
+    ceiling: float = math.nan  # best reachable accuracy (parent metric test_acc_ceiling), synthetic stores only
 
     @property
     def finished(self) -> list[SplitRecord]:
@@ -220,6 +221,7 @@ def _row_runs(client, experiment_id: str, row: SuiteRow, parent) -> RowRuns:
     else:  # the parent's run is still in progress: expect what has been started
         expected = 1 + max((int(c.data.tags[f"{T}split"]) for c in children), default=-1)
     result = RowRuns(row, parent.info.run_id, parent.info.status, expected)
+    result.ceiling = float(parent.data.metrics.get("test_acc_ceiling", math.nan))
     by_split: dict[int, list] = {}
     for child in children:
         k = int(child.data.tags[f"{T}split"])
