@@ -39,8 +39,8 @@ def summary_table(summary: RunSummary) -> Table:
 
 
 def ceiling_cell(ceiling: dict[str, float] | None) -> str:
-    """``94.6 ± 0.1``: the store's Bayes ceiling for the row's modalities and its Monte Carlo standard error."""
-    return "—" if not ceiling else f"{pct(ceiling['accuracy'])} ± {pct(ceiling['se'])}"
+    """``94.9 ± 0.05``: the store's Bayes ceiling for the row's modalities and its Monte Carlo standard error."""
+    return "—" if not ceiling else f"{pct(ceiling['accuracy'])} ± {pct(ceiling['se'], 2)}"
 
 
 def print_summary(summary: RunSummary, console: Console | None = None) -> None:

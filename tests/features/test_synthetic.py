@@ -101,3 +101,13 @@ def test_the_ceiling_does_not_depend_on_how_many_segment_means_a_model_sees(ve8_
     x = np.asarray(store.arrays["visual"][:50], dtype=np.float32)
     ten = segment_means(x, None, 10).features
     assert np.allclose(ten.mean(axis=1), x.mean(axis=1), atol=1e-4)  # the sufficient statistic survives
+
+
+def test_bench_synth_refuses_an_unknown_version_in_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from benchmark.cli import app
+
+    result = CliRunner().invoke(app, ["synth", "--out", str(tmp_path / "s"), "--version", "5"])
+    assert result.exit_code == 2 and "--version must be one of 3, 4" in result.output
+    assert not (tmp_path / "s").exists()
