@@ -40,7 +40,7 @@ UNIQUE_PAIRS: dict[str, tuple[str, str]] = {
     "audio": ("Sadness", "Trust"),
     "skeleton": ("Disgust", "Fear"),
 }
-SIGNAL_STRENGTH: dict[str, float] = {"visual": 3.0, "audio": 2.5, "skeleton": 2.5}
+SIGNAL_STRENGTH: dict[str, float] = {"visual": 4.0, "audio": 2.5, "skeleton": 2.5}
 NUISANCE = 1.0
 FRAME_NOISE = 2.0
 NO_PERSON_RATE = 0.15
