@@ -1,8 +1,13 @@
 """The synthetic store as a ground truth for the demo: the paper's Table 2 ordering, under the ceilings.
 
 Trains the real ``table2`` suite (quick profile) on the default-sized v4 store for a few splits. The
-margins are about half of the smallest gaps measured on store seeds 0, 1 and 2 with these splits
-(README 'The synthetic store'), so they hold for each seed, not only for the one they were tuned on.
+margins are under half of the smallest gaps measured on store seeds 0, 1 and 2 with these 3 splits
+(``bench run --suite table2 --features STORE --n-splits 3``, means in %):
+
+    seed  Ours  w/o audio  w/o skeleton  w/o visual   Ours - best w/o   next w/o - w/o visual
+    0     81.4  74.5       69.9          57.2         6.9               12.7
+    1     79.4  72.0       70.1          57.7         7.4               12.4
+    2     81.7  72.6       69.5          60.6         9.1               8.9
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from features import make_synthetic_store, open_store
 
 N_SPLITS = 3
 FULL_MARGIN = 0.03  # the full model's mean above every "w/o" row's, over N_SPLITS splits
-VISUAL_MARGIN = 0.02  # "w/o visual" below the other "w/o" rows
+VISUAL_MARGIN = 0.04  # "w/o visual" below the other "w/o" rows
 
 
 @pytest.mark.slow
