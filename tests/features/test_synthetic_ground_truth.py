@@ -27,7 +27,7 @@ VISUAL_MARGIN = 0.04  # "w/o visual" below the other "w/o" rows
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(1800)  # 12 trainings: about a minute idle, over 10 minutes on a loaded 2-core machine
+@pytest.mark.timeout(1800)  # 12 trainings (the demo's 40 take ~2m40s idle); over 10 min on a loaded machine
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_table2_ordering_holds_and_no_row_beats_its_ceiling(seed, tmp_path, tracking_uri):
     store = open_store(make_synthetic_store(tmp_path / "store", seed=seed))
