@@ -23,6 +23,7 @@ from typing import Callable
 from benchmark.config import MODALITIES
 from benchmark.report import header as hdr
 from benchmark.report.collect import Header
+from benchmark.report.nested import footnote_of
 from benchmark.suite import Suite
 
 CSV_COLUMNS = [
@@ -135,6 +136,8 @@ def display(section: Suite, frame, flavour: Flavour) -> tuple[list[str], list[li
         best_cell = dash if best is None else f"{best} ({gain})"
         cells += [accuracy, n, paper, _num(record["delta"], sign=True) or dash, p, best_cell]
         rows.append(cells)
+        if footnote_of(record):  # the nested row's chosen values and selection bias
+            footnotes.append(esc(f"{row.name}: {footnote_of(record)}"))
     return columns, rows, footnotes
 
 
@@ -202,7 +205,7 @@ def csv_frame(frame):
     out = frame.copy()
     out["status"] = [status(r) for r in out.to_dict("records")]
     out["note"] = [
-        "; ".join(x for x in (r["test_note"], r["missing"]) if x) for r in out.to_dict("records")
+        "; ".join(x for x in (r["test_note"], r["missing"], footnote_of(r)) if x) for r in out.to_dict("records")
     ]
     out = out[CSV_COLUMNS]
     out[PERCENT] = out[PERCENT].round(4)
