@@ -209,6 +209,7 @@ def test_kill_9_in_the_middle_then_a_rerun_ends_with_one_child_per_outer_split(t
     assert np.mean([r.data.metrics["test_acc"] for r in outer_runs]) == pytest.approx(parent.data.metrics["test_acc_mean"])
 
 
+@pytest.mark.slow
 def test_outer_splits_spread_over_worker_processes(tiny_store, tracking_uri):
     result = CliRunner().invoke(app, nested_args(tiny_store, tracking_uri, "--executor", "processes", "--jobs", "2"))
     assert result.exit_code == 0, result.output
