@@ -144,7 +144,7 @@ def run_outer_split(job: OuterJob, on_epoch: Callable | None = None, echo: Calla
         plan = _plan(spec, split, job.study_name)
         logger = nested_log.OuterSplitLogger(spec.tracking_uri, store.name, plan.name, job.run_id,
                                              {f"{T}outer_split": k, f"{T}nested": job.parent_run_id})
-        result = run_study(plan, spec.storage, logger, sampler_seed=spec.seed, prune=spec.prune, echo=echo, close=False)
+        result = run_study(plan, spec.storage, logger, echo=echo, close=False)
         if not result.finished:
             reason = f"inner search not finished ({len(result.book.active)} trials running in other processes): run again"
             return OuterOutcome(job.fingerprint, job.row, k, "FAILED", job.run_id, reason=reason, trials_ran=result.ran)

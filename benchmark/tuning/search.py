@@ -156,7 +156,7 @@ def run_search(
     from benchmark.tuning.mlflow_log import StudyLogger
 
     logger = StudyLogger(tracking_uri, store.name, plan.name)
-    return run_study(plan, storage, logger, sampler_seed=seed, prune=prune, echo=echo)
+    return run_study(plan, storage, logger, echo=echo)
 
 
 def study_tags(plan: SearchPlan, storage: str) -> dict[str, Any]:
@@ -186,26 +186,23 @@ def run_study(
     storage: str | None,
     logger,
     *,
-    sampler_seed: int,
-    prune: bool,
     echo: Callable[[str], None] = print,
-    tags: Mapping[str, Any] | None = None,
     close: bool = True,
 ) -> SearchResult:
     """Create or join the study and run trials until nothing is left; ``logger`` (a
-    :class:`~benchmark.tuning.mlflow_log.StudyLogger`) holds the MLflow run the trials hang under,
-    opened with :func:`study_tags` updated by ``tags``. ``close=False`` leaves that run open (its
-    owner finishes it)."""
+    :class:`~benchmark.tuning.mlflow_log.StudyLogger`) holds the MLflow run the trials hang under.
+    ``close=False`` leaves that run open (its owner finishes it: a nested evaluation's outer split)."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     logging.getLogger("optuna").setLevel(logging.ERROR)  # skipped duplicates are reported by us, not as errors
 
     name, is_grid, grid_size, target = plan.name, plan.is_grid, plan.grid_size, plan.target
-    opened = open_study(name, storage, make_sampler(plan.context.space, is_grid, sampler_seed), make_pruner(prune, plan.epochs), plan.settings)
+    sampler = make_sampler(plan.context.space, is_grid, plan.settings["seed"])
+    opened = open_study(name, storage, sampler, make_pruner(plan.settings["prune"], plan.epochs), plan.settings)
     study = opened.study
     logger.device = plan.context.device
-    logger.open_parent(opened, {**study_tags(plan, opened.storage), **dict(tags or {})}, study_params(plan))
+    logger.open_parent(opened, study_tags(plan, opened.storage), study_params(plan))
     requeued = bookkeeping.fail_dead_trials(study)
 
     def on_split(trial, split: int, acc: float) -> None:
