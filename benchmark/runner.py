@@ -18,7 +18,7 @@ import numpy as np
 from benchmark import tracking
 from benchmark.config import Profile, RunConfig, resolve_config, stable_hash
 from benchmark.executors import Executor
-from benchmark.jobs import JobOutcome, SplitJob
+from benchmark.jobs import JobOutcome, SplitJob, split_run_fingerprint
 from benchmark.params import ParamError
 from benchmark.splits import Split
 from benchmark.suite import Suite, SuiteRow
@@ -118,7 +118,7 @@ def run_suite(
     ids = store.ids
     split_digests = {s.index: s.digest(ids) for s in splits}
     child_fp = {
-        (p.row.table, p.row.name, s.index): stable_hash([p.config.fingerprint, split_digests[s.index], store.fingerprint])
+        (p.row.table, p.row.name, s.index): split_run_fingerprint(p.config, split_digests[s.index], store.fingerprint)
         for p in planned
         for s in splits
     }

@@ -23,6 +23,7 @@ from typing import Callable
 from benchmark.config import MODALITIES
 from benchmark.report import header as hdr
 from benchmark.report.collect import Header
+from benchmark.report.nested import footnote_of
 from benchmark.suite import Suite
 
 CSV_COLUMNS = [
@@ -144,6 +145,8 @@ def display(section: Suite, frame, flavour: Flavour) -> tuple[list[str], list[li
         if ceilings:
             cells.append(_num(record["ceiling"]) or dash)
         rows.append(cells)
+        if footnote_of(record):  # the nested row's chosen values and selection bias
+            footnotes.append(esc(f"{row.name}: {footnote_of(record)}"))
     return columns, rows, footnotes
 
 
@@ -211,7 +214,7 @@ def csv_frame(frame):
     out = frame.copy()
     out["status"] = [status(r) for r in out.to_dict("records")]
     out["note"] = [
-        "; ".join(x for x in (r["test_note"], r["missing"]) if x) for r in out.to_dict("records")
+        "; ".join(x for x in (r["test_note"], r["missing"], footnote_of(r)) if x) for r in out.to_dict("records")
     ]
     out = out[CSV_COLUMNS]
     out[PERCENT] = out[PERCENT].round(4)
