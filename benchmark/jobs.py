@@ -14,12 +14,18 @@ from typing import Callable, Sequence
 import numpy as np
 
 from benchmark import tracking
-from benchmark.config import RunConfig
+from benchmark.config import RunConfig, stable_hash
 from benchmark.splits import Split
 from benchmark.params import resolve_device
 from benchmark.training import EpochRecord, NonFiniteLoss, SplitResult, run_seed, train_split
 
 T = tracking.TAG
+
+
+def split_run_fingerprint(config: RunConfig, split_digest: str, dataset_fingerprint: str) -> str:
+    """``bench.fingerprint`` of a split run: what it computes (config, split content, dataset). A FINISHED
+    run with it is reused by ``bench run`` and by nested tuning's retraining alike."""
+    return stable_hash([config.fingerprint, split_digest, dataset_fingerprint])
 
 
 @dataclass(frozen=True)

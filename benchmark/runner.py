@@ -18,7 +18,7 @@ import numpy as np
 from benchmark import tracking
 from benchmark.config import Profile, RunConfig, resolve_config, stable_hash
 from benchmark.executors import Executor
-from benchmark.jobs import JobOutcome, SplitJob
+from benchmark.jobs import JobOutcome, SplitJob, split_run_fingerprint
 from benchmark.params import ParamError
 from benchmark.splits import Split
 from benchmark.suite import Suite, SuiteRow
@@ -35,6 +35,7 @@ class RowResult:
     failures: list[str] = field(default_factory=list)
     n_expected: int = 0
     parent_run_id: str | None = None
+    ceiling: dict[str, float] | None = None  # best reachable accuracy and its se, where the store records it
 
     @property
     def n(self) -> int:
@@ -125,7 +126,7 @@ def run_suite(
     ids = store.ids
     split_digests = {s.index: s.digest(ids) for s in splits}
     child_fp = {
-        (p.row.table, p.row.name, s.index): stable_hash([p.config.fingerprint, split_digests[s.index], store.fingerprint])
+        (p.row.table, p.row.name, s.index): split_run_fingerprint(p.config, split_digests[s.index], store.fingerprint)
         for p in planned
         for s in splits
     }
@@ -168,7 +169,9 @@ def run_suite(
 
     results = []
     for p in planned:
-        result = RowResult(p.row, n_expected=len(splits), parent_run_id=parents[p.parent_fingerprint])
+        result = RowResult(
+            p.row, n_expected=len(splits), parent_run_id=parents[p.parent_fingerprint], ceiling=store.ceiling(p.config.modalities)
+        )
         reused_from = set()
         for s in splits:
             fp = child_fp[(p.row.table, p.row.name, s.index)]
@@ -248,6 +251,10 @@ def _close_parent(client, result: RowResult, reused_from: set[str]) -> None:
             "test_acc_best_epoch_mean": float(np.nanmean(result.best_epoch)) if result.best_epoch else math.nan,
         },
     )
+    if result.ceiling:
+        tracking.log_metrics(
+            client, run_id, {"test_acc_ceiling": result.ceiling["accuracy"], "test_acc_ceiling_se": result.ceiling["se"]}
+        )
     tags = {f"{T}n_expected_splits": result.n_expected}
     if reused_from:
         tags[f"{T}reused_children_from"] = ",".join(sorted(reused_from))

@@ -53,6 +53,7 @@ class RowRuns:
     parent_status: str = ""
     n_expected: int = 0
     splits: dict[int, SplitRecord] = field(default_factory=dict)
+    ceiling: float = math.nan  # best reachable accuracy (parent metric test_acc_ceiling), synthetic stores only
     n_parameters: int | None = None  # the parent's ``bench.n_parameters`` tag (absent on older runs)
 
     @property
@@ -222,6 +223,7 @@ def _row_runs(client, experiment_id: str, row: SuiteRow, parent) -> RowRuns:
     else:  # the parent's run is still in progress: expect what has been started
         expected = 1 + max((int(c.data.tags[f"{T}split"]) for c in children), default=-1)
     result = RowRuns(row, parent.info.run_id, parent.info.status, expected)
+    result.ceiling = float(parent.data.metrics.get("test_acc_ceiling", math.nan))
     count = tags.get(f"{T}n_parameters", "")
     result.n_parameters = int(count) if count.isdigit() else None
     by_split: dict[int, list] = {}

@@ -19,7 +19,7 @@ TEST_NAME = "paired t-test (scipy.stats.ttest_rel, two-sided)"
 
 COLUMNS = [
     "table", "row", "reported", "ran", "running", "mean", "std", "n_splits", "n_expected", "paper", "delta",
-    "p_value", "n_paired", "test_note", "best_epoch_mean", "best_epoch_gain", "missing",
+    "p_value", "n_paired", "test_note", "best_epoch_mean", "best_epoch_gain", "missing", "ceiling",
     "n_parameters", "seconds_per_epoch",
 ]
 
@@ -93,6 +93,7 @@ def row_stats(rows: list[RowRuns], reference: str | None):
                 "best_epoch_mean": best_mean,
                 "best_epoch_gain": best_mean - mean if n else math.nan,
                 "missing": "; ".join(r.problems) if not r.row.reported else "",
+                "ceiling": 100.0 * r.ceiling,  # best reachable (synthetic stores), NaN elsewhere
                 "n_parameters": r.n_parameters if r.n_parameters is not None else math.nan,
                 "seconds_per_epoch": _mean_finite([s.seconds_per_epoch for s in finished]),
             }

@@ -23,13 +23,14 @@ from typing import Callable
 from benchmark.config import MODALITIES
 from benchmark.report import header as hdr
 from benchmark.report.collect import Header
+from benchmark.report.nested import footnote_of
 from benchmark.suite import Suite
 
 CSV_COLUMNS = [
     "table", "row", "mean", "std", "n_splits", "n_expected", "paper", "delta", "p_value", "n_paired",
-    "best_epoch_mean", "best_epoch_gain", "status", "note", "n_parameters", "seconds_per_epoch",
+    "best_epoch_mean", "best_epoch_gain", "status", "note", "ceiling", "n_parameters", "seconds_per_epoch",
 ]
-PERCENT = ["mean", "std", "paper", "delta", "best_epoch_mean", "best_epoch_gain"]
+PERCENT = ["mean", "std", "paper", "delta", "best_epoch_mean", "best_epoch_gain", "ceiling"]
 SWEEP_SYMBOLS = {"alpha": ("α", r"$\alpha$")}
 
 
@@ -110,6 +111,13 @@ def display(section: Suite, frame, flavour: Flavour) -> tuple[list[str], list[li
     if section.costs:
         columns += [esc("Params"), esc("s/epoch")]
     rows, footnotes = [], []
+    ceilings = "ceiling" in frame and bool(frame["ceiling"].notna().any())  # synthetic stores: the Bayes oracle's accuracy
+    if ceilings:
+        columns.append(esc("Best reachable (%)"))
+        footnotes.append(esc(
+            "Best reachable: accuracy of the Bayes rule that knows the synthetic generator, given the row's "
+            "modalities (Monte Carlo on fresh videos); no model beats it on average."
+        ))
     by_name = {row.name: row for row in section.rows}
     for record in frame.to_dict("records"):
         row = by_name[record["row"]]
@@ -122,7 +130,7 @@ def display(section: Suite, frame, flavour: Flavour) -> tuple[list[str], list[li
         paper = _num(record["paper"]) or dash
         state = status(record)
         if state == "reported":
-            cells += ["reported", dash, paper, dash, dash, dash] + ([dash, dash] if section.costs else [])
+            cells += ["reported", dash, paper, dash, dash, dash] + ([dash, dash] if section.costs else []) + [dash] * ceilings
             if row.source:
                 footnotes.append(esc(f"{row.name}: {row.source}"))
             rows.append(cells)
@@ -143,9 +151,13 @@ def display(section: Suite, frame, flavour: Flavour) -> tuple[list[str], list[li
         gain = _num(record["best_epoch_gain"], sign=True)
         best_cell = dash if best is None else f"{best} ({gain})"
         cells += [accuracy, n, paper, _num(record["delta"], sign=True) or dash, p, best_cell]
-        if section.costs:
+        if section.costs:  # Params and s/epoch come before Best reachable, as in the columns
             cells += [_count(record["n_parameters"]) or dash, _num(record["seconds_per_epoch"], digits=2) or dash]
+        if ceilings:
+            cells.append(_num(record["ceiling"]) or dash)
         rows.append(cells)
+        if footnote_of(record):  # the nested row's chosen values and selection bias
+            footnotes.append(esc(f"{row.name}: {footnote_of(record)}"))
     return columns, rows, footnotes
 
 
@@ -218,7 +230,7 @@ def csv_frame(frame):
     out = frame.copy()
     out["status"] = [status(r) for r in out.to_dict("records")]
     out["note"] = [
-        "; ".join(x for x in (r["test_note"], r["missing"]) if x) for r in out.to_dict("records")
+        "; ".join(x for x in (r["test_note"], r["missing"], footnote_of(r)) if x) for r in out.to_dict("records")
     ]
     out = out[CSV_COLUMNS]
     out[PERCENT] = out[PERCENT].round(4)

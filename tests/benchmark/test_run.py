@@ -16,6 +16,7 @@ from mlflow.tracking import MlflowClient
 from typer.testing import CliRunner
 
 from benchmark.cli import app
+from features.store import open_store
 
 SUITE = """
 name = "tiny"
@@ -97,6 +98,11 @@ def test_run_logs_the_contract_and_reuses_finished_runs(tiny_store, suite_file, 
         assert parent.data.metrics["test_acc_mean"] == pytest.approx(np.mean(accs))
         assert parent.data.metrics["test_acc_std"] == pytest.approx(np.std(accs, ddof=1))
         assert parent.info.status == "FINISHED"
+        # the synthetic store's best reachable accuracy for the row's modalities, beside the row
+        modalities = parent.data.tags["bench.modalities"].split(",")
+        assert parent.data.metrics["test_acc_ceiling"] == open_store(tiny_store).ceiling(modalities)["accuracy"]
+    words = " ".join(result.output.split())  # rich wraps the narrow test terminal
+    assert "reachable" in words and "best reachable: accuracy of the Bayes rule that knows the generator" in words
 
     again = bench(*run_args(tiny_store, suite_file, tracking_uri))
     assert again.exit_code == 0 and "trained 0 split runs, reused 6" in again.output
