@@ -23,6 +23,7 @@ from benchmark.jobs import JobOutcome, SplitJob
 from benchmark.params import ParamError
 from benchmark.splits import Split
 from benchmark.suite import Suite, SuiteRow
+from benchmark.uri_check import check_artifacts
 from features.store import FeatureStore
 
 T = tracking.TAG
@@ -114,6 +115,7 @@ def run_suite(
     planned = plan_rows(suite, store, profile, dict(train_overrides or {}), split_source)
     client = tracking.client(uri)
     experiment = tracking.experiment_id(client, store.name)
+    check_artifacts(client, experiment)
     tracking.close_orphans(client, experiment)
     ids = store.ids
     split_digests = {s.index: s.digest(ids) for s in splits}
@@ -152,7 +154,11 @@ def run_suite(
     outcomes: dict[str, JobOutcome] = {}
     if progress:
         progress.start(len(jobs), len(child_fp) - len(jobs))
-    n_reused_from_others = _run_sharing_claims(executor, jobs, client, experiment, outcomes, finished, progress)
+    try:
+        n_reused_from_others = _run_sharing_claims(executor, jobs, client, experiment, outcomes, finished, progress)
+    except BaseException as exc:  # interrupted or broken: the parents must not stay RUNNING
+        _abandon_parents(client, list(parents.values()), exc)
+        raise
     if progress:
         progress.stop()
     tracking.close_orphans(client, experiment)  # runs left RUNNING by workers that died (their jobs ran again)
@@ -187,6 +193,16 @@ def run_suite(
         failed=sum(o.status == "FAILED" for o in outcomes.values()),
         experiment_id=experiment,
     )
+
+
+def _abandon_parents(client, run_ids: list[str], exc: BaseException) -> None:
+    status = "KILLED" if isinstance(exc, (KeyboardInterrupt, SystemExit)) else "FAILED"
+    for run_id in run_ids:
+        try:
+            client.set_tag(run_id, f"{T}failure_reason", f"{type(exc).__name__}: {exc}"[:5000] or "interrupted")
+            client.set_terminated(run_id, status)
+        except Exception:  # noqa: BLE001  (the store itself may be what broke; the original error matters)
+            pass
 
 
 def _run_sharing_claims(executor: Executor, jobs: list[SplitJob], client, experiment: str, outcomes: dict[str, JobOutcome],

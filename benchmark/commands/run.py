@@ -38,13 +38,16 @@ def run(
         from benchmark.config import get_profile
         from benchmark.console import print_summary
         from benchmark.executors import make_executor
-        from benchmark.params import DEVICES, check_choice
+        from benchmark.params import DEVICES, check_choice, resolve_device
         from benchmark.runner import Progress, run_suite, store_for
         from benchmark.splits import file_splits, random_splits
         from benchmark.suite import load_suite
+        from benchmark.uri_check import check_tracking_uri
         from features.store import open_store
 
         check_choice("device", device, DEVICES)
+        resolve_device(device)  # --device cuda without a GPU: an input error before anything is logged
+        tracking_uri = check_tracking_uri(tracking_uri)
         console = Console()
         chosen = get_profile(profile)
         loaded_suite = load_suite(suite)

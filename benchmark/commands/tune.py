@@ -43,7 +43,10 @@ def tune(
         from benchmark.tuning.space import build_space
         from features.store import open_store
 
+        from benchmark.uri_check import check_tracking_uri
+
         device = resolve_device(device)
+        tracking_uri = check_tracking_uri(tracking_uri)
         check_choice("sampler", sampler, ["auto", "grid", "tpe"])
         check_int("n_splits", n_splits, low=1)
         check_int("eval_splits", eval_splits, low=1)
