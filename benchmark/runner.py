@@ -74,28 +74,38 @@ class PlannedRow:
 def plan_rows(
     suite: Suite, store: FeatureStore, profile: Profile, train_overrides: dict[str, Any], split_source: str = ""
 ) -> list[PlannedRow]:
-    """Resolve and check every runnable row before anything touches MLflow."""
-    from baselines import build_model
-
+    """Resolve and check every runnable row before anything touches MLflow; an error names the suite file and row."""
     planned, seen = [], set()
     for row in suite.runnable_rows:
-        config = resolve_config(
-            model=row.model, modalities=list(row.modalities), row_params=row.params, profile=profile, train_overrides=train_overrides
-        )
-        missing = [m for m in config.modalities if m not in store.arrays]
-        if missing:
-            raise ParamError(f"row {row.name!r} needs modality {missing[0]!r}, which the store {store.path} does not have")
-        if config.train.frames is not None and config.train.frames > store.frames:
-            raise ParamError(
-                f"profile {profile.name!r} uses frames={config.train.frames} but the store {store.path} has "
-                f"{store.frames} frames per video; pass --frames {store.frames} or fewer"
-            )
-        if config.fingerprint not in seen:  # a dry build catches bad model parameters early
-            build_model(config.model, {m: store.dims[m] for m in config.modalities}, len(store.classes), config.params)
-            seen.add(config.fingerprint)
-        key = stable_hash([suite.name, row.table, row.name, config.fingerprint, store.fingerprint, split_source])
-        planned.append(PlannedRow(row, config, key))
+        try:
+            planned_row = _plan_row(suite, row, store, profile, train_overrides, split_source, seen)
+        except ParamError as exc:
+            raise ParamError(f"suite {row.origin or suite.name}, row {row.name!r}: {exc}") from None
+        planned.append(planned_row)
     return planned
+
+
+def _plan_row(
+    suite: Suite, row: SuiteRow, store: FeatureStore, profile: Profile, train_overrides: dict[str, Any], split_source: str, seen: set[str]
+) -> PlannedRow:
+    from baselines import build_model
+
+    config = resolve_config(
+        model=row.model, modalities=list(row.modalities), row_params=row.params, profile=profile, train_overrides=train_overrides
+    )
+    missing = [m for m in config.modalities if m not in store.arrays]
+    if missing:
+        raise ParamError(f"needs modality {missing[0]!r}, which the store {store.path} does not have")
+    if config.train.frames is not None and config.train.frames > store.frames:
+        raise ParamError(
+            f"profile {profile.name!r} uses frames={config.train.frames} but the store {store.path} has "
+            f"{store.frames} frames per video; pass --frames {store.frames} or fewer"
+        )
+    if config.fingerprint not in seen:  # a dry build catches bad model parameters early
+        build_model(config.model, {m: store.dims[m] for m in config.modalities}, len(store.classes), config.params)
+        seen.add(config.fingerprint)
+    key = stable_hash([suite.name, row.table, row.name, config.fingerprint, store.fingerprint, split_source])
+    return PlannedRow(row, config, key)
 
 
 def run_suite(
@@ -243,8 +253,8 @@ def _parent_run(client, experiment: str, suite: Suite, planned: PlannedRow, stor
     )
     if existing:
         run_id = min(existing, key=lambda r: (r.info.start_time or 0, r.info.run_id)).info.run_id
-        if existing[0].info.status != "RUNNING":
-            client.update_run(run_id, status="RUNNING")
+        tracking.set_tags(client, run_id, {f"{T}n_expected_splits": len(splits), **tracking.owner_tags()})
+        client.update_run(run_id, status="RUNNING")
         return run_id
     row, config = planned.row, planned.config
     tags = {
@@ -263,7 +273,9 @@ def _parent_run(client, experiment: str, suite: Suite, planned: PlannedRow, stor
         f"{T}model": config.model,
         f"{T}modalities": ",".join(config.modalities),
         f"{T}split_source": splits[0].source if splits else "",
+        f"{T}n_expected_splits": str(len(splits)),
         **tracking.environment_tags("cpu"),
+        **tracking.owner_tags(),  # a parent whose process died is closed as an orphan, not left RUNNING
     }
     if row.paper is not None:
         tags[f"{T}paper"] = str(row.paper)

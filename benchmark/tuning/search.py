@@ -115,7 +115,7 @@ def run_search(
     grid_size = len(list(product(*grid(space).values()))) if is_grid else 0
     target = min(trials, grid_size) if is_grid and trials else grid_size if is_grid else (trials or DEFAULT_TPE_TRIALS)
 
-    splits = random_splits(store.labels, store.fingerprint, n_splits)
+    splits = random_splits(store.labels, store.fingerprint, n_splits, store.classes)
     context = TuneContext(store, profile, space, tuning_parts(splits, store.labels, store.fingerprint), dict(train_overrides), device, target)
     check_configs(context, space, is_grid)
     settings = settings_of(store, profile, space, context, n_splits, is_grid, prune, seed)
