@@ -123,7 +123,7 @@ def report_after_run(summary, uri: str | None, console) -> Path | None:
         import tempfile
 
         out = Path(tempfile.gettempdir()) / f"bench-report-{summary.suite.name}" if isinstance(exc, OSError) else None
-        console.print(f"[yellow]report not written ({type(exc).__name__}: {exc}); try `{report_command(summary, uri, out)}`")
+        console.print(f"[yellow]report not written ({type(exc).__name__}: {exc}); try `{report_command(summary, uri, out)}`", soft_wrap=True)
         return None
     console.print(f"report: {folder / 'index.html'}")
     return folder
