@@ -187,8 +187,9 @@ def run_config_jobs(
     device = resolve_device(first.device)
     client = tracking.client(first.tracking_uri)
     dtype = autocast_dtype(precision, torch.device(device))
-    stepped_aside = [job for job in jobs if claims.taken(client, job.experiment_id, job.fingerprint, ignore_finished=job.force)]
-    jobs = [job for job in jobs if job not in stepped_aside]
+    free = [not claims.taken(client, job.experiment_id, job.fingerprint, ignore_finished=job.force) for job in jobs]
+    stepped_aside = [job for job, f in zip(jobs, free) if not f]
+    jobs = [job for job, f in zip(jobs, free) if f]
     run_ids = [_start_run(client, job, store, device, "vectorised", "bf16" if dtype == torch.bfloat16 else "fp32") for job in jobs]
     won = [claims.claim(client, job.experiment_id, job.fingerprint, run_id, ignore_finished=job.force) for job, run_id in zip(jobs, run_ids)]
     stepped_aside += [job for job, w in zip(jobs, won) if not w]
