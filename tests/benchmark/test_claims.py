@@ -100,3 +100,14 @@ def test_settled_reports_a_winner_that_failed_after_the_wait_began_and_frees_a_k
     failed = make_run(client, experiment, start=since + 1, state=claims.WON, status="FAILED")
     state, run = claims.settled(client, experiment, FP, since)
     assert state == "FAILED" and run.info.run_id == failed
+
+
+def test_wait_for_returns_a_split_whose_holder_ended_without_finishing_so_the_waiter_takes_it_over(store):
+    client, experiment = store
+    since = int(time.time() * 1000)
+    holder = make_run(client, experiment, start=since, state=claims.WON)
+    shown = []
+    threading.Timer(0.5, lambda: MlflowClient(client._tracking_client.tracking_uri).set_terminated(holder, "KILLED")).start()
+    finished, failed, free = claims.wait_for(client, experiment, [FP], since, poll_s=0.1, on_wait=shown.append)
+    assert (finished, failed, free) == ({}, {}, [FP])
+    assert [[r.info.run_id for r in holders] for holders in shown] == [[holder]]  # the wait was shown, once
