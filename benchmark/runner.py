@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -75,37 +75,40 @@ def plan_rows(
     suite: Suite, store: FeatureStore, profile: Profile, train_overrides: dict[str, Any], split_source: str = ""
 ) -> list[PlannedRow]:
     """Resolve and check every runnable row before anything touches MLflow; an error names the suite file and row."""
-    planned, seen = [], set()
+    planned = []
     for row in suite.runnable_rows:
         try:
-            planned_row = _plan_row(suite, row, store, profile, train_overrides, split_source, seen)
+            planned += _plan_rows(replace(suite, rows=(row,)), store, profile, train_overrides, split_source)
         except ParamError as exc:
             raise ParamError(f"suite {row.origin or suite.name}, row {row.name!r}: {exc}") from None
-        planned.append(planned_row)
     return planned
 
 
-def _plan_row(
-    suite: Suite, row: SuiteRow, store: FeatureStore, profile: Profile, train_overrides: dict[str, Any], split_source: str, seen: set[str]
-) -> PlannedRow:
+def _plan_rows(
+    suite: Suite, store: FeatureStore, profile: Profile, train_overrides: dict[str, Any], split_source: str = ""
+) -> list[PlannedRow]:
+    """Resolve and check every runnable row before anything touches MLflow."""
     from baselines import build_model
 
-    config = resolve_config(
-        model=row.model, modalities=list(row.modalities), row_params=row.params, profile=profile, train_overrides=train_overrides
-    )
-    missing = [m for m in config.modalities if m not in store.arrays]
-    if missing:
-        raise ParamError(f"needs modality {missing[0]!r}, which the store {store.path} does not have")
-    if config.train.frames is not None and config.train.frames > store.frames:
-        raise ParamError(
-            f"profile {profile.name!r} uses frames={config.train.frames} but the store {store.path} has "
-            f"{store.frames} frames per video; pass --frames {store.frames} or fewer"
+    planned, seen = [], set()
+    for row in suite.runnable_rows:
+        config = resolve_config(
+            model=row.model, modalities=list(row.modalities), row_params=row.params, profile=profile, train_overrides=train_overrides
         )
-    if config.fingerprint not in seen:  # a dry build catches bad model parameters early
-        build_model(config.model, {m: store.dims[m] for m in config.modalities}, len(store.classes), config.params)
-        seen.add(config.fingerprint)
-    key = stable_hash([suite.name, row.table, row.name, config.fingerprint, store.fingerprint, split_source])
-    return PlannedRow(row, config, key)
+        missing = [m for m in config.modalities if m not in store.arrays]
+        if missing:
+            raise ParamError(f"row {row.name!r} needs modality {missing[0]!r}, which the store {store.path} does not have")
+        if config.train.frames is not None and config.train.frames > store.frames:
+            raise ParamError(
+                f"profile {profile.name!r} uses frames={config.train.frames} but the store {store.path} has "
+                f"{store.frames} frames per video; pass --frames {store.frames} or fewer"
+            )
+        if config.fingerprint not in seen:  # a dry build catches bad model parameters early
+            build_model(config.model, {m: store.dims[m] for m in config.modalities}, len(store.classes), config.params)
+            seen.add(config.fingerprint)
+        key = stable_hash([suite.name, row.table, row.name, config.fingerprint, store.fingerprint, split_source])
+        planned.append(PlannedRow(row, config, key))
+    return planned
 
 
 def run_suite(
