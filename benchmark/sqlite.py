@@ -43,7 +43,7 @@ def creation_lock(url: str) -> Iterator[None]:
 
 
 def create_atomically(url: str, open_store) -> None:
-    """Create a missing SQLite database at a temporary name in its folder, then rename it into place,
+    """Create a missing SQLite database at a temporary name in its folder, then link it into place,
     so a process killed during MLflow's migrations leaves no half-made database (only a temporary file,
     removed by the next creation). Call under :func:`creation_lock`; ``open_store(url)`` creates the tables."""
     import os
@@ -57,4 +57,11 @@ def create_atomically(url: str, open_store) -> None:
         return
     temporary = db.parent / f".{db.name}.creating-{os.getpid()}"
     open_store(f"{SCHEME}{temporary}")
-    os.replace(temporary, db)
+    try:  # a hard link never replaces a database that another MLflow client created meanwhile
+        os.link(temporary, db)
+    except FileExistsError:
+        pass
+    except OSError:  # a file system without hard links
+        if not db.exists():
+            os.replace(temporary, db)
+    temporary.unlink(missing_ok=True)
