@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from benchmark import tracking
+from benchmark import claims, tracking
 from benchmark.config import RunConfig, stable_hash
 from benchmark.splits import Split
 from benchmark.params import resolve_device
@@ -41,6 +41,7 @@ class SplitJob:
     fingerprint: str
     dataset_fingerprint: str
     device: str = "auto"
+    force: bool = False  # train even where a FINISHED run of the fingerprint exists
 
     @property
     def run_name(self) -> str:
@@ -52,7 +53,7 @@ class JobOutcome:
     fingerprint: str
     row: str
     split: int
-    status: str  # FINISHED | FAILED
+    status: str  # FINISHED | FAILED | CLAIMED (stepped aside: another process trains it)
     run_id: str
     test_acc: float = float("nan")
     test_acc_best_epoch: float = float("nan")
@@ -89,6 +90,7 @@ def _start_run(client, job: SplitJob, store, device: str, engine: str = "plain",
         f"{T}precision": precision,
         **tracking.environment_tags(device),
         **tracking.owner_tags(),
+        **claims.claim_tags(),
     }
     return client.create_run(job.experiment_id, run_name=job.run_name, tags=tags).info.run_id
 
@@ -103,6 +105,7 @@ def _epoch_logger(client, run_id: str, on_epoch: Callable[[EpochRecord], None] |
         tracking.log_metrics(
             client, run_id, {"train_loss": record.train_loss, "test_acc": record.test_acc, "epoch_seconds": record.seconds}, step=record.epoch
         )
+        claims.heartbeat(client, run_id)
         if on_epoch:
             on_epoch(record)
 
@@ -150,8 +153,12 @@ def run_split_job(job: SplitJob, on_epoch: Callable[[EpochRecord], None] | None 
     store = _store(job.store_path)
     device = resolve_device(job.device)
     client = tracking.client(job.tracking_uri)
+    if claims.taken(client, job.experiment_id, job.fingerprint, ignore_finished=job.force):
+        return _claimed(job)
     run_id = _start_run(client, job, store, device)
     try:
+        if not claims.claim(client, job.experiment_id, job.fingerprint, run_id, ignore_finished=job.force):
+            return _claimed(job)
         _describe_run(client, run_id, job, store, device)
         data = load_modalities(store, job.config.modalities, job.config.train.frames)
         result = train_split(
@@ -198,7 +205,15 @@ def run_config_jobs(
     device = resolve_device(first.device)
     client = tracking.client(first.tracking_uri)
     dtype = autocast_dtype(precision, torch.device(device))
+    free = [not claims.taken(client, job.experiment_id, job.fingerprint, ignore_finished=job.force) for job in jobs]
+    stepped_aside = [job for job, f in zip(jobs, free) if not f]
+    jobs = [job for job, f in zip(jobs, free) if f]
     run_ids = [_start_run(client, job, store, device, "vectorised", "bf16" if dtype == torch.bfloat16 else "fp32") for job in jobs]
+    won = [claims.claim(client, job.experiment_id, job.fingerprint, run_id, ignore_finished=job.force) for job, run_id in zip(jobs, run_ids)]
+    stepped_aside += [job for job, w in zip(jobs, won) if not w]
+    jobs, run_ids = [j for j, w in zip(jobs, won) if w], [r for r, w in zip(run_ids, won) if w]
+    if not jobs:
+        return [_claimed(job) for job in stepped_aside]
     loggers = [_epoch_logger(client, run_id, (lambda r, job=job: on_epoch(job, r)) if on_epoch else None) for job, run_id in zip(jobs, run_ids)]
     try:
         for job, run_id in zip(jobs, run_ids):
@@ -219,11 +234,15 @@ def run_config_jobs(
         _killed(client, run_ids)
         raise
     except Exception as exc:  # every split of the group fails with the reason; the suite goes on
-        return [_error(client, run_id, job, exc) for job, run_id in zip(jobs, run_ids)]
-    return [
+        return [_error(client, run_id, job, exc) for job, run_id in zip(jobs, run_ids)] + [_claimed(job) for job in stepped_aside]
+    return [_claimed(job) for job in stepped_aside] + [
         _fail(client, run_id, job, str(result)) if isinstance(result, NonFiniteLoss) else _finish_run(client, run_id, job, store, result)
         for job, run_id, result in zip(jobs, run_ids, results)
     ]
+
+
+def _claimed(job: SplitJob) -> JobOutcome:
+    return JobOutcome(job.fingerprint, job.row, job.split.index, claims.CLAIMED, "", reason="trained by another process")
 
 
 def _fail(client, run_id: str, job: SplitJob, reason: str) -> JobOutcome:

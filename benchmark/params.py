@@ -6,6 +6,7 @@ boundary, and a bad one fails with ``ParamError`` saying which parameter, what i
 
 from __future__ import annotations
 
+import math
 from typing import Any, Iterable
 
 
@@ -24,6 +25,8 @@ def check_float(name: str, value: Any, *, low: float | None = None, high: float 
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ParamError(f"{name} must be a number, got {value!r}")
     value = float(value)
+    if not math.isfinite(value):
+        raise ParamError(f"{name} must be a finite number, got {value!r}")
     if open_low and low is not None and value <= low:
         raise ParamError(f"{name} must be > {low}, got {value!r}")
     _check_range(name, value, low, high)

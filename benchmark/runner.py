@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from benchmark import tracking
+from benchmark import claims, tracking
 from benchmark.config import Profile, RunConfig, resolve_config, stable_hash
 from benchmark.executors import Executor
 from benchmark.jobs import JobOutcome, SplitJob, split_run_fingerprint
 from benchmark.params import ParamError
 from benchmark.splits import Split
 from benchmark.suite import Suite, SuiteRow
+from benchmark.uri_check import check_artifacts
 from features.store import FeatureStore
 
 T = tracking.TAG
@@ -81,6 +83,19 @@ def count_parameters(model) -> int:
 def plan_rows(
     suite: Suite, store: FeatureStore, profile: Profile, train_overrides: dict[str, Any], split_source: str = ""
 ) -> list[PlannedRow]:
+    """Resolve and check every runnable row before anything touches MLflow; an error names the suite file and row."""
+    planned = []
+    for row in suite.runnable_rows:
+        try:
+            planned += _plan_rows(replace(suite, rows=(row,)), store, profile, train_overrides, split_source)
+        except ParamError as exc:
+            raise ParamError(f"suite {row.origin or suite.name}, row {row.name!r}: {exc}") from None
+    return planned
+
+
+def _plan_rows(
+    suite: Suite, store: FeatureStore, profile: Profile, train_overrides: dict[str, Any], split_source: str = ""
+) -> list[PlannedRow]:
     """Resolve and check every runnable row before anything touches MLflow."""
     from baselines import build_model
 
@@ -122,6 +137,7 @@ def run_suite(
     planned = plan_rows(suite, store, profile, dict(train_overrides or {}), split_source)
     client = tracking.client(uri)
     experiment = tracking.experiment_id(client, store.name)
+    check_artifacts(client, experiment)
     tracking.close_orphans(client, experiment)
     ids = store.ids
     split_digests = {s.index: s.digest(ids) for s in splits}
@@ -153,16 +169,18 @@ def run_suite(
                     fingerprint=fp,
                     dataset_fingerprint=store.fingerprint,
                     device=device,
+                    force=force,
                 )
             )
 
     outcomes: dict[str, JobOutcome] = {}
     if progress:
         progress.start(len(jobs), len(child_fp) - len(jobs))
-    for outcome in executor.run(jobs, on_epoch=progress.epoch if progress and executor.reports_epochs else None):
-        outcomes[outcome.fingerprint] = outcome
-        if progress:
-            progress.job_done(outcome)
+    try:
+        n_reused_from_others = _run_sharing_claims(executor, jobs, client, experiment, outcomes, finished, progress)
+    except BaseException as exc:  # interrupted or broken: the parents must not stay RUNNING
+        _abandon_parents(client, list(parents.values()), exc)
+        raise
     if progress:
         progress.stop()
     tracking.close_orphans(client, experiment)  # runs left RUNNING by workers that died (their jobs ran again)
@@ -195,10 +213,51 @@ def run_suite(
         profile=profile.name,
         rows=results,
         trained=sum(o.status == "FINISHED" for o in outcomes.values()),
-        reused=len(child_fp) - len(jobs),
-        failed=sum(o.status != "FINISHED" for o in outcomes.values()),
+        reused=len(child_fp) - len(jobs) + n_reused_from_others,
+        failed=sum(o.status == "FAILED" for o in outcomes.values()),
         experiment_id=experiment,
     )
+
+
+def _abandon_parents(client, run_ids: list[str], exc: BaseException) -> None:
+    status = "KILLED" if isinstance(exc, (KeyboardInterrupt, SystemExit)) else "FAILED"
+    for run_id in run_ids:
+        try:
+            client.set_tag(run_id, f"{T}failure_reason", f"{type(exc).__name__}: {exc}"[:5000] or "interrupted")
+            client.set_terminated(run_id, status)
+        except Exception:  # noqa: BLE001  (the store itself may be what broke; the original error matters)
+            pass
+
+
+def _run_sharing_claims(executor: Executor, jobs: list[SplitJob], client, experiment: str, outcomes: dict[str, JobOutcome],
+                        finished: dict[str, Any], progress: "Progress | None") -> int:
+    """Run the jobs; splits other processes claimed are waited for and reused (into ``finished``),
+    or trained here when their holder died. Returns how many were reused from other processes."""
+    since_ms = int(time.time() * 1000)
+    by_fp = {job.fingerprint: job for job in jobs}
+    todo, reused = list(jobs), 0
+    while todo:
+        for outcome in executor.run(todo, on_epoch=progress.epoch if progress and executor.reports_epochs else None):
+            outcomes[outcome.fingerprint] = outcome
+            if progress:
+                progress.job_done(outcome)
+        held = {fp for fp, o in outcomes.items() if o.status == claims.CLAIMED}
+        todo = []
+        while held and not todo:
+            done, failed, free = claims.wait_for(client, experiment, held, since_ms, on_wait=progress.waiting if progress else None)
+            for fp, run in done.items():
+                finished[fp] = run
+                del outcomes[fp]
+                reused += 1
+            for fp, run in failed.items():
+                job = by_fp[fp]
+                reason = run.data.tags.get(f"{T}failure_reason", "failed in another process")
+                outcomes[fp] = JobOutcome(fp, job.row, job.split.index, "FAILED", run.info.run_id, reason=reason)
+            held -= set(done) | set(failed) | set(free)
+            todo = [by_fp[fp] for fp in free]
+            if progress and todo:
+                progress.taking_over(len(todo))
+    return reused
 
 
 def _parent_run(client, experiment: str, suite: Suite, planned: PlannedRow, store: FeatureStore, splits: list[Split]) -> str:
@@ -207,10 +266,11 @@ def _parent_run(client, experiment: str, suite: Suite, planned: PlannedRow, stor
         client, [experiment], f"tags.`{T}kind` = '{tracking.PARENT}' and tags.`{T}fingerprint` = '{planned.parent_fingerprint}'"
     )
     if existing:
-        run_id = existing[0].info.run_id
-        if existing[0].info.status != "RUNNING":
-            client.update_run(run_id, status="RUNNING")
-        tracking.set_tags(client, run_id, {f"{T}n_parameters": planned.n_parameters})
+        run_id = min(existing, key=lambda r: (r.info.start_time or 0, r.info.run_id)).info.run_id
+        tracking.set_tags(
+            client, run_id, {f"{T}n_expected_splits": len(splits), f"{T}n_parameters": planned.n_parameters, **tracking.owner_tags()}
+        )
+        client.update_run(run_id, status="RUNNING")
         return run_id
     row, config = planned.row, planned.config
     tags = {
@@ -230,13 +290,27 @@ def _parent_run(client, experiment: str, suite: Suite, planned: PlannedRow, stor
         f"{T}modalities": ",".join(config.modalities),
         f"{T}split_source": splits[0].source if splits else "",
         f"{T}n_parameters": str(planned.n_parameters),
+        f"{T}n_expected_splits": str(len(splits)),
         **tracking.environment_tags("cpu"),
+        **tracking.owner_tags(),  # a parent whose process died is closed as an orphan, not left RUNNING
     }
     if row.paper is not None:
         tags[f"{T}paper"] = str(row.paper)
     run = client.create_run(experiment, run_name=f"{suite.name} / {row.name}", tags=tags)
     tracking.log_params(client, run.info.run_id, config.flat())
-    return run.info.run_id
+    return _oldest_parent(client, experiment, planned.parent_fingerprint, run.info.run_id)
+
+
+def _oldest_parent(client, experiment: str, fingerprint: str, mine: str) -> str:
+    """Processes that started together may each have created the row's parent: all keep the oldest
+    (start_time, then run_id) and delete their own."""
+    found = tracking.search_all(client, [experiment], f"tags.`{T}kind` = '{tracking.PARENT}' and tags.`{T}fingerprint` = '{fingerprint}'")
+    oldest = min(found, key=lambda r: (r.info.start_time or 0, r.info.run_id), default=None)
+    if oldest is None or oldest.info.run_id == mine:
+        return mine
+    client.set_terminated(mine, "KILLED")
+    client.delete_run(mine)
+    return oldest.info.run_id
 
 
 def _close_parent(client, result: RowResult, reused_from: set[str]) -> None:
@@ -299,8 +373,18 @@ class Progress:
 
     def job_done(self, outcome: JobOutcome) -> None:
         self.bar.advance(self.jobs_task)
-        if outcome.status != "FINISHED":
+        if outcome.status not in ("FINISHED", claims.CLAIMED):
             self.bar.console.print(f"[yellow]{outcome.row} / split {outcome.split} FAILED: {outcome.reason}")
+
+    def waiting(self, holders: list) -> None:
+        """Splits other processes train: say which, and by whom, while this one waits for them."""
+        who = sorted({f"{r.data.tags.get(f'{T}host', '?')}:{r.data.tags.get(f'{T}pid', '?')}" for r in holders})
+        names = ", ".join(sorted(r.info.run_name for r in holders)[:4]) + (" ..." if len(holders) > 4 else "")
+        self.bar.console.print(f"waiting for {len(holders)} splits other processes train ({', '.join(who)}): {names}")
+
+    def taking_over(self, n: int) -> None:
+        self.bar.console.print(f"[yellow]taking over {n} splits whose process ended without finishing them")
+        self.bar.update(self.jobs_task, total=next(t.total for t in self.bar.tasks if t.id == self.jobs_task) + n)
 
     def stop(self) -> None:
         self.bar.stop()

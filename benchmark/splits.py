@@ -44,14 +44,29 @@ def split_seed(dataset_fingerprint: str, k: int) -> int:
     return int(hashlib.sha256(f"{dataset_fingerprint}:split:{k}".encode()).hexdigest()[:8], 16)
 
 
-def random_splits(labels: np.ndarray, dataset_fingerprint: str, n_splits: int = 10) -> list[Split]:
+def random_splits(labels: np.ndarray, dataset_fingerprint: str, n_splits: int = 10, classes: list[str] | None = None) -> list[Split]:
     check_int("n_splits", n_splits, low=1)
+    check_class_sizes(labels, classes)
     splits = []
     for k in range(n_splits):
         splitter = StratifiedShuffleSplit(n_splits=1, train_size=TRAIN_FRACTION, random_state=split_seed(dataset_fingerprint, k))
         train, test = next(splitter.split(np.zeros(len(labels)), labels))
         splits.append(Split(k, np.sort(train), np.sort(test), "random-stratified-2/3"))
     return splits
+
+
+def check_class_sizes(labels: np.ndarray, classes: list[str] | None = None) -> None:
+    """Every class needs ``MIN_VIDEOS_PER_CLASS`` videos to be split into train and test."""
+    from features.store import MIN_VIDEOS_PER_CLASS
+
+    counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=len(classes or []))
+    for label, count in enumerate(counts):
+        if count < MIN_VIDEOS_PER_CLASS:
+            name = classes[label] if classes else f"#{label}"
+            raise ParamError(
+                f"class {name!r} has {count} videos; each class needs at least {MIN_VIDEOS_PER_CLASS} to be split into "
+                "train and test (add videos to it or leave it out of the store)"
+            )
 
 
 def validation_part(train: np.ndarray, labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -64,11 +79,15 @@ def validation_part(train: np.ndarray, labels: np.ndarray, fraction: float, seed
 _LIST = re.compile(r"^(train|test)list(\d+)\.txt$")
 
 
-def file_splits(directory: str | Path, ids: np.ndarray, labels: list[str], n_splits: int | None = None) -> list[Split]:
+def file_splits(
+    directory: str | Path, ids: np.ndarray, labels: list[str], n_splits: int | None = None, video_classes: list[str] | None = None
+) -> list[Split]:
     """Splits from ``trainlistNN.txt`` / ``testlistNN.txt`` (lines ``Class/name [index]``).
 
     Entries match store ids with or without the file extension, or by file stem when the store's ids
-    carry no class folder. ``classInd.txt``, when present, must name the store's classes.
+    carry no class folder. ``classInd.txt``, when present, must name the store's classes. With
+    ``video_classes`` (the class name of each store video) an entry's class folder must agree with the
+    store, and every list must cover every class. An empty list and a line listed twice are errors.
     """
     directory = Path(directory)
     if not directory.is_dir():
@@ -88,7 +107,7 @@ def file_splits(directory: str | Path, ids: np.ndarray, labels: list[str], n_spl
     class_ind = directory / "classInd.txt"
     if class_ind.exists():
         _check_class_ind(class_ind, set(labels))
-    resolver = _IdResolver(ids)
+    resolver = _IdResolver(ids, video_classes)
     splits = []
     for k, number in enumerate(numbers[: n_splits or None]):
         train = resolver.positions(lists[number]["train"])
@@ -112,7 +131,9 @@ def _check_class_ind(path: Path, store_classes: set[str]) -> None:
 
 
 class _IdResolver:
-    def __init__(self, ids: np.ndarray):
+    def __init__(self, ids: np.ndarray, video_classes: list[str] | None = None):
+        self.ids = ids
+        self.video_classes = video_classes
         self.exact = {str(i): pos for pos, i in enumerate(ids)}
         stems: dict[str, list[int]] = {}
         for pos, i in enumerate(ids):
@@ -120,8 +141,8 @@ class _IdResolver:
         self.stems = stems
 
     def positions(self, path: Path) -> np.ndarray:
-        found, missing = [], []
-        for line in path.read_text().splitlines():
+        found, missing, lines = [], [], {}
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
             parts = line.split()
             if not parts:
                 continue
@@ -130,10 +151,35 @@ class _IdResolver:
             if pos is None:
                 candidates = self.stems.get(_strip_ext(entry).rsplit("/", 1)[-1], [])
                 pos = candidates[0] if len(candidates) == 1 else None
-            (found if pos is not None else missing).append(pos if pos is not None else entry)
+            if pos is None:
+                missing.append(entry)
+                continue
+            if pos in lines:
+                raise ParamError(f"{path}:{number}: {entry!r} is listed twice (also on line {lines[pos]})")
+            lines[pos] = number
+            self._check_class(path, number, entry, pos)
+            found.append(pos)
         if missing:
             raise ParamError(f"{path}: {len(missing)} entries match no video id in the store, first {missing[0]!r}")
+        if not found:
+            raise ParamError(f"{path}: lists no video (the file is empty)")
+        self._check_coverage(path, found)
         return np.asarray(found, dtype=np.int64)
+
+    def _check_class(self, path: Path, number: int, entry: str, pos: int) -> None:
+        if self.video_classes is None or "/" not in entry:
+            return
+        folder, actual = entry.rsplit("/", 1)[0].rsplit("/", 1)[-1], self.video_classes[pos]
+        if folder != actual:
+            raise ParamError(f"{path}:{number}: {entry!r} is in class folder {folder!r} but the store's video {self.ids[pos]!r} is {actual!r}")
+
+    def _check_coverage(self, path: Path, found: list[int]) -> None:
+        if self.video_classes is None:
+            return
+        listed = {self.video_classes[pos] for pos in found}
+        absent = [c for c in dict.fromkeys(self.video_classes) if c not in listed]
+        if absent:
+            raise ParamError(f"{path}: no video of class {absent[0]!r} ({len(absent)} of the store's classes are missing); every list must cover every class")
 
 
 def _strip_ext(entry: str) -> str:

@@ -30,6 +30,7 @@ class SuiteRow:
     reported: bool = False
     source: str = ""
     table: str = ""  # the suite the row was defined in (differs from the suite for included rows)
+    origin: str = field(default="", compare=False)  # the suite file (or built-in name) that defines the row, for messages
 
 
 @dataclass(frozen=True)
@@ -122,4 +123,5 @@ def _parse_row(item: Mapping[str, Any], origin: str, suite_name: str) -> SuiteRo
         reported=reported,
         source=str(item.get("source", "")),
         table=suite_name,
+        origin=origin,
     )

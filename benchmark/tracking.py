@@ -43,8 +43,21 @@ def client(uri: str | None = None):
     from mlflow.tracking import MlflowClient
 
     uri = tracking_uri(uri)
+    if uri.startswith(sqlite.URI_FILENAME):  # read-only: MLflow would create a folder named "file:" in the cwd
+        import contextlib
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp):
+            return MlflowClient(tracking_uri=uri)
     with sqlite.creation_lock(uri):
+        sqlite.create_atomically(uri, _create_tables)
         return MlflowClient(tracking_uri=uri)
+
+
+def _create_tables(uri: str) -> None:
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    SqlAlchemyStore(uri, str(Path(uri[len(sqlite.SCHEME) :]).parent / "artifacts")).engine.dispose()
 
 
 def experiment_id(mlflow_client, name: str) -> str:

@@ -14,6 +14,7 @@ Arrays are opened memory-mapped, so a store larger than memory can still be vali
 
 from __future__ import annotations
 
+import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,6 +178,7 @@ def _read_index(path: Path) -> pd.DataFrame:
     if not index_path.exists():
         raise StoreError(index_path, "missing")
     try:
+        _check_field_counts(index_path)
         index = pd.read_csv(index_path, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise StoreError(index_path, f"cannot be parsed as CSV ({exc})") from None
@@ -184,6 +186,21 @@ def _read_index(path: Path) -> pd.DataFrame:
         if column not in index.columns:
             raise StoreError(index_path, f"missing column '{column}' (columns: {list(index.columns)})")
     return index
+
+
+def _check_field_counts(index_path: Path) -> None:
+    """Every line has the header's number of fields: an id with an unquoted comma otherwise shifts the
+    columns and shows up as a puzzling error far from its cause (duplicate ids, unknown labels)."""
+    with index_path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None) or []
+        for fields in reader:
+            if fields and len(fields) != len(header):
+                raise StoreError(
+                    index_path,
+                    f"line {reader.line_num} has {len(fields)} fields but the header has {len(header)} "
+                    f"({','.join(fields)[:80]!r}); quote a value that contains a comma: \"a,b\"",
+                )
 
 
 def _load_array(path: Path) -> np.ndarray:

@@ -16,7 +16,7 @@ _ROWS_PER_CHUNK = 64
 
 
 def validate_store(store: "FeatureStore", *, check_values: bool = True) -> None:
-    from features.store import ALLOWED_DTYPES, INDEX_FILE, META_FILE, MIN_VIDEOS_PER_CLASS, array_file, mask_file
+    from features.store import ALLOWED_DTYPES, INDEX_FILE, META_FILE, array_file, mask_file
 
     path, meta, index = store.path, store.meta, store.index
     n = len(index)
@@ -30,14 +30,6 @@ def validate_store(store: "FeatureStore", *, check_values: bool = True) -> None:
         raise StoreError(
             path / INDEX_FILE, f"label {unknown[0]!r} is not in meta.json 'classes' ({len(unknown)} unknown labels)"
         )
-    counts = index["label"].value_counts()
-    for cls in store.classes:
-        if counts.get(cls, 0) < MIN_VIDEOS_PER_CLASS:
-            raise StoreError(
-                path / INDEX_FILE,
-                f"class {cls!r} has {counts.get(cls, 0)} videos; each class needs at least "
-                f"{MIN_VIDEOS_PER_CLASS} to be split into train and test",
-            )
     frames = store.frames
     for modality, array in store.arrays.items():
         file = path / array_file(modality)
@@ -72,3 +64,12 @@ def _count_nonfinite(array: np.ndarray) -> int:
         chunk = np.asarray(array[start : start + _ROWS_PER_CHUNK])
         bad += int(chunk.size - np.count_nonzero(np.isfinite(chunk)))
     return bad
+
+
+def small_classes(store: "FeatureStore") -> list[tuple[str, int]]:
+    """Classes with fewer videos than a split needs (DESIGN 3: a store may hold them; ``bench run``
+    refuses to split them), as (class, count)."""
+    from features.store import MIN_VIDEOS_PER_CLASS
+
+    counts = store.index["label"].value_counts()
+    return [(cls, int(counts.get(cls, 0))) for cls in store.classes if counts.get(cls, 0) < MIN_VIDEOS_PER_CLASS]

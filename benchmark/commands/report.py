@@ -21,6 +21,9 @@ def report(
     with user_errors():
         from benchmark.params import ParamError
         from benchmark.report.render import render_report
+        from benchmark.uri_check import check_tracking_uri
+
+        tracking_uri = check_tracking_uri(tracking_uri, read_only=True)
 
         if features is not None and experiment is not None:
             raise ParamError("give either --features or --experiment, not both")

@@ -38,22 +38,28 @@ def run(
         from benchmark.config import get_profile
         from benchmark.console import print_summary
         from benchmark.executors import make_executor
-        from benchmark.params import DEVICES, check_choice
+        from benchmark.params import DEVICES, check_choice, check_float, resolve_device
         from benchmark.runner import Progress, run_suite, store_for
         from benchmark.splits import file_splits, random_splits
         from benchmark.suite import load_suite
+        from benchmark.uri_check import check_tracking_uri
         from features.store import open_store
 
         check_choice("device", device, DEVICES)
+        resolve_device(device)  # --device cuda without a GPU: an input error before anything is logged
+        if lr is not None:
+            check_float("--lr", lr, low=0.0, open_low=True)
+        tracking_uri = check_tracking_uri(tracking_uri)
         console = Console()
         chosen = get_profile(profile)
         loaded_suite = load_suite(suite)
         path = store_for(features)
         store = open_store(path)
         if split_files is not None:
-            splits = file_splits(split_files, store.ids, store.classes, n_splits)
+            video_classes = [store.classes[label] for label in store.labels]
+            splits = file_splits(split_files, store.ids, store.classes, n_splits, video_classes=video_classes)
         else:
-            splits = random_splits(store.labels, store.fingerprint, n_splits)
+            splits = random_splits(store.labels, store.fingerprint, n_splits, store.classes)
         overrides = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "frames": frames, "seed": seed}
         effective = {**chosen.train, **{k: v for k, v in overrides.items() if v is not None}}
         console.print(

@@ -22,6 +22,15 @@ def server(
     workers: Optional[int] = typer.Option(None, help="Server worker processes (MLflow's default when unset)."),
 ) -> None:
     """Run `mlflow server` and print the tracking URI to give workers (--tracking-uri or MLFLOW_TRACKING_URI)."""
+    if backend_store_uri.startswith("sqlite"):
+        from benchmark.commands.common import user_errors
+        from benchmark.uri_check import check_tracking_uri
+
+        with user_errors():  # a folder, read-only or non-SQLite file: one line now, not a server that dies later
+            backend_store_uri = check_tracking_uri(backend_store_uri)
+        from benchmark import tracking
+
+        tracking.client(backend_store_uri)  # first creation of the database: atomic (see benchmark/sqlite.py)
     if backend_store_uri.startswith("postgresql"):
         try:
             import psycopg  # noqa: F401  (SQLAlchemy 2.1's default PostgreSQL driver)

@@ -48,7 +48,10 @@ def tune(
         from benchmark.tuning.space import build_space
         from features.store import open_store
 
+        from benchmark.uri_check import check_tracking_uri
+
         device = resolve_device(device)
+        tracking_uri = check_tracking_uri(tracking_uri)
         check_choice("sampler", sampler, ["auto", "grid", "tpe"])
         if not nested:
             unused = [name for name, value in (("--inner-splits", inner_splits), ("--jobs", jobs), ("--scheduler", scheduler)) if value is not None]

@@ -132,7 +132,7 @@ def collect(
     parent_run_ids: Sequence[str] | None = None,
 ) -> Collected:
     resolved_uri = tracking.tracking_uri(uri)
-    if resolved_uri.startswith("sqlite:///") and not Path(resolved_uri[len("sqlite:///") :]).is_file():
+    if resolved_uri.startswith("sqlite:///") and not resolved_uri.startswith("sqlite:///file:") and not Path(resolved_uri[len("sqlite:///") :]).is_file():
         raise ParamError(
             f"no runs yet: there is no tracking database at {resolved_uri}; "
             f"run `bench run --suite {suite.name}` first (or pass --tracking-uri)"

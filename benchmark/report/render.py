@@ -94,6 +94,19 @@ def render_report(
     return folder
 
 
+def report_command(summary, uri: str | None, out: Path | None = None) -> str:
+    """The ``bench report`` command that renders this run's report, as the user can paste it: the same
+    store and tracking URI as the run (and another output folder where the default one failed)."""
+    import shlex
+
+    parts = ["bench", "report", "--suite", summary.suite.name, "--features", str(summary.store.path)]
+    if uri:
+        parts += ["--tracking-uri", uri]
+    if out is not None:
+        parts += ["--out", str(out)]
+    return shlex.join(parts)
+
+
 def report_after_run(summary, uri: str | None, console) -> Path | None:
     """The end of ``bench run``: render from MLflow the parents this run just closed.
 
@@ -109,7 +122,10 @@ def report_after_run(summary, uri: str | None, console) -> Path | None:
             parent_run_ids=[r.parent_run_id for r in summary.rows if r.parent_run_id],
         )
     except Exception as exc:  # noqa: BLE001 - the runs are safe in MLflow; the report can be made later
-        console.print(f"[yellow]report not written ({type(exc).__name__}: {exc}); try `bench report --suite {summary.suite.name}`")
+        import tempfile
+
+        out = Path(tempfile.gettempdir()) / f"bench-report-{summary.suite.name}" if isinstance(exc, OSError) else None
+        console.print(f"[yellow]report not written ({type(exc).__name__}: {exc}); try `{report_command(summary, uri, out)}`", soft_wrap=True)
         return None
     console.print(f"report: {folder / 'index.html'}")
     return folder

@@ -84,10 +84,12 @@ def status(record) -> str:
         return "reported"
     if not record["ran"]:
         return "not run"
-    if record["n_splits"] == record["n_expected"]:
+    if record["n_splits"] == record["n_expected"] and record["n_expected"]:
         return "complete"
     if record["running"]:
         return "running"
+    if not record["n_expected"]:  # its bench run ended before any split started
+        return "not run"
     return "incomplete" if record["n_splits"] else "failed"
 
 

@@ -51,7 +51,7 @@ def evaluate_best(*, study_name: str, space, best: Mapping[str, Any], store, pro
 
     suite, train_params = evaluation_suite(study_name, space, best)
     overrides = {**{k: v for k, v in train_overrides.items() if v is not None}, **train_params}
-    splits = random_splits(store.labels, store.fingerprint, n_splits)
+    splits = random_splits(store.labels, store.fingerprint, n_splits, store.classes)
     summary = run_suite(
         suite, store, profile, splits,
         executor=make_executor("local"),

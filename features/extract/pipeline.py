@@ -109,9 +109,17 @@ def extract(
                              "max_side": MAX_SIDE, "audio_rate": AUDIO_RATE, "device": device,
                              "source": str(manifest if manifest else videos_dir), "failures": FAILURES_FILE})
         outcome.assembled = True
-    from features.store import open_store
+    from features.store import MIN_VIDEOS_PER_CLASS, open_store
+    from features.validate import small_classes
 
-    open_store(out)  # the store must be usable as written: a class left with too few videos says so here
+    small = small_classes(open_store(out))  # the store must be usable as written
+    if small:
+        listed = ", ".join(f"{cls!r} ({n})" for cls, n in small)
+        message = (f"classes with fewer than {MIN_VIDEOS_PER_CLASS} usable videos: {listed}; `bench run` needs at least "
+                   f"{MIN_VIDEOS_PER_CLASS} per class to split the store (add videos, or leave the class out)")
+        if strict:
+            raise ExtractFailed(message + " (--strict)")
+        say(f"[yellow]warning: {message}[/yellow]")
     return outcome
 
 

@@ -77,11 +77,6 @@ def _corrupt(path, how):
         index.loc[1, "id"] = index.loc[0, "id"]
         index.to_csv(path / "index.csv", index=False)
         return "index.csv", "duplicate id 'Anger/v0'"
-    if how == "small class":
-        index = pd.read_csv(path / "index.csv")
-        index.loc[[4, 5], "label"] = "Anger"
-        index.to_csv(path / "index.csv", index=False)
-        return "index.csv", "class 'Joy' has 2 videos"
     if how == "bad mask":
         np.save(path / "visual.mask.npy", np.ones((8, 4), bool))
         return "visual.mask.npy", "shape [8, 4]"
@@ -99,7 +94,7 @@ def _corrupt(path, how):
 @pytest.mark.parametrize(
     "how",
     ["missing array", "wrong dim", "wrong frames", "wrong ndim", "N mismatch", "unknown label", "nan", "inf",
-     "duplicate id", "small class", "bad mask", "bad format", "int array"],
+     "duplicate id", "bad mask", "bad format", "int array"],
 )
 def test_invalid_store_names_file_and_problem(tmp_path, how):
     path = numpy_only_store(tmp_path / "s")

@@ -124,3 +124,18 @@ def test_retry_failed_extracts_a_repaired_video(extracted, clip_dir, tmp_path):
     assert "Calm/corrupt.mp4" in set(store.ids) and len(store) == 7
     with open(out / "failures.csv") as handle:
         assert [row["id"] for row in csv.DictReader(handle)] == ["Calm/zero.mp4"]
+
+
+def test_a_class_too_small_to_split_warns_and_exits_0_unless_strict(clip_dir, tmp_path):
+    videos = copy_videos(clip_dir, tmp_path / "videos", ["Joy/tone1.mp4", "Calm/blank.mkv", "Calm/tone3.mov", "Calm/tone4.mp4"])
+    out = tmp_path / "store"
+    result = bench(*extract_args(videos, out))
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "warning: classes with fewer than 3 usable videos: 'Joy' (1)" in text and "`bench run` needs at least 3" in text
+    assert len(open_store(out)) == 4  # the store is complete and valid
+    strict = bench(*extract_args(videos, out, "--strict"))
+    assert strict.exit_code == 1 and "(--strict)" in " ".join(strict.output.split())
+    run = bench("run", "--suite", "table2", "--features", str(out), "--frames", str(FRAMES), "--tracking-uri", f"sqlite:///{tmp_path / 'm.db'}")
+    assert run.exit_code == 2 and "class 'Joy' has 1 videos" in run.output
+    assert not (tmp_path / "m.db").exists()
