@@ -34,6 +34,7 @@ VIEW_KEY_PREFIX = "bench-"
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 EXPERIMENT_KIND = "custom_model_development"
 SUITE_OF_VIEW_TAG = f"{T}view."  # bench.view.<key> = suite name (the key is sanitised, the name is not)
+RUN_NAME_WIDTH = 300  # px: parent names such as "table2 / w/o skeleton branch" in full
 METRIC_COLUMNS = ("test_acc_mean", "test_acc_std", "n_splits", parents.PAPER_METRIC, "test_acc_best_epoch_mean")
 
 
@@ -73,6 +74,9 @@ def view_state(suite: str, setting: str, params: Iterable[str]) -> dict:
     columns = [_column("metrics", m) for m in METRIC_COLUMNS]
     columns += [_column("params", p) for p in params]
     columns += [_column("attributes", "Dataset"), _column("attributes", "Duration")]
+    run_name = _column("attributes", "Run Name")
+    widths = {run_name: RUN_NAME_WIDTH, _column("attributes", "Dataset"): 220}
+    widths.update({c: 140 for c in columns if c.startswith("metrics.")})
     return {
         "searchFilter": search_filter(suite, setting),
         "orderByKey": _column("tags", parents.ROW_ORDER_TAG),
@@ -82,8 +86,8 @@ def view_state(suite: str, setting: str, params: Iterable[str]) -> dict:
         "datasetsFilter": [],
         "modelVersionFilter": "All Runs",
         "selectedColumns": columns,
-        "columnOrder": [],
-        "columnWidths": {},
+        "columnOrder": [run_name, *columns],  # ag-grid column ids: the table's left-to-right order
+        "columnWidths": widths,
         "runsHiddenMode": "SHOW_ALL",
         "viewMaximized": False,
         "runListHidden": False,

@@ -29,7 +29,7 @@ OUTPUTS = ("table.md", "table.tex", "table.csv", "index.html")
 
 
 def read_csv(folder: Path) -> pd.DataFrame:
-    return pd.read_csv(folder / "table.csv", comment="#").set_index("row")
+    return pd.read_csv(folder / "table.csv").set_index("row")
 
 
 @pytest.fixture(scope="module")
