@@ -90,7 +90,7 @@ def busy_ms(runs: Iterable) -> int | None:
     count once; gaps (an interrupted run resumed the next day) do not count. None when no run has both a
     start and an end.
     """
-    spans = sorted((r.info.start_time, r.info.end_time) for r in runs if r.info.start_time and r.info.end_time)
+    spans = sorted((r.info.start_time, r.info.end_time) for r in runs if r.info.start_time is not None and r.info.end_time is not None)
     if not spans:
         return None
     total, (current_start, current_end) = 0, spans[0]

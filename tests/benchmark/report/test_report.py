@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -95,11 +97,46 @@ def test_every_output_has_the_header_and_the_synthetic_warning(table2):
         for expected in ("SYNTHETIC DATA", DATASET_FP, "fake-ds", "quick", "abc123", "UTC", "ttest_rel"):
             assert expected in text, (name, expected)
         assert "RANDOMLY INITIALISED" not in text
-    assert (folder / "table.csv").read_text().startswith("# WARNING: SYNTHETIC DATA")
     assert r"\textbf{SYNTHETIC DATA" in (folder / "table.tex").read_text()
 
 
-def test_figures_are_pngs_and_the_page_shows_all_of_them(table2):
+def test_csv_loads_with_no_options_and_carries_the_warning_and_a_sidecar(table2):
+    import json
+
+    _, folder = table2
+    table = pd.read_csv(folder / "table.csv")  # no options: a plain CSV, one row per suite row
+    assert list(table["row"]) == list(TABLE2)
+    assert list(table.columns[:3]) == ["warning", "table", "row"]
+    assert table["warning"].str.startswith("SYNTHETIC DATA").all()
+    meta = json.loads((folder / "table.meta.json").read_text())
+    assert meta["synthetic"] is True and meta["warnings"][0].startswith("SYNTHETIC DATA")
+    assert meta["dataset_fingerprints"] == [DATASET_FP] and meta["commits"] == ["abc123"] and meta["units"]["mean"] == "%"
+
+
+def test_real_data_leaves_the_warning_column_empty(db, tmp_path):
+    log_suite(db, load_suite("table2"), {"Ours": [0.5, 0.6]}, experiment="real", synthetic=False)
+    table = pd.read_csv(render_report("table2", "real", db, tmp_path / "out") / "table.csv", keep_default_na=False)
+    assert (table["warning"] == "").all()
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed (make test installs it)")
+@pytest.mark.parametrize("suite", ["table1", "table2", "table3", "all"])
+def test_tex_compiles_with_pdflatex(db, tmp_path, suite):
+    accs = {"Ours": [0.45, 0.44], "alpha=2": [0.40, 0.41], "w/o audio branch": [0.40, NAN_REASON], "NeXtVLAD": [0.3, 0.31]}
+    log_suite(db, load_suite(suite), accs, experiment=f"tex-{suite}", random_extractors="visual")
+    folder = render_report(suite, f"tex-{suite}", db, tmp_path / "out")
+    document = tmp_path / "doc.tex"
+    document.write_text(
+        "\\documentclass{article}\n\\usepackage{booktabs,amssymb}\n\\begin{document}\n"
+        f"\\input{{{folder / 'table.tex'}}}\n\\end{{document}}\n"
+    )
+    done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", document.name], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert (tmp_path / "doc.pdf").stat().st_size > 1000
+
+
+def test_figures_are_pngs_and_pdfs_and_the_page_shows_all_of_them(table2):
     import matplotlib.image
 
     _, folder = table2
@@ -108,8 +145,13 @@ def test_figures_are_pngs_and_the_page_shows_all_of_them(table2):
     page = (folder / "index.html").read_text()
     for name in pngs:
         image = matplotlib.image.imread(folder / name)
-        assert image.shape[0] > 200 and image.shape[1] > 200
+        assert image.shape[0] > 800 and image.shape[1] > 800  # 200 dpi
         assert f'src="{name}"' in page
+        pdf = (folder / name).with_suffix(".pdf")
+        assert pdf.read_bytes().startswith(b"%PDF") and f'href="{pdf.name}"' in page
+        # the banner strip is inside the canvas: the top rows of pixels are the banner's red
+        top = image[2, image.shape[1] // 2, :3]
+        assert top[0] > 0.6 and top[1] < 0.35 and top[2] < 0.35, (name, top)
     assert page.count("<table>") == 1
 
 
