@@ -49,25 +49,27 @@ def wait_until_up(url: str, server: subprocess.Popen, timeout_s: float) -> bool:
     return False
 
 
-def stop_group(server: subprocess.Popen, sig: int = signal.SIGTERM) -> int:
-    """Send ``sig`` to the server's process group, wait, then kill whatever is left."""
+def _signal_group(server: subprocess.Popen, sig: int) -> None:
     try:
         os.killpg(server.pid, sig)
     except ProcessLookupError:
         pass
-    try:
-        return server.wait(timeout=STOP_GRACE_S)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(server.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        return server.wait()
+
+
+def wait_for_exit(server: subprocess.Popen, stop_requested_at: list[float]) -> int:
+    """Wait for the server by polling (a signal handler may run meanwhile); once a stop was requested,
+    kill the group if it is still there after :data:`STOP_GRACE_S`."""
+    while server.poll() is None:
+        if stop_requested_at and time.monotonic() - stop_requested_at[0] > STOP_GRACE_S:
+            _signal_group(server, signal.SIGKILL)
+        time.sleep(0.1)
+    return server.returncode
 
 
 def ui(
     tracking_uri: Optional[str] = typer.Option(None, "--tracking-uri", help=TRACKING_HELP),
     port: int = typer.Option(5000, help="Port to serve on (127.0.0.1)."),
+    workers: int = typer.Option(1, "--workers", help="MLflow server worker processes (one serves one person well)."),
     startup_timeout: float = typer.Option(120.0, "--startup-timeout", help="Seconds to wait for the server to answer."),
 ) -> None:
     """Serve the MLflow UI at http://127.0.0.1:PORT and print a link to each suite's table (Ctrl-C stops it)."""
@@ -81,33 +83,45 @@ def ui(
         if not _port_free(host, port):
             raise ParamError(f"port {port} on {host} is in use (another bench ui or MLflow server?); pass --port")
         links = all_links(tracking_client(uri), url)
-    command = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri, "--host", host, "--port", str(port)]
-    server = subprocess.Popen(command, start_new_session=True)  # its own process group: stopped as a whole
+    command = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri, "--host", host, "--port", str(port),
+               "--workers", str(workers)]
+    # MLflow's background job runner (GenAI scorer jobs) is not needed to look at runs: leave it off.
+    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    server = subprocess.Popen(command, start_new_session=True, env=env)  # its own process group: stopped as a whole
+    stop_requested_at: list[float] = []
+    received: list[int] = []
 
-    def forward(signum, _frame):
-        stop_group(server, signum)
-        raise SystemExit(130 if signum == signal.SIGINT else 0)
+    def forward(signum, _frame):  # no waiting here: the main loop waits, and kills after the grace period
+        received.append(signum)
+        if not stop_requested_at:
+            stop_requested_at.append(time.monotonic())
+        _signal_group(server, signum)
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
     try:
-        if not wait_until_up(url, server, startup_timeout):
+        if not wait_until_up(url, server, startup_timeout) and not received:
             code = server.poll()
-            stop_group(server)
             typer.secho(f"error: the MLflow server did not answer at {url} (exit code {code}); see its output above", fg="red", err=True)
             raise typer.Exit(1)
-        typer.echo(f"MLflow UI for {uri} at {url}")
-        if links:
-            for experiment, suite, link in links:
-                typer.echo(f"  {experiment} / {suite}: {link}")
-        else:
-            typer.echo("  no suite tables yet: run `bench run --suite table2` first")
-        typer.echo("Ctrl-C stops the server.")
-        sys.stdout.flush()
-        raise typer.Exit(server.wait())
+        if not received:
+            typer.echo(f"MLflow UI for {uri} at {url}")
+            if links:
+                for experiment, suite, link in links:
+                    typer.echo(f"  {experiment} / {suite}: {link}")
+            else:
+                typer.echo("  no suite tables yet: run `bench run --suite table2` first")
+            typer.echo("Ctrl-C stops the server.")
+            sys.stdout.flush()
+        code = wait_for_exit(server, stop_requested_at)
+        if received:
+            raise typer.Exit(130 if received[0] == signal.SIGINT else 0)
+        raise typer.Exit(code)
     finally:
-        if server.poll() is None:
-            stop_group(server)
+        if server.poll() is None:  # an error in this process: never leave the server behind
+            _signal_group(server, signal.SIGTERM)
+            stop_requested_at[:] = [time.monotonic()]
+            wait_for_exit(server, stop_requested_at)
 
 
 def register(app: typer.Typer) -> None:
