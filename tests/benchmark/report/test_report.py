@@ -92,11 +92,12 @@ def test_missing_and_failed_splits_are_shown_with_their_n_and_marked(table2):
 
 def test_every_output_has_the_header_and_the_synthetic_warning(table2):
     _, folder = table2
-    for name in OUTPUTS:
+    for name in ("table.md", "table.tex", "table.meta.json", "index.html"):  # the CSV's header is its sidecar
         text = (folder / name).read_text()
         for expected in ("SYNTHETIC DATA", DATASET_FP, "fake-ds", "quick", "abc123", "UTC", "ttest_rel"):
             assert expected in text, (name, expected)
         assert "RANDOMLY INITIALISED" not in text
+    assert "SYNTHETIC DATA" in (folder / "table.csv").read_text()
     assert r"\textbf{SYNTHETIC DATA" in (folder / "table.tex").read_text()
 
 
@@ -153,6 +154,28 @@ def test_figures_are_pngs_and_pdfs_and_the_page_shows_all_of_them(table2):
         top = image[2, image.shape[1] // 2, :3]
         assert top[0] > 0.6 and top[1] < 0.35 and top[2] < 0.35, (name, top)
     assert page.count("<table>") == 1
+
+
+def test_figures_use_titles_draw_chance_and_reference_and_label_the_paper_as_other_data(db, tmp_path, monkeypatch):
+    import matplotlib.text
+
+    from benchmark.report import figures
+
+    texts: dict[str, list[str]] = {}
+    finish = figures._finish
+
+    def spy(fig, path, header, suptitle=None):
+        texts[path.name] = [t.get_text() for t in fig.findobj(matplotlib.text.Text)] + [suptitle or ""]
+        return finish(fig, path, header, suptitle)
+
+    monkeypatch.setattr(figures, "_finish", spy)
+    log_suite(db, load_suite("table2"), TABLE2, experiment="figs")
+    render_report("table2", "figs", db, tmp_path / "out")
+    accuracy = texts["accuracy.png"]
+    assert any(t.startswith("Ablation study of the main components (paper Table 2): accuracy per row") for t in accuracy)
+    assert not any(t.startswith("table2") for name in texts for t in texts[name])  # no internal ids in titles
+    assert "chance (33.3%)" in accuracy and "reference row (Ours)" in accuracy and "Ours\n(reference)" in accuracy
+    assert "paper's number on real VE-8 (different data: not a target)" in accuracy and "43.2" in accuracy
 
 
 def test_tex_is_booktabs_and_escaped(table2):
