@@ -18,6 +18,7 @@ from benchmark import tracking
 T = tracking.TAG
 ROW_ORDER_TAG = f"{T}row_order"
 SETTING_TAG = f"{T}setting"
+CLOSED_AT_TAG = f"{T}closed_at"  # ms since the epoch: when bench run last closed the parent
 PAPER_METRIC = "test_acc_paper"
 PAPER_TAG = f"{T}paper"
 CURVES = {"test_acc": "test_acc", "train_loss": "train_loss"}  # child metric -> parent prefix (+ _mean/_std)

@@ -40,6 +40,10 @@ def close_parent(client, run_id: str, row, split_run_ids: Sequence[str]) -> int:
     Returns the step at which the row's aggregates must be logged so that they are the latest values:
     the last epoch of the curves, or a later step already used on this run.
     """
+    import time
+
+    # the real close time: the end time is moved to make Duration the row's own (see end_time)
+    tracking.set_tags(client, run_id, {parents.CLOSED_AT_TAG: int(time.time() * 1000)})
     curves = parents.epoch_curves(client, list(split_run_ids)) if split_run_ids else {}
     parents.log_epoch_curves(client, run_id, curves)
     paper = parents.paper_fraction(row.paper)

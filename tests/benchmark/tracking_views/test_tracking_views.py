@@ -86,6 +86,7 @@ def test_parents_carry_their_row_in_one_unit(mini_run):
         # the parent's duration is its own: no longer than the time its split runs took
         own = sum(c.info.end_time - c.info.start_time for c in children)
         assert 0 < parent.info.end_time - parent.info.start_time <= own + 1
+        assert int(parent.data.tags["bench.closed_at"]) >= max(c.info.end_time for c in children)
         inputs = parent.inputs.dataset_inputs
         assert [(i.dataset.name, i.dataset.digest) for i in inputs] == [("synthetic-ve8-seed3", parent.data.tags["bench.dataset_fingerprint"])]
         assert json.loads(inputs[0].dataset.source)["uri"].endswith("tiny")
@@ -106,3 +107,11 @@ def test_the_experiment_describes_itself_and_holds_the_suite_view(mini_run):
     assert [r.data.tags["bench.row"] for r in parents_shown] == ["w/o visual", "full"]
     assert "params.`modalities`" in state["selectedColumns"]
     assert views.suite_views(experiment) == [("mini", "bench-mini")]
+
+
+def test_the_report_takes_a_parents_close_time_not_its_moved_end_time():
+    from benchmark.report.collect import _touched
+
+    closed = SimpleNamespace(data=SimpleNamespace(tags={"bench.closed_at": "500"}), info=SimpleNamespace(start_time=50, end_time=100))
+    older = SimpleNamespace(data=SimpleNamespace(tags={}), info=SimpleNamespace(start_time=200, end_time=300))
+    assert max([older, closed], key=_touched) is closed
