@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from benchmark import claims, tracking
+from benchmark.tracking_views.inputs import log_store_input
 from benchmark.config import RunConfig, stable_hash
 from benchmark.splits import Split
 from benchmark.params import resolve_device
@@ -98,6 +99,7 @@ def _start_run(client, job: SplitJob, store, device: str, engine: str = "plain",
 def _describe_run(client, run_id: str, job: SplitJob, store, device: str) -> None:
     tracking.log_params(client, run_id, {**job.config.flat(), "split": job.split.index, "device": device})
     tracking.log_json_artifact(client, run_id, "split.json", job.split.ids(store.ids))
+    log_store_input(client, run_id, store)  # the runs table's Dataset column
 
 
 def _epoch_logger(client, run_id: str, on_epoch: Callable[[EpochRecord], None] | None) -> Callable[[EpochRecord], None]:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from benchmark import claims, tracking
+from benchmark.tracking_views import rows as views
 from benchmark.config import Profile, RunConfig, resolve_config, stable_hash
 from benchmark.executors import Executor
 from benchmark.jobs import JobOutcome, SplitJob, split_run_fingerprint
@@ -37,6 +38,7 @@ class RowResult:
     failures: list[str] = field(default_factory=list)
     n_expected: int = 0
     parent_run_id: str | None = None
+    split_run_ids: list[str] = field(default_factory=list)  # the finished split runs behind the cell
     ceiling: dict[str, float] | None = None  # best reachable accuracy and its se, where the store records it
 
     @property
@@ -149,6 +151,10 @@ def run_suite(
     finished = {} if force else tracking.finished_split_runs(client, experiment, set(child_fp.values()))
 
     parents = {p.parent_fingerprint: _parent_run(client, experiment, suite, p, store, splits) for p in planned}
+    settings = {  # row order, setting, paper's number, dataset input: what the suite's MLflow table view needs
+        p.parent_fingerprint: views.open_parent(client, parents[p.parent_fingerprint], suite, p.row, p.config, store, split_source)
+        for p in planned
+    }
     jobs, queued = [], set()
     for p in planned:
         for s in splits:
@@ -196,10 +202,12 @@ def run_suite(
             if fp in outcomes and outcomes[fp].status == "FINISHED":
                 result.accuracies.append(outcomes[fp].test_acc)
                 result.best_epoch.append(outcomes[fp].test_acc_best_epoch)
+                result.split_run_ids.append(outcomes[fp].run_id)
             elif fp in finished:
                 run = finished[fp]
                 result.accuracies.append(run.data.metrics["test_acc"])
                 result.best_epoch.append(run.data.metrics.get("test_acc_best_epoch", math.nan))
+                result.split_run_ids.append(run.info.run_id)
                 parent = run.data.tags.get("mlflow.parentRunId")
                 if parent and parent != result.parent_run_id:
                     reused_from.add(parent)
@@ -207,6 +215,7 @@ def run_suite(
                 result.failures.append(f"split {s.index}: {outcomes[fp].reason}")
         _close_parent(client, result, reused_from)
         results.append(result)
+    views.finish_suite(client, experiment, suite, store, settings, [p.config.flat() for p in planned])
     return RunSummary(
         suite=suite,
         store=store,
@@ -315,6 +324,7 @@ def _oldest_parent(client, experiment: str, fingerprint: str, mine: str) -> str:
 
 def _close_parent(client, result: RowResult, reused_from: set[str]) -> None:
     run_id = result.parent_run_id
+    step = views.close_parent(client, run_id, result.row, result.split_run_ids)  # curves first: the cell is the latest value
     tracking.log_metrics(
         client,
         run_id,
@@ -324,6 +334,7 @@ def _close_parent(client, result: RowResult, reused_from: set[str]) -> None:
             "n_splits": result.n,
             "test_acc_best_epoch_mean": float(np.nanmean(result.best_epoch)) if result.best_epoch else math.nan,
         },
+        step=step,
     )
     if result.ceiling:
         tracking.log_metrics(
@@ -334,7 +345,7 @@ def _close_parent(client, result: RowResult, reused_from: set[str]) -> None:
         tags[f"{T}reused_children_from"] = ",".join(sorted(reused_from))
     tracking.set_tags(client, run_id, tags)
     status = "FINISHED" if result.n == result.n_expected else "FAILED"
-    client.set_terminated(run_id, status)
+    client.set_terminated(run_id, status, end_time=views.end_time(client, run_id, result.split_run_ids))
 
 
 class Progress:

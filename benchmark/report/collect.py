@@ -183,7 +183,8 @@ def _setting(run) -> tuple:
 
 
 def _touched(run) -> int:
-    return run.info.end_time or run.info.start_time or 0
+    closed = run.data.tags.get(f"{T}closed_at", "")  # a parent's end time is moved to show its own duration
+    return int(closed) if closed.isdigit() else (run.info.end_time or run.info.start_time or 0)
 
 
 def _chosen_parents(client, experiment_id: str, suite: Suite, dataset_fingerprint, parent_run_ids) -> dict[tuple[str, str], Any]:

@@ -67,29 +67,30 @@ def render_report(
 
     written: list[tuple[Path, str]] = []
     multi = len(parts) > 1
+    chance = 100.0 / len(collected.classes) if collected.classes else None
     for part in parts:
         prefix = f"{part.name}_" if multi else ""
         part_frame = frame[frame["table"] == part.name]
         if part.layout == "sweep" and part.sweep:
-            path = figures.sweep(part, part_frame, header, folder / f"{prefix}sweep_{part.sweep}.png")
-            written.append((path, f"{part.name}: accuracy against {part.sweep} (mean ± std over splits)"))
+            path = figures.sweep(part, part_frame, header, folder / f"{prefix}sweep_{part.sweep}.png", chance)
+            written.append((path, f"{part.title}: accuracy against {part.sweep} (mean ± std over splits)"))
         else:
-            path = figures.bars(part, part_frame, header, folder / f"{prefix}accuracy.png")
-            written.append((path, f"{part.name}: accuracy per row (mean ± std over splits) beside the paper"))
+            path = figures.bars(part, part_frame, header, folder / f"{prefix}accuracy.png", chance)
+            written.append((path, f"{part.title}: accuracy per row (mean ± std over splits) beside the paper"))
         path = figures.curves(part, collected.rows_of(part.name), header, folder / f"{prefix}curves.png")
         if path:
-            written.append((path, f"{part.name}: training curves per row (mean and ±std band over splits)"))
+            written.append((path, f"{part.title}: training curves per row (mean and ±std band over splits)"))
         predictions = collected.predictions.get(part.name)
         path = figures.per_class(part, predictions, collected.classes, header, folder / f"{prefix}per_class.png")
         if path:
-            written.append((path, f"{part.name}: per-class accuracy of {part.reference}, pooled over splits"))
+            written.append((path, f"{part.title}: per-class accuracy of {part.reference}, pooled over splits"))
         path = figures.confusion(part, predictions, collected.classes, header, folder / f"{prefix}confusion.png")
         if path:
-            written.append((path, f"{part.name}: confusion matrix of {part.reference}, summed over splits"))
+            written.append((path, f"{part.title}: confusion matrix of {part.reference}, summed over splits"))
 
     from benchmark.report.html import page
 
-    files = ["table.md", "table.tex", "table.csv"] + [p.name for p, _ in written]
+    files = ["table.md", "table.tex", "table.csv", tables.META_NAME] + [q.name for p, _ in written for q in (p, p.with_suffix(".pdf"))]
     (folder / "index.html").write_text(page(parts, frame, header, incomplete, written, files))
     return folder
 
@@ -128,4 +129,11 @@ def report_after_run(summary, uri: str | None, console) -> Path | None:
         console.print(f"[yellow]report not written ({type(exc).__name__}: {exc}); try `{report_command(summary, uri, out)}`", soft_wrap=True)
         return None
     console.print(f"report: {folder / 'index.html'}")
+    try:  # the rendered files as artifacts of the parent runs that produced them
+        from benchmark import tracking
+        from benchmark.tracking_views.artifacts import log_report
+
+        log_report(tracking.client(uri), [r.parent_run_id for r in summary.rows if r.parent_run_id], folder)
+    except Exception as exc:  # noqa: BLE001 - the files are on disk; MLflow only gets a copy
+        console.print(f"[yellow]report not attached to the parent runs ({type(exc).__name__}: {exc})")
     return folder

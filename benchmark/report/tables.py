@@ -6,14 +6,17 @@ parameter's value as the first column), anything else as a plain row list. A mea
 mean ± std over splits with n beside it; rows with missing or failed splits show n as ``found/expected``
 with a dagger and a footnote that says which splits and why.
 
-``table.csv`` starts with ``#`` comment lines holding the header (read it with
-``pandas.read_csv(path, comment="#")``); numbers are percentages rounded to 4 decimals, p-values to
-4 significant digits.
+``table.csv`` is a plain CSV (``pandas.read_csv(path)`` with no options: one row per suite row);
+its first column, ``warning``, repeats the synthetic-data / random-extractor warning on every row
+(empty for real data), so a reader of the CSV alone still sees it. The provenance header goes to the
+``table.meta.json`` sidecar. Numbers are percentages rounded to 4 decimals, p-values to 4
+significant digits.
 """
 
 from __future__ import annotations
 
 import html as _html
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -240,7 +243,34 @@ def csv_frame(frame):
     return out
 
 
+META_NAME = "table.meta.json"
+
+
 def write_csv(path: Path, frame, header: Header, incomplete: list[str]) -> None:
-    lines = [f"# {line}" for line in hdr.plain(header, incomplete)]
-    lines.append("# Read with pandas.read_csv(path, comment='#'); accuracies are percentages.")
-    path.write_text("\n".join(lines) + "\n" + csv_frame(frame).to_csv(index=False))
+    """``table.csv`` (a ``warning`` column first, then :data:`CSV_COLUMNS`) and its ``table.meta.json``."""
+    out = csv_frame(frame)
+    out.insert(0, "warning", " ".join(hdr.warnings(header)))
+    out.to_csv(path, index=False)
+    path.with_name(META_NAME).write_text(json.dumps(meta(header, incomplete), indent=1, ensure_ascii=False) + "\n")
+
+
+def meta(header: Header, incomplete: list[str]) -> dict:
+    """The CSV's provenance: where its numbers come from, warnings, notes and units."""
+    return {
+        "warnings": hdr.warnings(header),
+        "suite": header.suite,
+        "title": header.title,
+        "dataset": header.dataset,
+        "dataset_fingerprints": header.dataset_fingerprints,
+        "synthetic": header.synthetic,
+        "random_extractors": header.random_extractors,
+        "profiles": header.profiles,
+        "split_sources": header.split_sources,
+        "n_splits": header.n_splits,
+        "commits": header.commits,
+        "date": header.date,
+        "tracking_uri": header.tracking_uri,
+        "header": dict(hdr.lines(header)),
+        "notes": hdr.notes(header, incomplete),
+        "units": {"mean": "%", "std": "%", "paper": "%", "delta": "points", "best_epoch_mean": "%", "best_epoch_gain": "points"},
+    }

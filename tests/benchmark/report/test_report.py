@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +31,7 @@ OUTPUTS = ("table.md", "table.tex", "table.csv", "index.html")
 
 
 def read_csv(folder: Path) -> pd.DataFrame:
-    return pd.read_csv(folder / "table.csv", comment="#").set_index("row")
+    return pd.read_csv(folder / "table.csv").set_index("row")
 
 
 @pytest.fixture(scope="module")
@@ -90,16 +92,52 @@ def test_missing_and_failed_splits_are_shown_with_their_n_and_marked(table2):
 
 def test_every_output_has_the_header_and_the_synthetic_warning(table2):
     _, folder = table2
-    for name in OUTPUTS:
+    for name in ("table.md", "table.tex", "table.meta.json", "index.html"):  # the CSV's header is its sidecar
         text = (folder / name).read_text()
         for expected in ("SYNTHETIC DATA", DATASET_FP, "fake-ds", "quick", "abc123", "UTC", "ttest_rel"):
             assert expected in text, (name, expected)
         assert "RANDOMLY INITIALISED" not in text
-    assert (folder / "table.csv").read_text().startswith("# WARNING: SYNTHETIC DATA")
+    assert "SYNTHETIC DATA" in (folder / "table.csv").read_text()
     assert r"\textbf{SYNTHETIC DATA" in (folder / "table.tex").read_text()
 
 
-def test_figures_are_pngs_and_the_page_shows_all_of_them(table2):
+def test_csv_loads_with_no_options_and_carries_the_warning_and_a_sidecar(table2):
+    import json
+
+    _, folder = table2
+    table = pd.read_csv(folder / "table.csv")  # no options: a plain CSV, one row per suite row
+    assert list(table["row"]) == list(TABLE2)
+    assert list(table.columns[:3]) == ["warning", "table", "row"]
+    assert table["warning"].str.startswith("SYNTHETIC DATA").all()
+    meta = json.loads((folder / "table.meta.json").read_text())
+    assert meta["synthetic"] is True and meta["warnings"][0].startswith("SYNTHETIC DATA")
+    assert meta["dataset_fingerprints"] == [DATASET_FP] and meta["commits"] == ["abc123"] and meta["units"]["mean"] == "%"
+
+
+def test_real_data_leaves_the_warning_column_empty(db, tmp_path):
+    log_suite(db, load_suite("table2"), {"Ours": [0.5, 0.6]}, experiment="real", synthetic=False)
+    table = pd.read_csv(render_report("table2", "real", db, tmp_path / "out") / "table.csv", keep_default_na=False)
+    assert (table["warning"] == "").all()
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed (make test installs it)")
+@pytest.mark.parametrize("suite", ["table1", "table2", "table3", "all"])
+def test_tex_compiles_with_pdflatex(db, tmp_path, suite):
+    accs = {"Ours": [0.45, 0.44], "alpha=2": [0.40, 0.41], "w/o audio branch": [0.40, NAN_REASON], "NeXtVLAD": [0.3, 0.31]}
+    log_suite(db, load_suite(suite), accs, experiment=f"tex-{suite}", random_extractors="visual")
+    folder = render_report(suite, f"tex-{suite}", db, tmp_path / "out")
+    document = tmp_path / "doc.tex"
+    document.write_text(
+        "\\documentclass{article}\n\\usepackage{booktabs,amssymb}\n\\begin{document}\n"
+        f"\\input{{{folder / 'table.tex'}}}\n\\end{{document}}\n"
+    )
+    done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", document.name], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert (tmp_path / "doc.pdf").stat().st_size > 1000
+
+
+def test_figures_are_pngs_and_pdfs_and_the_page_shows_all_of_them(table2):
     import matplotlib.image
 
     _, folder = table2
@@ -108,9 +146,36 @@ def test_figures_are_pngs_and_the_page_shows_all_of_them(table2):
     page = (folder / "index.html").read_text()
     for name in pngs:
         image = matplotlib.image.imread(folder / name)
-        assert image.shape[0] > 200 and image.shape[1] > 200
+        assert image.shape[0] > 800 and image.shape[1] > 800  # 200 dpi
         assert f'src="{name}"' in page
+        pdf = (folder / name).with_suffix(".pdf")
+        assert pdf.read_bytes().startswith(b"%PDF") and f'href="{pdf.name}"' in page
+        # the banner strip is inside the canvas: the top rows of pixels are the banner's red
+        top = image[2, image.shape[1] // 2, :3]
+        assert top[0] > 0.6 and top[1] < 0.35 and top[2] < 0.35, (name, top)
     assert page.count("<table>") == 1
+
+
+def test_figures_use_titles_draw_chance_and_reference_and_label_the_paper_as_other_data(db, tmp_path, monkeypatch):
+    import matplotlib.text
+
+    from benchmark.report import figures
+
+    texts: dict[str, list[str]] = {}
+    finish = figures._finish
+
+    def spy(fig, path, header, suptitle=None):
+        texts[path.name] = [t.get_text() for t in fig.findobj(matplotlib.text.Text)] + [suptitle or ""]
+        return finish(fig, path, header, suptitle)
+
+    monkeypatch.setattr(figures, "_finish", spy)
+    log_suite(db, load_suite("table2"), TABLE2, experiment="figs")
+    render_report("table2", "figs", db, tmp_path / "out")
+    accuracy = texts["accuracy.png"]
+    assert any(t.startswith("Ablation study of the main components (paper Table 2): accuracy per row") for t in accuracy)
+    assert not any(t.startswith("table2") for name in texts for t in texts[name])  # no internal ids in titles
+    assert "chance (33.3%)" in accuracy and "reference row (Ours)" in accuracy and "Ours\n(reference)" in accuracy
+    assert "paper's number on real VE-8 (different data: not a target)" in accuracy and "43.2" in accuracy
 
 
 def test_tex_is_booktabs_and_escaped(table2):
