@@ -64,7 +64,7 @@ def _store(path: str):
     return _STORES[path]
 
 
-def _start_run(client, job: SplitJob, store, device: str, engine: str = "plain", precision: str = "fp32") -> str:
+def _start_run(client, job: SplitJob, store, device: str, engine: str = "plain") -> str:
     """The split's child run with its tags (the same for every engine, plus which engine and precision)."""
     tags = {
         "mlflow.parentRunId": job.parent_run_id,
@@ -80,7 +80,7 @@ def _start_run(client, job: SplitJob, store, device: str, engine: str = "plain",
         f"{T}profile": job.config.profile,
         f"{T}model": job.config.model,
         f"{T}engine": engine,
-        f"{T}precision": precision,
+        f"{T}precision": job.config.train.precision,
         **tracking.environment_tags(device),
         **tracking.owner_tags(),
     }
@@ -162,14 +162,11 @@ def run_config_jobs(
     on_epoch: Callable[[SplitJob, EpochRecord], None] | None = None,
     *,
     compile: bool = False,
-    precision: str = "auto",
 ) -> list[JobOutcome]:
     """Train the splits of one configuration together (vectorised engine), logged exactly as
     :func:`run_split_job` logs each: one child run per split, per-epoch metrics, FAILED per split."""
-    import torch
-
     from benchmark.data import load_modalities
-    from benchmark.engine.train import SplitTask, autocast_dtype, train_splits
+    from benchmark.engine.train import SplitTask, train_splits
 
     if not jobs:
         return []
@@ -179,8 +176,7 @@ def run_config_jobs(
     store = _store(first.store_path)
     device = resolve_device(first.device)
     client = tracking.client(first.tracking_uri)
-    dtype = autocast_dtype(precision, torch.device(device))
-    run_ids = [_start_run(client, job, store, device, "vectorised", "bf16" if dtype == torch.bfloat16 else "fp32") for job in jobs]
+    run_ids = [_start_run(client, job, store, device, "vectorised") for job in jobs]
     loggers = [_epoch_logger(client, run_id, (lambda r, job=job: on_epoch(job, r)) if on_epoch else None) for job, run_id in zip(jobs, run_ids)]
     try:
         for job, run_id in zip(jobs, run_ids):
@@ -194,7 +190,6 @@ def run_config_jobs(
             len(store.classes),
             device=device,
             on_epoch=lambda i, record: loggers[i](record),
-            precision=precision,
             compile=compile,
         )
     except (KeyboardInterrupt, SystemExit):

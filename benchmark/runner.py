@@ -35,6 +35,7 @@ class RowResult:
     failures: list[str] = field(default_factory=list)
     n_expected: int = 0
     parent_run_id: str | None = None
+    precision: str = "fp32"
 
     @property
     def n(self) -> int:
@@ -70,11 +71,20 @@ class PlannedRow:
 
 
 def plan_rows(
-    suite: Suite, store: FeatureStore, profile: Profile, train_overrides: dict[str, Any], split_source: str = ""
+    suite: Suite,
+    store: FeatureStore,
+    profile: Profile,
+    train_overrides: dict[str, Any],
+    split_source: str = "",
+    *,
+    precision: str = "auto",
+    device: str = "cpu",
 ) -> list[PlannedRow]:
-    """Resolve and check every runnable row before anything touches MLflow."""
+    """Resolve and check every runnable row before anything touches MLflow (``device``: resolved, for ``--precision auto``)."""
     from baselines import build_model
+    from benchmark.precision import check_precision, with_precision
 
+    check_precision(precision)
     planned, seen = [], set()
     for row in suite.runnable_rows:
         config = resolve_config(
@@ -88,6 +98,7 @@ def plan_rows(
                 f"profile {profile.name!r} uses frames={config.train.frames} but the store {store.path} has "
                 f"{store.frames} frames per video; pass --frames {store.frames} or fewer"
             )
+        config = with_precision(config, precision, device, store.dims)
         if config.fingerprint not in seen:  # a dry build catches bad model parameters early
             build_model(config.model, {m: store.dims[m] for m in config.modalities}, len(store.classes), config.params)
             seen.add(config.fingerprint)
@@ -108,9 +119,13 @@ def run_suite(
     device: str = "auto",
     force: bool = False,
     progress: "Progress | None" = None,
+    precision: str = "auto",
 ) -> RunSummary:
+    """``precision`` (auto|fp32|bf16) is resolved per configuration here, for the device this process sees."""
+    from benchmark.params import resolve_device
+
     split_source = splits[0].source.split("/")[0] if splits else ""
-    planned = plan_rows(suite, store, profile, dict(train_overrides or {}), split_source)
+    planned = plan_rows(suite, store, profile, dict(train_overrides or {}), split_source, precision=precision, device=resolve_device(device))
     client = tracking.client(uri)
     experiment = tracking.experiment_id(client, store.name)
     tracking.close_orphans(client, experiment)
@@ -160,7 +175,7 @@ def run_suite(
 
     results = []
     for p in planned:
-        result = RowResult(p.row, n_expected=len(splits), parent_run_id=parents[p.parent_fingerprint])
+        result = RowResult(p.row, n_expected=len(splits), parent_run_id=parents[p.parent_fingerprint], precision=p.config.train.precision)
         reused_from = set()
         for s in splits:
             fp = child_fp[(p.row.table, p.row.name, s.index)]
@@ -216,6 +231,7 @@ def _parent_run(client, experiment: str, suite: Suite, planned: PlannedRow, stor
         f"{T}profile": config.profile,
         f"{T}model": config.model,
         f"{T}modalities": ",".join(config.modalities),
+        f"{T}precision": config.train.precision,
         f"{T}split_source": splits[0].source if splits else "",
         **tracking.environment_tags("cpu"),
     }
