@@ -104,13 +104,18 @@ def choose_precision(precision: str, device: str, config, dims: Mapping[str, int
 
 def with_precision(config, precision: str, device: str, dims: Mapping[str, int]):
     """``config`` (a :class:`~benchmark.config.RunConfig`) with its precision resolved; fp32 for estimators."""
-    from dataclasses import replace
-
     from baselines import get_model
 
     check_precision(precision)
     chosen = choose_precision(precision, device, config, dims) if get_model(config.model).kind == "torch" else "fp32"
-    return replace(config, train=replace(config.train, precision=chosen))
+    return at_precision(config, chosen)
+
+
+def at_precision(config, precision: str):
+    """``config`` with its precision set to ``fp32`` or ``bf16`` (no rule applied)."""
+    from dataclasses import replace
+
+    return replace(config, train=replace(config.train, precision=precision))
 
 
 def autocast(precision: str, device) -> ContextManager:

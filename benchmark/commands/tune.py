@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from benchmark.commands.common import DEVICE_HELP, FEATURES_HELP, TRACKING_HELP, user_errors
+from benchmark.commands.common import DEVICE_HELP, FEATURES_HELP, PRECISION_HELP, TRACKING_HELP, user_errors
 
 
 def tune(
@@ -28,6 +28,7 @@ def tune(
     sampler: str = typer.Option("auto", "--sampler", help="auto (grid for one listed parameter, else TPE), grid or tpe."),
     prune: bool = typer.Option(True, "--prune/--no-prune", help="Stop unpromising trials early (Optuna's median pruner)."),
     device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
+    precision: str = typer.Option("auto", "--precision", help=PRECISION_HELP + " Resolved once per study: every trial shares it."),
     evaluate: bool = typer.Option(False, "--evaluate", help="Then run the best setting under the full test protocol (bench run) beside the paper's Table 3."),
     eval_splits: int = typer.Option(10, "--eval-splits", help="Splits for --evaluate (the protocol's 10)."),
 ) -> None:
@@ -37,6 +38,7 @@ def tune(
 
         from benchmark.config import get_profile
         from benchmark.params import check_choice, check_int, resolve_device
+        from benchmark.precision import check_precision
         from benchmark.runner import store_for
         from benchmark.tuning.outputs import pct, write_report
         from benchmark.tuning.search import run_search
@@ -44,6 +46,7 @@ def tune(
         from features.store import open_store
 
         device = resolve_device(device)
+        check_precision(precision)
         check_choice("sampler", sampler, ["auto", "grid", "tpe"])
         check_int("n_splits", n_splits, low=1)
         check_int("eval_splits", eval_splits, low=1)
@@ -55,11 +58,11 @@ def tune(
         result = run_search(
             store=store, profile=chosen, space=space, n_splits=n_splits, train_overrides=overrides,
             device=device, storage=storage, study_name=study_name, tracking_uri=tracking_uri,
-            trials=trials, sampler=sampler, prune=prune, seed=seed, echo=console.print,
+            trials=trials, sampler=sampler, prune=prune, seed=seed, echo=console.print, precision=precision,
         )
         book = result.book
         notes = [
-            f"Dataset {store.name} ({store.fingerprint[:12]}), profile {chosen.name}, {n_splits} tuning splits; "
+            f"Dataset {store.name} ({store.fingerprint[:12]}), profile {chosen.name}, precision {result.precision}, {n_splits} tuning splits; "
             "validation = a stratified 1/5 of each split's training part; test parts never read.",
         ]
         if store.synthetic:
@@ -87,6 +90,7 @@ def tune(
             evaluate_best(
                 study_name=result.study_name, space=space, best=best["params"], store=store, profile=chosen,
                 n_splits=eval_splits, train_overrides=overrides, tracking_uri=tracking_uri, device=device, console=console,
+                precision=result.precision,
             )
 
 

@@ -39,6 +39,7 @@ class SearchResult:
     finished: bool  # nothing left to run anywhere
     parent_run_id: str | None
     requeued: list[int]
+    precision: str = "fp32"  # what every trial trained at (``--precision`` resolved)
 
 
 def settings_of(store: FeatureStore, profile: Profile, space: Mapping[str, SearchParam], context: TuneContext, n_splits: int, is_grid: bool, prune: bool, seed: int) -> dict[str, Any]:
@@ -103,6 +104,7 @@ def run_search(
     prune: bool = True,
     seed: int = 0,
     echo: Callable[[str], None] = print,
+    precision: str = "auto",
 ) -> SearchResult:
     import optuna
 
@@ -116,7 +118,7 @@ def run_search(
     target = min(trials, grid_size) if is_grid and trials else grid_size if is_grid else (trials or DEFAULT_TPE_TRIALS)
 
     splits = random_splits(store.labels, store.fingerprint, n_splits)
-    context = TuneContext(store, profile, space, tuning_parts(splits, store.labels, store.fingerprint), dict(train_overrides), device, target)
+    context = TuneContext(store, profile, space, tuning_parts(splits, store.labels, store.fingerprint), dict(train_overrides), device, target, precision)
     check_configs(context, space, is_grid)
     settings = settings_of(store, profile, space, context, n_splits, is_grid, prune, seed)
     name = study_name or default_study_name(space, profile, settings)
@@ -168,7 +170,7 @@ def run_search(
     finished = not _work_left(study, is_grid, grid_size, target) and not book.active
     best = max((t for t in book.done if t.state.name == "COMPLETE"), key=best_key, default=None)
     logger.close_parent(book, best, finished)
-    return SearchResult(study, name, opened.storage, is_grid, target, counts["ran"], book, finished, logger.parent_run_id, requeued)
+    return SearchResult(study, name, opened.storage, is_grid, target, counts["ran"], book, finished, logger.parent_run_id, requeued, context.chosen_precision)
 
 
 def best_key(trial) -> tuple:
