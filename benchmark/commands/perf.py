@@ -56,11 +56,9 @@ def perf(
         table = Table(title=f"Training throughput, {result['device']}, batch {result['batch_size']}, T {result['frames']}, dims {result['dims']}", title_justify="left")
         for column in ("loop", "samples/s (median)", "repeats", "vs reference"):
             table.add_column(column)
-        what = {"plain": "plain (harness loop, one split)", "vectorised": f"vectorised ({splits} splits)"}
         picked = f"{result['engine']} {result['precision']}"
         for key, rates in result["rates"].items():
-            loop, _, prec = key.partition(" ")
-            label = "reference (DataLoader, fp32, one split)" if loop == "reference" else f"{what[loop]}, {prec}"
+            label = "reference (DataLoader, fp32)" if key == "reference" else key + (f" ({splits} splits)" if key.startswith("vectorised") else "")
             rate = statistics.median(rates)
             table.add_row(label + (" <- projected" if key == picked else ""), f"{rate:.2f}", ", ".join(f"{r:.2f}" for r in rates), f"{rate / result['reference_samples_per_s']:.2f}x")
         console.print(table)

@@ -94,8 +94,7 @@ def test_perf_prints_json_last(tmp_path):
     # the picked loop at both precisions, the other loop at the chosen one (tiny dims: auto picks fp32)
     assert figures["precision"] == "fp32" and set(figures["rates"]) == {"reference", "plain fp32", "plain bf16", "vectorised fp32"}
     assert figures["fp32_samples_per_s"] == figures["engine_samples_per_s"] and figures["bf16_samples_per_s"] > 0
-    assert "plain (harness loop, one split), fp32 <- projected" in " ".join(result.output.split())
-    assert "plain (harness loop, one split), bf16" in " ".join(result.output.split())
+    assert "plain fp32 <- projected" in result.output and "plain bf16" in result.output
     assert figures["speedup"] == pytest.approx(figures["engine_samples_per_s"] / figures["reference_samples_per_s"], rel=1e-2)
     assert figures["projected_all_paper_s"] > 0 and figures["vectorised_samples_per_s"] > 0
 
