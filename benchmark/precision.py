@@ -72,8 +72,8 @@ def _mflops_per_frame(model: str, dims: tuple[tuple[str, int], ...], params_json
     from baselines import build_model
 
     # training mode: the eval-mode Transformer "fast path" is one fused op the counter cannot see;
-    # two samples, because BatchNorm trains on no fewer
-    inputs = {m: torch.randn(2, frames, d) for m, d in dims}
+    # two samples, because BatchNorm trains on no fewer; zeros, so the global random state is untouched
+    inputs = {m: torch.zeros(2, frames, d) for m, d in dims}
     counter = FlopCounterMode(display=False)
     with torch.random.fork_rng(), counter, torch.no_grad():
         build_model(model, dict(dims), 8, json.loads(params_json)).train()(inputs, {})
