@@ -38,3 +38,16 @@ def padding_mask(mask: torch.Tensor | None) -> torch.Tensor | None:
         return None
     mask = mask.bool()
     return ~(mask | ~mask.any(dim=1, keepdim=True))
+
+
+def masked_mean(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """[B, T, D] -> [B, D]: the mean over valid frames (zeros for a video with none)."""
+    if mask is None:
+        return x.mean(dim=1)
+    weight = mask.to(x.dtype).unsqueeze(-1)
+    return (x * weight).sum(dim=1) / weight.sum(dim=1).clamp(min=1.0)
+
+
+def mlp(in_dim: int, hidden: int, n_classes: int, dropout: float) -> nn.Sequential:
+    """The paper's classifier after fusion: Linear, ReLU, dropout, Linear."""
+    return nn.Sequential(nn.Linear(in_dim, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, n_classes))

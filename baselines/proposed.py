@@ -9,6 +9,12 @@ Choices where the paper is silent are the defaults below, in this one place:
   the paper's "Transformer encoder layer" gives in PyTorch.
 - ``fusion_dim`` 512 (Eq. 2, from the paper), ``se_reduction`` 4, ``mlp_hidden`` 256,
   ``mlp_dropout`` 0.5.
+
+Component switches (suite ``components``; all ``true`` is the paper's model):
+- ``encoder = false``: NeXtVLAD on the projected frames (no Transformer encoder layer);
+- ``nextvlad = false``: the encoder output mean-pooled over valid frames instead of NeXtVLAD;
+- ``se = false``: the concatenated branch vectors go straight into the MLP (no SE fusion);
+- all three false: a mean-pool + MLP floor.
 """
 
 from __future__ import annotations
@@ -18,11 +24,11 @@ from typing import Mapping
 import torch
 from torch import nn
 
-from baselines.branches import SinusoidalPositions, padding_mask, projection
+from baselines.branches import SinusoidalPositions, masked_mean, mlp, padding_mask, projection
 from baselines.nextvlad import NeXtVLAD
 from baselines.registry import register_model
 from baselines.se_fusion import SEFusion
-from benchmark.params import check_choice, check_divisible, check_float, check_int
+from benchmark.params import ParamError, check_choice, check_divisible, check_float, check_int
 
 DEFAULTS = {
     "alpha": 4,
@@ -37,54 +43,86 @@ DEFAULTS = {
     "se_reduction": 4,
     "mlp_hidden": 256,
     "mlp_dropout": 0.5,
+    "encoder": True,
+    "nextvlad": True,
+    "se": True,
 }
 
 
 class ModalityBranch(nn.Module):
-    """Projection, one Transformer encoder layer, NeXtVLAD."""
+    """Projection, one Transformer encoder layer, NeXtVLAD (either may be switched off).
 
-    def __init__(self, dim: int, proj_dim: int, heads: int, ff_dim: int, dropout: float, positional: str, vlad: dict):
+    ``encode`` gives the frame sequence (what cross-modal attention mixes), ``pool`` one vector.
+    """
+
+    def __init__(
+        self, dim: int, proj_dim: int, heads: int, ff_dim: int, dropout: float, positional: str, vlad: dict,
+        *, encoder: bool = True, nextvlad: bool = True,
+    ):
         super().__init__()
         self.project, width = projection(dim, proj_dim)
-        check_divisible("encoder width", width, heads, "heads")
+        self.width = width
         self.positions = SinusoidalPositions(width) if positional == "sinusoidal" else nn.Identity()
-        self.encoder = nn.TransformerEncoderLayer(width, heads, ff_dim, dropout, batch_first=True)
-        self.vlad = NeXtVLAD(width, **vlad)
+        self.encoder = None
+        if encoder:
+            check_divisible("encoder width", width, heads, "heads")
+            self.encoder = nn.TransformerEncoderLayer(width, heads, ff_dim, dropout, batch_first=True)
+        self.vlad = NeXtVLAD(width, **vlad) if nextvlad else None
+
+    @property
+    def output_dim(self) -> int:
+        return self.vlad.output_dim if self.vlad is not None else self.width
+
+    def encode(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        x = self.positions(self.project(x))
+        if self.encoder is not None:
+            x = self.encoder(x, src_key_padding_mask=padding_mask(mask))
+        return x
+
+    def pool(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        return self.vlad(x, mask) if self.vlad is not None else masked_mean(x, mask)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        x = self.positions(self.project(x))
-        x = self.encoder(x, src_key_padding_mask=padding_mask(mask))
-        return self.vlad(x, mask)
+        return self.pool(self.encode(x, mask), mask)
+
+
+def check_branch_params(p: dict) -> None:
+    """Validate the branch parameters shared by ``proposed`` and the fusion models."""
+    check_int("heads", p["heads"], low=1)
+    check_int("ff_dim", p["ff_dim"], low=1)
+    check_float("dropout", p["dropout"], low=0.0, high=1.0)
+    check_float("mlp_dropout", p["mlp_dropout"], low=0.0, high=1.0)
+    check_int("mlp_hidden", p["mlp_hidden"], low=1)
+    check_choice("positional", p["positional"], ["none", "sinusoidal"])
+
+
+def build_branches(dims: Mapping[str, int], p: dict, *, encoder: bool = True, nextvlad: bool = True) -> nn.ModuleDict:
+    """One :class:`ModalityBranch` per modality from the resolved parameters."""
+    vlad = {"clusters": p["alpha"], "groups": p["groups"], "expansion": p["expansion"]}
+    return nn.ModuleDict(
+        {
+            m: ModalityBranch(
+                dim, int(p["proj_dims"].get(m, 0)), p["heads"], p["ff_dim"], p["dropout"], p["positional"], vlad,
+                encoder=encoder, nextvlad=nextvlad,
+            )
+            for m, dim in dims.items()
+        }
+    )
 
 
 class ProposedModel(nn.Module):
     def __init__(self, dims: Mapping[str, int], n_classes: int, **params):
         super().__init__()
         p = {**DEFAULTS, **params}
-        check_int("heads", p["heads"], low=1)
-        check_int("ff_dim", p["ff_dim"], low=1)
-        check_float("dropout", p["dropout"], low=0.0, high=1.0)
-        check_float("mlp_dropout", p["mlp_dropout"], low=0.0, high=1.0)
-        check_int("mlp_hidden", p["mlp_hidden"], low=1)
-        check_choice("positional", p["positional"], ["none", "sinusoidal"])
-        vlad = {"clusters": p["alpha"], "groups": p["groups"], "expansion": p["expansion"]}
+        check_branch_params(p)
+        for switch in ("encoder", "nextvlad", "se"):
+            if not isinstance(p[switch], bool):
+                raise ParamError(f"{switch} must be true or false, got {p[switch]!r}")
         self.modalities = list(dims)
-        self.branches = nn.ModuleDict(
-            {
-                m: ModalityBranch(
-                    dim, int(p["proj_dims"].get(m, 0)), p["heads"], p["ff_dim"], p["dropout"], p["positional"], vlad
-                )
-                for m, dim in dims.items()
-            }
-        )
-        fused = sum(branch.vlad.output_dim for branch in self.branches.values())
-        self.fusion = SEFusion(fused, p["fusion_dim"], p["se_reduction"])
-        self.classifier = nn.Sequential(
-            nn.Linear(p["fusion_dim"], p["mlp_hidden"]),
-            nn.ReLU(),
-            nn.Dropout(p["mlp_dropout"]),
-            nn.Linear(p["mlp_hidden"], n_classes),
-        )
+        self.branches = build_branches(dims, p, encoder=p["encoder"], nextvlad=p["nextvlad"])
+        fused = sum(branch.output_dim for branch in self.branches.values())
+        self.fusion = SEFusion(fused, p["fusion_dim"], p["se_reduction"]) if p["se"] else nn.Identity()
+        self.classifier = mlp(p["fusion_dim"] if p["se"] else fused, p["mlp_hidden"], n_classes, p["mlp_dropout"])
 
     def forward(self, inputs: Mapping[str, torch.Tensor], masks: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
         masks = masks or {}
@@ -95,8 +133,14 @@ class ProposedModel(nn.Module):
 @register_model(
     "proposed",
     defaults=DEFAULTS,
-    description="Paper model: encoder + NeXtVLAD per modality, SE fusion, MLP",
+    description="Paper model: encoder + NeXtVLAD per modality, SE fusion, MLP (switches: encoder, nextvlad, se)",
     permutation_invariant=lambda params: params.get("positional", "none") == "none",
+    variants={  # the components suite's rows
+        "encoder=false": {"encoder": False},
+        "nextvlad=false": {"nextvlad": False},
+        "se=false": {"se": False},
+        "encoder=nextvlad=se=false": {"encoder": False, "nextvlad": False, "se": False},
+    },
 )
 def build_proposed(dims: Mapping[str, int], n_classes: int, **params) -> ProposedModel:
     return ProposedModel(dims, n_classes, **params)

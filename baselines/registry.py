@@ -27,6 +27,8 @@ class ModelEntry:
     description: str = ""
     #: True when the output cannot depend on frame order (given the params); the contract test checks it.
     permutation_invariant: Callable[[Mapping[str, Any]], bool] = lambda params: True
+    #: Named parameter settings worth listing on their own (``bench models`` counts their parameters).
+    variants: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
@@ -39,6 +41,7 @@ def register_model(
     defaults: Mapping[str, Any] | None = None,
     description: str = "",
     permutation_invariant: Callable[[Mapping[str, Any]], bool] | None = None,
+    variants: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorator(build: Callable[..., Any]) -> Callable[..., Any]:
         if name in _REGISTRY:
@@ -50,6 +53,7 @@ def register_model(
             defaults=dict(defaults or {}),
             description=description or (build.__doc__ or "").strip().splitlines()[0],
             permutation_invariant=permutation_invariant or (lambda params: True),
+            variants=dict(variants or {}),
         )
         return build
 

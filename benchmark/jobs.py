@@ -14,12 +14,18 @@ from typing import Callable, Sequence
 import numpy as np
 
 from benchmark import tracking
-from benchmark.config import RunConfig
+from benchmark.config import RunConfig, stable_hash
 from benchmark.splits import Split
 from benchmark.params import resolve_device
 from benchmark.training import EpochRecord, NonFiniteLoss, SplitResult, run_seed, train_split
 
 T = tracking.TAG
+
+
+def split_run_fingerprint(config: RunConfig, split_digest: str, dataset_fingerprint: str) -> str:
+    """``bench.fingerprint`` of a split run: what it computes (config, split content, dataset). A FINISHED
+    run with it is reused by ``bench run`` and by nested tuning's retraining alike."""
+    return stable_hash([config.fingerprint, split_digest, dataset_fingerprint])
 
 
 @dataclass(frozen=True)
@@ -94,7 +100,9 @@ def _describe_run(client, run_id: str, job: SplitJob, store, device: str) -> Non
 
 def _epoch_logger(client, run_id: str, on_epoch: Callable[[EpochRecord], None] | None) -> Callable[[EpochRecord], None]:
     def log_epoch(record: EpochRecord) -> None:
-        tracking.log_metrics(client, run_id, {"train_loss": record.train_loss, "test_acc": record.test_acc}, step=record.epoch)
+        tracking.log_metrics(
+            client, run_id, {"train_loss": record.train_loss, "test_acc": record.test_acc, "epoch_seconds": record.seconds}, step=record.epoch
+        )
         if on_epoch:
             on_epoch(record)
 
@@ -105,12 +113,22 @@ def _finish_run(client, run_id: str, job: SplitJob, store, result: SplitResult) 
     tracking.log_metrics(
         client,
         run_id,
-        {"test_acc_best_epoch": result.test_acc_best_epoch, "best_epoch": result.best_epoch},
+        {
+            "test_acc_best_epoch": result.test_acc_best_epoch,
+            "best_epoch": result.best_epoch,
+            "seconds_per_epoch": _mean_seconds(result),
+        },
         step=job.config.train.epochs,
     )
     tracking.log_text_artifact(client, run_id, "predictions.csv", _predictions_csv(store, job.split.test, result.predictions))
     client.set_terminated(run_id, "FINISHED")
     return JobOutcome(job.fingerprint, job.row, job.split.index, "FINISHED", run_id, result.test_acc, result.test_acc_best_epoch)
+
+
+def _mean_seconds(result: SplitResult) -> float:
+    """Mean training seconds per epoch over the run's epochs (NaN for an estimator, which has none)."""
+    seconds = [r.seconds for r in result.history if np.isfinite(r.seconds)]
+    return float(np.mean(seconds)) if seconds else float("nan")
 
 
 def _error(client, run_id: str, job: SplitJob, exc: Exception) -> JobOutcome:

@@ -18,7 +18,7 @@ import numpy as np
 from benchmark import tracking
 from benchmark.config import Profile, RunConfig, resolve_config, stable_hash
 from benchmark.executors import Executor
-from benchmark.jobs import JobOutcome, SplitJob
+from benchmark.jobs import JobOutcome, SplitJob, split_run_fingerprint
 from benchmark.params import ParamError
 from benchmark.splits import Split
 from benchmark.suite import Suite, SuiteRow
@@ -36,6 +36,7 @@ class RowResult:
     n_expected: int = 0
     parent_run_id: str | None = None
     precision: str = "fp32"
+    ceiling: dict[str, float] | None = None  # best reachable accuracy and its se, where the store records it
 
     @property
     def n(self) -> int:
@@ -68,6 +69,14 @@ class PlannedRow:
     row: SuiteRow
     config: RunConfig
     parent_fingerprint: str
+    n_parameters: int = 0  # trainable parameters of the row's model on this store's dims
+
+
+def count_parameters(model) -> int:
+    """Trainable parameters of a torch model, or an estimator's own ``n_parameters()``."""
+    if hasattr(model, "parameters"):
+        return sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return int(model.n_parameters())
 
 
 def plan_rows(
@@ -85,7 +94,7 @@ def plan_rows(
     from benchmark.precision import check_precision, with_precision
 
     check_precision(precision)
-    planned, seen = [], set()
+    planned, counts = [], {}
     for row in suite.runnable_rows:
         config = resolve_config(
             model=row.model, modalities=list(row.modalities), row_params=row.params, profile=profile, train_overrides=train_overrides
@@ -99,11 +108,11 @@ def plan_rows(
                 f"{store.frames} frames per video; pass --frames {store.frames} or fewer"
             )
         config = with_precision(config, precision, device, store.dims)
-        if config.fingerprint not in seen:  # a dry build catches bad model parameters early
-            build_model(config.model, {m: store.dims[m] for m in config.modalities}, len(store.classes), config.params)
-            seen.add(config.fingerprint)
+        if config.fingerprint not in counts:  # a dry build catches bad model parameters early
+            model = build_model(config.model, {m: store.dims[m] for m in config.modalities}, len(store.classes), config.params)
+            counts[config.fingerprint] = count_parameters(model)
         key = stable_hash([suite.name, row.table, row.name, config.fingerprint, store.fingerprint, split_source])
-        planned.append(PlannedRow(row, config, key))
+        planned.append(PlannedRow(row, config, key, counts[config.fingerprint]))
     return planned
 
 
@@ -132,7 +141,7 @@ def run_suite(
     ids = store.ids
     split_digests = {s.index: s.digest(ids) for s in splits}
     child_fp = {
-        (p.row.table, p.row.name, s.index): stable_hash([p.config.fingerprint, split_digests[s.index], store.fingerprint])
+        (p.row.table, p.row.name, s.index): split_run_fingerprint(p.config, split_digests[s.index], store.fingerprint)
         for p in planned
         for s in splits
     }
@@ -175,7 +184,13 @@ def run_suite(
 
     results = []
     for p in planned:
-        result = RowResult(p.row, n_expected=len(splits), parent_run_id=parents[p.parent_fingerprint], precision=p.config.train.precision)
+        result = RowResult(
+            p.row,
+            n_expected=len(splits),
+            parent_run_id=parents[p.parent_fingerprint],
+            precision=p.config.train.precision,
+            ceiling=store.ceiling(p.config.modalities),
+        )
         reused_from = set()
         for s in splits:
             fp = child_fp[(p.row.table, p.row.name, s.index)]
@@ -214,6 +229,7 @@ def _parent_run(client, experiment: str, suite: Suite, planned: PlannedRow, stor
         run_id = existing[0].info.run_id
         if existing[0].info.status != "RUNNING":
             client.update_run(run_id, status="RUNNING")
+        tracking.set_tags(client, run_id, {f"{T}n_parameters": planned.n_parameters})
         return run_id
     row, config = planned.row, planned.config
     tags = {
@@ -233,6 +249,7 @@ def _parent_run(client, experiment: str, suite: Suite, planned: PlannedRow, stor
         f"{T}modalities": ",".join(config.modalities),
         f"{T}precision": config.train.precision,
         f"{T}split_source": splits[0].source if splits else "",
+        f"{T}n_parameters": str(planned.n_parameters),
         **tracking.environment_tags("cpu"),
     }
     if row.paper is not None:
@@ -254,6 +271,10 @@ def _close_parent(client, result: RowResult, reused_from: set[str]) -> None:
             "test_acc_best_epoch_mean": float(np.nanmean(result.best_epoch)) if result.best_epoch else math.nan,
         },
     )
+    if result.ceiling:
+        tracking.log_metrics(
+            client, run_id, {"test_acc_ceiling": result.ceiling["accuracy"], "test_acc_ceiling_se": result.ceiling["se"]}
+        )
     tags = {f"{T}n_expected_splits": result.n_expected}
     if reused_from:
         tags[f"{T}reused_children_from"] = ",".join(sorted(reused_from))

@@ -4,6 +4,7 @@ A suite has ``name``, ``title``, optional ``layout`` / ``reference`` / ``sweep``
 each with ``name`` (the paper's display name), ``model``, ``modalities``, optional ``params`` (model
 parameter overrides) and ``paper`` (the published accuracy). ``reported = true`` marks a row that
 cannot be re-run and is shown as reported. ``include = [...]`` builds a suite from others.
+``costs = true`` adds parameter-count and seconds-per-epoch columns to the suite's table.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Suite:
     reference: str | None = None
     sweep: str | None = None
     parts: tuple["Suite", ...] = ()
+    costs: bool = False  # show parameter count and training seconds per epoch beside accuracy
 
     @property
     def runnable_rows(self) -> list[SuiteRow]:
@@ -86,7 +88,12 @@ def _parse(text: str, origin: str, base: Path | None) -> Suite:
     reference = data.get("reference")
     if reference is not None and reference not in names:
         raise ParamError(f"suite {origin}: reference row {reference!r} is not one of its rows")
-    return Suite(name=name, title=data.get("title", name), rows=rows, layout=layout, reference=reference, sweep=data.get("sweep"))
+    costs = data.get("costs", False)
+    if not isinstance(costs, bool):
+        raise ParamError(f"suite {origin}: costs must be true or false, got {costs!r}")
+    return Suite(
+        name=name, title=data.get("title", name), rows=rows, layout=layout, reference=reference, sweep=data.get("sweep"), costs=costs
+    )
 
 
 def _load_included(item: str, base: Path | None) -> Suite:

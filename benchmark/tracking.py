@@ -29,6 +29,7 @@ from benchmark import sqlite
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
 TAG = "bench."
 PARENT, SPLIT, TUNE_STUDY, TUNE_TRIAL = "parent", "split", "study", "trial"
+NESTED, NESTED_SPLIT = "nested", "nested_split"  # bench tune --nested: the evaluation, one outer split
 _PARAMS_PER_BATCH = 100
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -27,6 +28,7 @@ class EpochRecord:
     epoch: int
     train_loss: float
     test_acc: float
+    seconds: float = math.nan  # wall time of the epoch's training steps (evaluation excluded)
 
 
 @dataclass
@@ -102,6 +104,7 @@ def _train_torch(config, data, labels, train, test, n_classes, seed, device, on_
         model.train()
         order = train_t[torch.randperm(len(train_t), generator=generator)]
         total, count = 0.0, 0
+        started = time.perf_counter()
         for start in range(0, len(order), size):
             idx = order[start : start + size]
             if len(idx) < 2:  # BatchNorm cannot train on one sample
@@ -109,9 +112,10 @@ def _train_torch(config, data, labels, train, test, n_classes, seed, device, on_
             loss = train_step(model, optimizer, *batch(idx), epoch=epoch, precision=config.train.precision)
             total += loss.item() * len(idx)
             count += len(idx)
+        seconds = time.perf_counter() - started  # loss.item() above waits for the device each step
         predictions = _predict(model, batch, test_t, precision=config.train.precision)
         acc = float((predictions == labels[test]).mean())
-        record = EpochRecord(epoch, total / max(count, 1), acc)
+        record = EpochRecord(epoch, total / max(count, 1), acc, seconds)
         history.append(record)
         if acc > best_acc:
             best_acc, best_epoch = acc, epoch

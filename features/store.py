@@ -24,6 +24,7 @@ import pandas as pd
 
 from features.errors import StoreError
 from features.fingerprint import store_fingerprint
+from features.oracle import subset_key
 
 FORMAT = "bench-features/1"
 META_FILE = "meta.json"
@@ -96,6 +97,12 @@ class FeatureStore:
             for m, info in self.meta["modalities"].items()
             if str(info.get("weights", "")).startswith("random")
         ]
+
+    def ceiling(self, modalities: list[str] | tuple[str, ...]) -> dict[str, float] | None:
+        """Best reachable accuracy with these modalities, ``{"accuracy", "se"}`` (fractions), where the
+        store records it (synthetic generator v4 and later); None otherwise."""
+        subsets = (self.meta.get("ceiling") or {}).get("subsets") or {}
+        return subsets.get(subset_key(modalities, self.modalities))
 
     @property
     def fingerprint(self) -> str:

@@ -31,6 +31,10 @@ def models(
         else:
             count, widths = model.n_parameters(), "—"
         table.add_row(name, entry.kind, f"{count:,}", widths, entry.description)
+        for label, switches in entry.variants.items():
+            variant = build_model(name, PAPER_DIMS, classes, {**params, **switches})
+            count = sum(p.numel() for p in variant.parameters() if p.requires_grad)
+            table.add_row(f"  {name} {label}", entry.kind, f"{count:,}", _vlad_widths(variant) or "—", "variant of " + name)
     Console().print(table)
 
 

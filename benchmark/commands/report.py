@@ -11,7 +11,7 @@ from benchmark.commands.common import TRACKING_HELP, user_errors
 
 
 def report(
-    suite: str = typer.Option(..., "--suite", "-s", help="Built-in suite (table1, table2, table3, all) or a path to a suite .toml."),
+    suite: str = typer.Option(..., "--suite", "-s", help="Built-in suite (table1, table2, table3, all; components, fusion, extended) or a path to a suite .toml."),
     features: Optional[Path] = typer.Option(None, "--features", "-f", help="The feature store the runs used (its name is the experiment; only runs on its exact content count)."),
     experiment: Optional[str] = typer.Option(None, "--experiment", "-e", help="MLflow experiment (= the store's name) to read, without opening the store."),
     tracking_uri: Optional[str] = typer.Option(None, "--tracking-uri", help=TRACKING_HELP),

@@ -11,7 +11,7 @@ from benchmark.commands.common import DEVICE_HELP, FEATURES_HELP, PRECISION_HELP
 
 
 def run(
-    suite: str = typer.Option(..., "--suite", "-s", help="Built-in suite (table1, table2, table3, all) or a path to a suite .toml."),
+    suite: str = typer.Option(..., "--suite", "-s", help="Built-in suite (table1, table2, table3, all; components, fusion, extended) or a path to a suite .toml."),
     features: Optional[Path] = typer.Option(None, "--features", "-f", help=FEATURES_HELP),
     profile: str = typer.Option("quick", "--profile", "-p", help="Training profile: 'paper' (the paper's protocol) or 'quick' (CPU demo)."),
     n_splits: int = typer.Option(10, "--n-splits", help="Number of seeded stratified 2/3 splits (the paper uses 10)."),

@@ -14,7 +14,7 @@ def tune(
     param: List[str] = typer.Option(..., "--param", help="Parameter to search (repeatable): alpha, lr, dropout, groups, expansion, heads, batch_size."),
     values: List[str] = typer.Option([], "--values", help="Override a space: 2,4,8 (a list) or 1e-4:1e-2 (a range); NAME=... with several --param."),
     trials: Optional[int] = typer.Option(None, "--trials", help="The study's total number of trials (default: the grid's size; 20 for TPE)."),
-    n_splits: int = typer.Option(3, "--n-splits", help="Splits whose training parts are tuned on (validation: 1/5 of each training part)."),
+    n_splits: Optional[int] = typer.Option(None, "--n-splits", help="Splits whose training parts are tuned on (validation: 1/5 of each training part; default 3); with --nested the outer splits (default 10)."),
     features: Optional[Path] = typer.Option(None, "--features", "-f", help=FEATURES_HELP),
     storage: Optional[str] = typer.Option(None, "--storage", help="Optuna storage URL (default sqlite:///mlruns/optuna.db; postgresql://... for many machines)."),
     study_name: Optional[str] = typer.Option(None, "--study-name", help="Study to create or join (default: from the parameters, profile and settings)."),
@@ -31,13 +31,18 @@ def tune(
     precision: str = typer.Option("auto", "--precision", help=PRECISION_HELP + " Resolved once per study: every trial shares it."),
     evaluate: bool = typer.Option(False, "--evaluate", help="Then run the best setting under the full test protocol (bench run) beside the paper's Table 3."),
     eval_splits: int = typer.Option(10, "--eval-splits", help="Splits for --evaluate (the protocol's 10)."),
+    nested: bool = typer.Option(False, "--nested", help="Nested evaluation: per outer split, search on its training part only, retrain the choice, score its test part once."),
+    inner_splits: Optional[int] = typer.Option(None, "--inner-splits", help="With --nested: fit/validation divisions of each outer training part (default 3)."),
+    executor: str = typer.Option("local", "--executor", help="With --nested: where outer splits run: local, processes or dask."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="With --nested: worker processes for --executor processes|dask."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="With --nested: Dask scheduler address tcp://HOST:PORT (default: a LocalCluster)."),
 ) -> None:
     """Search hyperparameters on validation parts of the training splits (the test parts are never read)."""
     with user_errors():
         from rich.console import Console
 
         from benchmark.config import get_profile
-        from benchmark.params import check_choice, check_int, resolve_device
+        from benchmark.params import ParamError, check_choice, check_int, resolve_device
         from benchmark.precision import check_precision
         from benchmark.runner import store_for
         from benchmark.tuning.outputs import pct, write_report
@@ -48,6 +53,17 @@ def tune(
         device = resolve_device(device)
         check_precision(precision)
         check_choice("sampler", sampler, ["auto", "grid", "tpe"])
+        if not nested:
+            unused = [name for name, value in (("--inner-splits", inner_splits), ("--jobs", jobs), ("--scheduler", scheduler)) if value is not None]
+            if executor != "local":
+                unused.append("--executor")
+            if unused:
+                raise ParamError(f"{unused[0]} is only used with --nested (several `bench tune` processes share a study instead)")
+        elif evaluate:
+            raise ParamError("--evaluate and --nested exclude each other: --nested scores every outer split's choice on its test part itself")
+        elif precision != "auto":
+            raise ParamError("--precision is not passed to --nested yet: a nested evaluation trains at what auto picks (docs/performance.md)")
+        n_splits = n_splits if n_splits is not None else (10 if nested else 3)
         check_int("n_splits", n_splits, low=1)
         check_int("eval_splits", eval_splits, low=1)
         console = Console()
@@ -55,6 +71,22 @@ def tune(
         chosen = get_profile(profile)
         store = open_store(store_for(features))
         overrides = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "frames": frames, "seed": seed}
+        if nested:
+            from benchmark import tracking
+            from benchmark.tuning.nested import DEFAULT_INNER_SPLITS, NestedSpec, run_nested
+            from benchmark.tuning.nested_output import print_nested
+            from benchmark.tuning.study import storage_url
+
+            spec = NestedSpec(
+                store_path=str(store.path), profile=chosen, space=space, inner_splits=inner_splits or DEFAULT_INNER_SPLITS,
+                train_overrides=overrides, storage=storage_url(storage), tracking_uri=tracking.tracking_uri(tracking_uri), device=device,
+                trials=trials, sampler=sampler, prune=prune, seed=seed, study_name=study_name,
+            )
+            summary = run_nested(spec, n_splits, executor=executor, jobs=jobs, scheduler=scheduler, echo=console.print)
+            print_nested(summary, store, chosen.name, console)
+            if summary.failures or len(summary.accuracies) < n_splits:
+                raise typer.Exit(1)
+            return
         result = run_search(
             store=store, profile=chosen, space=space, n_splits=n_splits, train_overrides=overrides,
             device=device, storage=storage, study_name=study_name, tracking_uri=tracking_uri,

@@ -14,6 +14,7 @@ device never waits on the host inside an epoch.
 from __future__ import annotations
 
 import math
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -150,7 +151,9 @@ def _train_group(trainer: GroupTrainer, labels: np.ndarray, members: list[int], 
     predictions = np.empty((k, 0), dtype=np.int64)
     test_labels = np.stack([labels[t.test] for t in trainer.tasks])
     for epoch in range(1, trainer.config.train.epochs + 1):
-        losses = trainer.epoch()
+        started = time.perf_counter()
+        losses = trainer.epoch()  # .cpu() at its end waits for the device
+        seconds = (time.perf_counter() - started) / k  # the group's epoch, amortised over its k splits
         predictions = trainer.predict().cpu().numpy()
         for j in range(k):
             if failed[j] is not None:
@@ -160,7 +163,7 @@ def _train_group(trainer: GroupTrainer, labels: np.ndarray, members: list[int], 
                 failed[j] = NonFiniteLoss(f"training loss became {loss} at epoch {epoch}")
                 continue
             acc = float((predictions[j] == test_labels[j]).mean())
-            record = EpochRecord(epoch, loss, acc)
+            record = EpochRecord(epoch, loss, acc, seconds)
             histories[j].append(record)
             if acc > best[j][0]:
                 best[j] = (acc, epoch)

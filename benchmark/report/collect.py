@@ -34,6 +34,7 @@ class SplitRecord:
     status: str
     test_acc: float = math.nan
     test_acc_best_epoch: float = math.nan
+    seconds_per_epoch: float = math.nan  # training wall seconds per epoch (``seconds_per_epoch`` metric)
     reason: str = ""
     commit: str = ""
     curves: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
@@ -52,6 +53,8 @@ class RowRuns:
     parent_status: str = ""
     n_expected: int = 0
     splits: dict[int, SplitRecord] = field(default_factory=dict)
+    ceiling: float = math.nan  # best reachable accuracy (parent metric test_acc_ceiling), synthetic stores only
+    n_parameters: int | None = None  # the parent's ``bench.n_parameters`` tag (absent on older runs)
 
     @property
     def finished(self) -> list[SplitRecord]:
@@ -221,6 +224,9 @@ def _row_runs(client, experiment_id: str, row: SuiteRow, parent) -> RowRuns:
     else:  # the parent's run is still in progress: expect what has been started
         expected = 1 + max((int(c.data.tags[f"{T}split"]) for c in children), default=-1)
     result = RowRuns(row, parent.info.run_id, parent.info.status, expected)
+    result.ceiling = float(parent.data.metrics.get("test_acc_ceiling", math.nan))
+    count = tags.get(f"{T}n_parameters", "")
+    result.n_parameters = int(count) if count.isdigit() else None
     by_split: dict[int, list] = {}
     for child in children:
         k = int(child.data.tags[f"{T}split"])
@@ -236,6 +242,7 @@ def _row_runs(client, experiment_id: str, row: SuiteRow, parent) -> RowRuns:
             status=run.info.status,
             test_acc=float(metrics.get("test_acc", math.nan)),
             test_acc_best_epoch=float(metrics.get("test_acc_best_epoch", math.nan)),
+            seconds_per_epoch=float(metrics.get("seconds_per_epoch", math.nan)),
             reason=run.data.tags.get(f"{T}failure_reason", ""),
             commit=run.data.tags.get("mlflow.source.git.commit", ""),
         )

@@ -103,6 +103,11 @@ def sweep(section: Suite, frame, header: Header, path: Path) -> Path:
     for x, (_, r), m, s in zip(xs, points, means, stds):
         if math.isfinite(m):
             ax.annotate(_n_label(r), (x, m + s), xytext=(0, 4), textcoords="offset points", ha="center", fontsize=8)
+    for r in frame.to_dict("records"):  # rows without a value (the nested row): a level line and ±std band
+        if by_name[r["row"]].params.get(section.sweep) is None and not r["reported"] and math.isfinite(r["mean"]) and len(xs):
+            band = r["std"] if math.isfinite(r["std"]) else 0.0
+            ax.axhline(r["mean"], color="#2e8b57", linestyle=":", label=f"{r['row']} ({_n_label(r)})")
+            ax.axhspan(r["mean"] - band, r["mean"] + band, color="#2e8b57", alpha=0.12)
     if len(xs) and xs.min() > 0 and xs.max() / xs.min() >= 4:
         ax.set_xscale("log", base=2)
     ax.set_xticks(xs, [f"{x:g}" for x in xs])

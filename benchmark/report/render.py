@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Sequence
 
-from benchmark.report import figures, tables
+from benchmark.report import figures, nested, tables
 from benchmark.report.collect import Collected, collect, sections
 from benchmark.report.stats import row_stats
 from benchmark.suite import Suite, load_suite
@@ -51,9 +51,11 @@ def render_report(
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     loaded = load_suite(suite) if isinstance(suite, str) else suite
     collected = collect(loaded, experiment, uri, dataset_fingerprint=dataset_fingerprint, parent_run_ids=parent_run_ids)
+    collected = nested.attach(collected, uri)  # a sweep's "chosen on validation (nested)" row, if MLflow has one
+    loaded = collected.suite
     folder = Path(out) if out is not None else default_out(experiment, loaded.name)
     folder.mkdir(parents=True, exist_ok=True)
-    frame = statistics(collected)
+    frame = nested.annotate(statistics(collected), collected)
     header = collected.header
     incomplete = [
         f"{r['row']} ({r['n_splits']}/{r['n_expected']})" for r in frame.to_dict("records") if tables.status(r) not in ("complete", "reported")

@@ -19,7 +19,8 @@ TEST_NAME = "paired t-test (scipy.stats.ttest_rel, two-sided)"
 
 COLUMNS = [
     "table", "row", "reported", "ran", "running", "mean", "std", "n_splits", "n_expected", "paper", "delta",
-    "p_value", "n_paired", "test_note", "best_epoch_mean", "best_epoch_gain", "missing",
+    "p_value", "n_paired", "test_note", "best_epoch_mean", "best_epoch_gain", "missing", "ceiling",
+    "n_parameters", "seconds_per_epoch",
 ]
 
 
@@ -40,6 +41,13 @@ def paired_test(row: dict[int, float], reference: dict[int, float]) -> tuple[flo
         note = "identical on every split" if np.allclose(a, b) else "constant difference: no variance to test"
         return math.nan, len(shared), note
     return float(ttest_rel(a, b).pvalue), len(shared), ""
+
+
+def _mean_finite(values) -> float:
+    """Mean of the finite values (runs logged before ``seconds_per_epoch`` existed have none)."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    return float(values.mean()) if len(values) else math.nan
 
 
 def row_stats(rows: list[RowRuns], reference: str | None):
@@ -85,6 +93,9 @@ def row_stats(rows: list[RowRuns], reference: str | None):
                 "best_epoch_mean": best_mean,
                 "best_epoch_gain": best_mean - mean if n else math.nan,
                 "missing": "; ".join(r.problems) if not r.row.reported else "",
+                "ceiling": 100.0 * r.ceiling,  # best reachable (synthetic stores), NaN elsewhere
+                "n_parameters": r.n_parameters if r.n_parameters is not None else math.nan,
+                "seconds_per_epoch": _mean_finite([s.seconds_per_epoch for s in finished]),
             }
         )
     return pd.DataFrame.from_records(records, columns=COLUMNS)

@@ -23,13 +23,14 @@ from typing import Callable
 from benchmark.config import MODALITIES
 from benchmark.report import header as hdr
 from benchmark.report.collect import Header
+from benchmark.report.nested import footnote_of
 from benchmark.suite import Suite
 
 CSV_COLUMNS = [
     "table", "row", "mean", "std", "n_splits", "n_expected", "paper", "delta", "p_value", "n_paired",
-    "best_epoch_mean", "best_epoch_gain", "status", "note",
+    "best_epoch_mean", "best_epoch_gain", "status", "note", "ceiling", "n_parameters", "seconds_per_epoch",
 ]
-PERCENT = ["mean", "std", "paper", "delta", "best_epoch_mean", "best_epoch_gain"]
+PERCENT = ["mean", "std", "paper", "delta", "best_epoch_mean", "best_epoch_gain", "ceiling"]
 SWEEP_SYMBOLS = {"alpha": ("α", r"$\alpha$")}
 
 
@@ -61,6 +62,13 @@ def _num(value: float, digits: int = 1, sign: bool = False) -> str | None:
     if value is None or not math.isfinite(value):
         return None
     return f"{value:+.{digits}f}" if sign else f"{value:.{digits}f}"
+
+
+def _count(value: float) -> str | None:
+    """A parameter count with thousands separators (``1,234,567``)."""
+    if value is None or not math.isfinite(value):
+        return None
+    return f"{int(value):,}"
 
 
 def _p(value: float) -> str | None:
@@ -100,7 +108,16 @@ def display(section: Suite, frame, flavour: Flavour) -> tuple[list[str], list[li
         esc(f"p vs {reference}") if reference else "p",
         esc("Best epoch (%)"),
     ]
+    if section.costs:
+        columns += [esc("Params"), esc("s/epoch")]
     rows, footnotes = [], []
+    ceilings = "ceiling" in frame and bool(frame["ceiling"].notna().any())  # synthetic stores: the Bayes oracle's accuracy
+    if ceilings:
+        columns.append(esc("Best reachable (%)"))
+        footnotes.append(esc(
+            "Best reachable: accuracy of the Bayes rule that knows the synthetic generator, given the row's "
+            "modalities (Monte Carlo on fresh videos); no model beats it on average."
+        ))
     by_name = {row.name: row for row in section.rows}
     for record in frame.to_dict("records"):
         row = by_name[record["row"]]
@@ -113,7 +130,7 @@ def display(section: Suite, frame, flavour: Flavour) -> tuple[list[str], list[li
         paper = _num(record["paper"]) or dash
         state = status(record)
         if state == "reported":
-            cells += ["reported", dash, paper, dash, dash, dash]
+            cells += ["reported", dash, paper, dash, dash, dash] + ([dash, dash] if section.costs else []) + [dash] * ceilings
             if row.source:
                 footnotes.append(esc(f"{row.name}: {row.source}"))
             rows.append(cells)
@@ -134,7 +151,13 @@ def display(section: Suite, frame, flavour: Flavour) -> tuple[list[str], list[li
         gain = _num(record["best_epoch_gain"], sign=True)
         best_cell = dash if best is None else f"{best} ({gain})"
         cells += [accuracy, n, paper, _num(record["delta"], sign=True) or dash, p, best_cell]
+        if section.costs:  # Params and s/epoch come before Best reachable, as in the columns
+            cells += [_count(record["n_parameters"]) or dash, _num(record["seconds_per_epoch"], digits=2) or dash]
+        if ceilings:
+            cells.append(_num(record["ceiling"]) or dash)
         rows.append(cells)
+        if footnote_of(record):  # the nested row's chosen values and selection bias
+            footnotes.append(esc(f"{row.name}: {footnote_of(record)}"))
     return columns, rows, footnotes
 
 
@@ -148,6 +171,11 @@ def caption(section: Suite, header: Header) -> str:
         f"(n = finished splits); Δ = ours − paper in points; p: paired t-test against {section.reference}; "
         "best epoch: mean of the best test accuracy over epochs (optimistic; gain over the last epoch in brackets)."
     )
+    if section.costs:
+        text += (
+            " Params: trainable parameters of the model as trained (this store's dims, this profile); "
+            "s/epoch: training wall seconds per epoch, mean over splits (machine-dependent)."
+        )
     return text
 
 
@@ -202,7 +230,7 @@ def csv_frame(frame):
     out = frame.copy()
     out["status"] = [status(r) for r in out.to_dict("records")]
     out["note"] = [
-        "; ".join(x for x in (r["test_note"], r["missing"]) if x) for r in out.to_dict("records")
+        "; ".join(x for x in (r["test_note"], r["missing"], footnote_of(r)) if x) for r in out.to_dict("records")
     ]
     out = out[CSV_COLUMNS]
     out[PERCENT] = out[PERCENT].round(4)

@@ -38,6 +38,7 @@ class StudyLogger:
         self.study_name = study_name
         self.parent_run_id: str | None = None
         self.device = "cpu"
+        self.trial_tags: dict[str, Any] = {}  # extra tags on every trial run (a nested search's outer split)
 
     @property
     def _attr(self) -> str:
@@ -46,10 +47,7 @@ class StudyLogger:
     def open_parent(self, opened, tags: Mapping[str, Any], params: Mapping[str, Any], wait_s: float = 30.0) -> str:
         """The study's parent run: the one its creator recorded, else found by tags, else a new one."""
         study = opened.study
-        tracking.close_orphans(self.client, self.experiment)  # trial runs of killed processes on this host
-        for run in tracking.search_all(self.client, [self.experiment], f"tags.`{T}kind` = '{tracking.TUNE_TRIAL}' and "
-                                       f"tags.`{T}state` = 'running' and attributes.status = 'KILLED'"):
-            tracking.set_tags(self.client, run.info.run_id, {f"{T}state": "killed"})
+        self.close_killed_trials()
         run_id = study.user_attrs.get(self._attr)
         if run_id is None and not opened.created:
             run_id = wait_for_attr(study, self._attr, wait_s)
@@ -72,6 +70,13 @@ class StudyLogger:
         self.parent_run_id = run_id
         return run_id
 
+    def close_killed_trials(self) -> None:
+        """Trial runs of killed processes on this host: KILLED, with ``bench.state = killed``."""
+        tracking.close_orphans(self.client, self.experiment)
+        for run in tracking.search_all(self.client, [self.experiment], f"tags.`{T}kind` = '{tracking.TUNE_TRIAL}' and "
+                                       f"tags.`{T}state` = 'running' and attributes.status = 'KILLED'"):
+            tracking.set_tags(self.client, run.info.run_id, {f"{T}state": "killed"})
+
     def _exists(self, run_id: str) -> bool:
         try:
             run = self.client.get_run(run_id)
@@ -89,6 +94,7 @@ class StudyLogger:
             f"{T}state": "running",
             f"{T}profile": config.profile,
             f"{T}config_fingerprint": config.fingerprint,
+            **self.trial_tags,
             **tracking.owner_tags(),
             **tracking.environment_tags(self.device),
         }

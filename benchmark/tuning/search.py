@@ -19,7 +19,7 @@ from benchmark.config import Profile, stable_hash
 from benchmark.params import ParamError
 from benchmark.splits import random_splits
 from benchmark.tuning import bookkeeping
-from benchmark.tuning.objective import MODEL, VALIDATION_FRACTION, Objective, SkipTrial, TuneContext, tuning_parts
+from benchmark.tuning.objective import MODEL, VALIDATION_FRACTION, Objective, SkipTrial, TuneContext, TuningPart, tuning_parts
 from benchmark.tuning.space import SearchParam, grid, to_payload
 from benchmark.tuning.study import DEFAULT_TPE_TRIALS, make_pruner, make_sampler, open_study, use_grid
 from features.store import FeatureStore
@@ -88,6 +88,51 @@ def check_configs(context: TuneContext, space: Mapping[str, SearchParam], is_gri
             raise ParamError(f"{label}: {exc} (change the space with --values)") from None
 
 
+@dataclass
+class SearchPlan:
+    """One study's objective and search, checked and named, before anything is stored."""
+
+    context: TuneContext
+    is_grid: bool
+    grid_size: int
+    target: int
+    settings: dict[str, Any]
+    name: str
+    epochs: int
+
+
+def plan_search(
+    *,
+    store: FeatureStore,
+    profile: Profile,
+    space: Mapping[str, SearchParam],
+    parts: list[TuningPart],
+    train_overrides: Mapping[str, Any],
+    device: str,
+    study_name: str | None,
+    trials: int | None = None,
+    sampler: str = "auto",
+    prune: bool = True,
+    seed: int = 0,
+    extra_settings: Mapping[str, Any] | None = None,
+    check: bool = True,
+    precision: str = "auto",
+) -> SearchPlan:
+    """The objective over ``parts`` and the sampler's target; ``extra_settings`` join the study's settings
+    (and so its default name), e.g. the outer split of a nested evaluation."""
+    is_grid = use_grid(space, sampler)
+    if trials is not None and trials < 1:
+        raise ParamError(f"--trials must be >= 1, got {trials}")
+    grid_size = len(list(product(*grid(space).values()))) if is_grid else 0
+    target = min(trials, grid_size) if is_grid and trials else grid_size if is_grid else (trials or DEFAULT_TPE_TRIALS)
+    context = TuneContext(store, profile, space, parts, dict(train_overrides), device, target, precision)
+    if check:
+        check_configs(context, space, is_grid)
+    settings = {**settings_of(store, profile, space, context, len(parts), is_grid, prune, seed), **dict(extra_settings or {})}
+    name = study_name or default_study_name(space, profile, settings)
+    return SearchPlan(context, is_grid, grid_size, target, settings, name, context.config({}).train.epochs)
+
+
 def run_search(
     *,
     store: FeatureStore,
@@ -106,55 +151,72 @@ def run_search(
     echo: Callable[[str], None] = print,
     precision: str = "auto",
 ) -> SearchResult:
+    splits = random_splits(store.labels, store.fingerprint, n_splits)
+    plan = plan_search(
+        store=store, profile=profile, space=space, parts=tuning_parts(splits, store.labels, store.fingerprint),
+        train_overrides=train_overrides, device=device, study_name=study_name, trials=trials, sampler=sampler, prune=prune, seed=seed,
+        precision=precision,
+    )
+    from benchmark.tuning.mlflow_log import StudyLogger
+
+    logger = StudyLogger(tracking_uri, store.name, plan.name)
+    return run_study(plan, storage, logger, echo=echo)
+
+
+def study_tags(plan: SearchPlan, storage: str) -> dict[str, Any]:
+    """Tags of the MLflow run that holds a study's trial runs."""
+    store = plan.context.store
+    return {
+        f"{T}kind": tracking.TUNE_STUDY,
+        f"{T}study": plan.name,
+        f"{T}storage": storage,
+        f"{T}params": ",".join(plan.context.space),
+        f"{T}sampler": plan.settings["sampler"],
+        f"{T}dataset": store.name,
+        f"{T}dataset_fingerprint": store.fingerprint,
+        f"{T}synthetic": str(store.synthetic).lower(),
+        f"{T}profile": plan.context.profile.name,
+        f"{T}model": MODEL,
+    }
+
+
+def study_params(plan: SearchPlan) -> dict[str, Any]:
+    return {**{f"space.{k}": v.describe() for k, v in plan.context.space.items()}, "n_splits": len(plan.context.parts),
+            "validation_fraction": VALIDATION_FRACTION, "target_trials": plan.target, "prune": plan.settings["prune"], "seed": plan.settings["seed"]}
+
+
+def run_study(
+    plan: SearchPlan,
+    storage: str | None,
+    logger,
+    *,
+    echo: Callable[[str], None] = print,
+    close: bool = True,
+) -> SearchResult:
+    """Create or join the study and run trials until nothing is left; ``logger`` (a
+    :class:`~benchmark.tuning.mlflow_log.StudyLogger`) holds the MLflow run the trials hang under.
+    ``close=False`` leaves that run open (its owner finishes it: a nested evaluation's outer split)."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     logging.getLogger("optuna").setLevel(logging.ERROR)  # skipped duplicates are reported by us, not as errors
 
-    is_grid = use_grid(space, sampler)
-    if trials is not None and trials < 1:
-        raise ParamError(f"--trials must be >= 1, got {trials}")
-    grid_size = len(list(product(*grid(space).values()))) if is_grid else 0
-    target = min(trials, grid_size) if is_grid and trials else grid_size if is_grid else (trials or DEFAULT_TPE_TRIALS)
-
-    splits = random_splits(store.labels, store.fingerprint, n_splits)
-    context = TuneContext(store, profile, space, tuning_parts(splits, store.labels, store.fingerprint), dict(train_overrides), device, target, precision)
-    check_configs(context, space, is_grid)
-    settings = settings_of(store, profile, space, context, n_splits, is_grid, prune, seed)
-    name = study_name or default_study_name(space, profile, settings)
-    epochs = context.config({}).train.epochs
-
-    opened = open_study(name, storage, make_sampler(space, is_grid, seed), make_pruner(prune, epochs), settings)
+    name, is_grid, grid_size, target = plan.name, plan.is_grid, plan.grid_size, plan.target
+    sampler = make_sampler(plan.context.space, is_grid, plan.settings["seed"])
+    opened = open_study(name, storage, sampler, make_pruner(plan.settings["prune"], plan.epochs), plan.settings)
     study = opened.study
-    from benchmark.tuning.mlflow_log import StudyLogger
-
-    logger = StudyLogger(tracking_uri, store.name, name)
-    logger.device = device
-    parent_tags = {
-        f"{T}kind": tracking.TUNE_STUDY,
-        f"{T}study": name,
-        f"{T}storage": opened.storage,
-        f"{T}params": ",".join(space),
-        f"{T}sampler": settings["sampler"],
-        f"{T}dataset": store.name,
-        f"{T}dataset_fingerprint": store.fingerprint,
-        f"{T}synthetic": str(store.synthetic).lower(),
-        f"{T}profile": profile.name,
-        f"{T}model": MODEL,
-    }
-    parent_params = {**{f"space.{k}": v.describe() for k, v in space.items()}, "n_splits": n_splits,
-                     "validation_fraction": VALIDATION_FRACTION, "target_trials": target, "prune": prune, "seed": seed}
-    logger.open_parent(opened, parent_tags, parent_params)
+    logger.device = plan.context.device
+    logger.open_parent(opened, study_tags(plan, opened.storage), study_params(plan))
     requeued = bookkeeping.fail_dead_trials(study)
 
     def on_split(trial, split: int, acc: float) -> None:
         echo(f"  trial {trial.number} {_label(trial.params)}: split {split} val acc {100 * acc:.1f}%")
 
-    objective = Objective(context, logger, on_split)
+    objective = Objective(plan.context, logger, on_split)
     echo(
         f"study {name} in {opened.storage} ({'joined' if not opened.created else 'created'}; "
         f"{'grid of ' + str(grid_size) if is_grid else 'TPE, target ' + str(target) + ' trials'}; "
-        f"{n_splits} splits, validation = {VALIDATION_FRACTION:.0%} of each split's training part)"
+        f"{len(plan.context.parts)} splits, validation = {VALIDATION_FRACTION:.0%} of each split's training part)"
         + (f"; re-queued killed trials {requeued}" if requeued else "")
     )
     counts = {"ran": 0, "skipped_in_a_row": 0}
@@ -169,8 +231,8 @@ def run_search(
     book = bookkeeping.ledger(study)
     finished = not _work_left(study, is_grid, grid_size, target) and not book.active
     best = max((t for t in book.done if t.state.name == "COMPLETE"), key=best_key, default=None)
-    logger.close_parent(book, best, finished)
-    return SearchResult(study, name, opened.storage, is_grid, target, counts["ran"], book, finished, logger.parent_run_id, requeued, context.chosen_precision)
+    logger.close_parent(book, best, finished and close)
+    return SearchResult(study, name, opened.storage, is_grid, target, counts["ran"], book, finished, logger.parent_run_id, requeued, plan.context.chosen_precision)
 
 
 def best_key(trial) -> tuple:
@@ -210,4 +272,4 @@ def _reporter(echo: Callable[[str], None], counts: dict[str, int]):
     return report
 
 
-__all__ = ["SearchResult", "SkipTrial", "run_search"]
+__all__ = ["SearchPlan", "SearchResult", "SkipTrial", "plan_search", "run_search", "run_study"]

@@ -9,8 +9,14 @@ from baselines.nextvlad import NeXtVLAD
 from benchmark.params import ParamError
 
 DIMS = {"visual": 32, "audio": 16, "skeleton": 12}
+BRANCHES_SMALL = {"proj_dims": {"visual": 16, "audio": 16, "skeleton": 16}, "ff_dim": 32, "mlp_hidden": 16, "dropout": 0.0, "mlp_dropout": 0.0}
 SMALL = {
-    "proposed": {"proj_dims": {"visual": 16, "audio": 16, "skeleton": 16}, "ff_dim": 32, "mlp_hidden": 16, "dropout": 0.0, "mlp_dropout": 0.0},
+    "proposed": BRANCHES_SMALL,
+    "fusion_late": BRANCHES_SMALL,
+    "fusion_tfn": {**BRANCHES_SMALL, "tfn_dim": 4},
+    "fusion_lmf": {**BRANCHES_SMALL, "rank": 2, "fusion_dim": 16},
+    "fusion_gmu": {**BRANCHES_SMALL, "fusion_dim": 16},
+    "fusion_crossmodal": BRANCHES_SMALL,
     "nextvlad": {"proj_dims": {"visual": 16, "audio": 16, "skeleton": 16}, "hidden": 32, "dropout": 0.0},
     "linear_probe": {"C": 100.0},
 }
@@ -123,3 +129,79 @@ def test_masked_video_without_any_frame_gives_finite_output():
     masks = {"skeleton": torch.zeros(BATCH, FRAMES, dtype=torch.bool)}
     with torch.no_grad():
         assert torch.isfinite(model(x, masks)).all()
+
+
+TORCH_MODELS = [n for n in list_models() if get_model(n).kind == "torch"]
+
+
+@pytest.mark.parametrize("name", TORCH_MODELS)
+def test_masked_frames_do_not_reach_the_output(name):
+    """Noise in masked frames changes nothing, also for a video whose modality has no valid frame."""
+    model = make(name).eval()
+    x, _ = batch()
+    masks = {m: torch.ones(BATCH, FRAMES, dtype=torch.bool) for m in DIMS}
+    masks["visual"][:, 4:] = False
+    masks["audio"][:3] = False  # three videos without audio at all
+    noisy = {m: v.clone() for m, v in x.items()}
+    noisy["visual"][:, 4:] = 100 * torch.randn(BATCH, 2, DIMS["visual"])
+    noisy["audio"][:3] = 100 * torch.randn(3, FRAMES, DIMS["audio"])
+    with torch.no_grad():
+        torch.testing.assert_close(model(x, masks), model(noisy, masks))
+
+
+COMPONENTS = [{"encoder": False}, {"nextvlad": False}, {"se": False}, {"encoder": False, "nextvlad": False, "se": False}]
+
+
+@pytest.mark.parametrize("switches", COMPONENTS, ids=lambda s: ",".join(f"{k}={v}" for k, v in s.items()))
+def test_component_switches_keep_the_contract(switches):
+    params = {**SMALL["proposed"], **switches}
+    model = build_model("proposed", DIMS, N_CLASSES, params)
+    x, y = batch()
+    model.train()
+    torch.nn.functional.cross_entropy(model(x), y).backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
+    full = build_model("proposed", DIMS, N_CLASSES, SMALL["proposed"])
+    assert sum(p.numel() for p in model.parameters()) < sum(p.numel() for p in full.parameters())
+    model.eval()
+    masks = {"visual": torch.ones(BATCH, FRAMES, dtype=torch.bool)}
+    masks["visual"][:, 3:] = False
+    noisy = {**x, "visual": torch.cat([x["visual"][:, :3], 50 * torch.randn(BATCH, 3, DIMS["visual"])], dim=1)}
+    with torch.no_grad():
+        torch.testing.assert_close(model(x, masks), model(noisy, masks))
+
+
+@pytest.mark.parametrize("switches", COMPONENTS, ids=lambda s: ",".join(f"{k}={v}" for k, v in s.items()))
+def test_component_switches_remove_their_modules(switches):
+    model = build_model("proposed", DIMS, N_CLASSES, {**SMALL["proposed"], **switches})
+    kinds = {type(m).__name__ for m in model.modules()}
+    assert ("TransformerEncoderLayer" in kinds) == switches.get("encoder", True)
+    assert ("NeXtVLAD" in kinds) == switches.get("nextvlad", True)
+    assert ("SEFusion" in kinds) == switches.get("se", True)
+
+
+def test_component_switch_must_be_a_boolean():
+    with pytest.raises(ParamError, match="se must be true or false"):
+        build_model("proposed", DIMS, N_CLASSES, {"se": "no"})
+
+
+@pytest.mark.parametrize("modalities", [["visual"], ["audio", "skeleton"]])
+@pytest.mark.parametrize("name", [n for n in TORCH_MODELS if n.startswith("fusion_")])
+def test_fusion_models_take_fewer_modalities(name, modalities):
+    model = build_model(name, {m: DIMS[m] for m in modalities}, N_CLASSES, SMALL[name]).eval()
+    x, _ = batch()
+    with torch.no_grad():
+        assert model({m: x[m] for m in modalities}).shape == (BATCH, N_CLASSES)
+
+
+def test_tfn_fuses_the_outer_product_of_one_extended_vectors():
+    model = build_model("fusion_tfn", DIMS, N_CLASSES, SMALL["fusion_tfn"])
+    assert model.classifier[0].in_features == (4 + 1) ** 3
+
+
+def test_late_fusion_outputs_mean_log_probabilities():
+    model = build_model("fusion_late", DIMS, N_CLASSES, SMALL["fusion_late"]).eval()
+    x, _ = batch()
+    with torch.no_grad():
+        out = model(x)
+    # a mean of log-probabilities: each row's probabilities sum to at most 1 (Jensen), not exactly 1
+    assert (out.exp().sum(dim=1) <= 1 + 1e-5).all()

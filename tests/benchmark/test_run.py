@@ -16,6 +16,7 @@ from mlflow.tracking import MlflowClient
 from typer.testing import CliRunner
 
 from benchmark.cli import app
+from features.store import open_store
 
 SUITE = """
 name = "tiny"
@@ -97,6 +98,11 @@ def test_run_logs_the_contract_and_reuses_finished_runs(tiny_store, suite_file, 
         assert parent.data.metrics["test_acc_mean"] == pytest.approx(np.mean(accs))
         assert parent.data.metrics["test_acc_std"] == pytest.approx(np.std(accs, ddof=1))
         assert parent.info.status == "FINISHED"
+        # the synthetic store's best reachable accuracy for the row's modalities, beside the row
+        modalities = parent.data.tags["bench.modalities"].split(",")
+        assert parent.data.metrics["test_acc_ceiling"] == open_store(tiny_store).ceiling(modalities)["accuracy"]
+    words = " ".join(result.output.split())  # rich wraps the narrow test terminal
+    assert "reachable" in words and "best reachable: accuracy of the Bayes rule that knows the generator" in words
 
     again = bench(*run_args(tiny_store, suite_file, tracking_uri))
     assert again.exit_code == 0 and "trained 0 split runs, reused 6" in again.output
@@ -171,3 +177,54 @@ def test_profile_needing_more_frames_than_the_store_has_is_an_input_error(tiny_s
     result = bench(*run_args(tiny_store, suite_file, uri, "--frames", "50"))
     assert result.exit_code == 2 and "pass --frames 12 or fewer" in result.output
     assert not (tmp_path / "fresh").exists()
+
+
+COSTS_SUITE = """
+name = "costs"
+reference = "full"
+costs = true
+[[rows]]
+name = "full"
+model = "proposed"
+modalities = ["visual", "audio", "skeleton"]
+params = { proj_dims = { visual = 16, audio = 16, skeleton = 16 }, ff_dim = 32, mlp_hidden = 16 }
+[[rows]]
+name = "gmu"
+model = "fusion_gmu"
+modalities = ["visual", "audio", "skeleton"]
+params = { proj_dims = { visual = 16, audio = 16, skeleton = 16 }, ff_dim = 32, mlp_hidden = 16, fusion_dim = 16 }
+"""
+
+
+def test_costs_are_logged_and_reported_beside_accuracy(tiny_store, tracking_uri, tmp_path):
+    import pandas as pd
+
+    from baselines import build_model
+    from benchmark.config import get_profile, resolve_config
+    from benchmark.suite import load_suite
+    from features.store import open_store
+
+    path = tmp_path / "costs.toml"
+    path.write_text(COSTS_SUITE)
+    result = bench(*run_args(tiny_store, path, tracking_uri, "--epochs", "2"))
+    assert result.exit_code == 0, result.output
+    client = MlflowClient(tracking_uri)
+    experiment = client.get_experiment_by_name("synthetic-ve8-seed3")
+    store = open_store(tiny_store)
+    suite = load_suite(str(path))
+    for parent in client.search_runs([experiment.experiment_id], "tags.`bench.kind` = 'parent'"):
+        row = next(r for r in suite.rows if r.name == parent.data.tags["bench.row"])
+        config = resolve_config(model=row.model, modalities=list(row.modalities), row_params=row.params, profile=get_profile("quick"))
+        model = build_model(row.model, store.dims, len(store.classes), config.params)
+        assert int(parent.data.tags["bench.n_parameters"]) == sum(p.numel() for p in model.parameters())
+    for run in children(client, experiment.experiment_id, "FINISHED"):
+        seconds = client.get_metric_history(run.info.run_id, "epoch_seconds")
+        assert sorted(m.step for m in seconds) == [1, 2] and all(m.value > 0 for m in seconds)
+        assert run.data.metrics["seconds_per_epoch"] == pytest.approx(np.mean([m.value for m in seconds]))
+    table = next(Path("reports").rglob("table.md")).read_text()
+    assert "| Params | s/epoch |" in table
+    csv = pd.read_csv(next(Path("reports").rglob("table.csv")), comment="#")
+    counts = dict(zip(csv["row"], csv["n_parameters"]))
+    parents = {p.data.tags["bench.row"]: int(p.data.tags["bench.n_parameters"]) for p in client.search_runs([experiment.experiment_id], "tags.`bench.kind` = 'parent'")}
+    assert counts == parents and counts["gmu"] != counts["full"]
+    assert (csv["seconds_per_epoch"] > 0).all()

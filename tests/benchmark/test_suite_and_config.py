@@ -84,3 +84,35 @@ def test_bad_parameters_are_declared_errors(kwargs, message):
         return
     with pytest.raises(ParamError, match=message):
         resolve_config(**base)
+
+
+def test_components_and_fusion_suites_share_their_common_rows():
+    components, fusion, extended = load_suite("components"), load_suite("fusion"), load_suite("extended")
+    assert components.reference == "Ours (full model)" and fusion.reference == "SE fusion (ours)"
+    assert components.costs and fusion.costs and not load_suite("table2").costs
+    assert [p.name for p in extended.parts] == ["components", "fusion"]
+    assert [p.name for p in load_suite("all").parts] == ["table1", "table2", "table3"]  # `all` stays the paper's
+    assert {r.model for r in fusion.rows} == {"proposed", "fusion_late", "fusion_tfn", "fusion_lmf", "fusion_gmu", "fusion_crossmodal"}
+    profile = get_profile("quick")
+    fingerprints = {
+        r.name: resolve_config(model=r.model, modalities=list(r.modalities), row_params=r.params, profile=profile).fingerprint
+        for r in extended.runnable_rows
+    }
+    assert len(set(fingerprints.values())) == 10  # 12 rows: full model and w/o SE = concatenation are trained once
+    assert fingerprints["Ours (full model)"] == fingerprints["SE fusion (ours)"]
+    assert fingerprints["w/o SE (concatenation into the MLP)"] == fingerprints["Concatenation + MLP"]
+
+
+def test_quick_profile_gives_fusion_models_the_proposed_sizes():
+    profile = get_profile("quick")
+    proposed = resolve_config(model="proposed", modalities=["audio"], row_params={}, profile=profile).params
+    for model in ("fusion_late", "fusion_tfn", "fusion_lmf", "fusion_gmu", "fusion_crossmodal"):
+        params = resolve_config(model=model, modalities=["audio"], row_params={}, profile=profile).params
+        assert {k: params[k] for k in ("proj_dims", "ff_dim", "mlp_hidden")} == {k: proposed[k] for k in ("proj_dims", "ff_dim", "mlp_hidden")}
+
+
+def test_costs_must_be_a_boolean(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text('costs = "yes"\n[[rows]]\nname = "x"\nmodel = "proposed"\n')
+    with pytest.raises(ParamError, match="costs must be true or false"):
+        load_suite(str(path))

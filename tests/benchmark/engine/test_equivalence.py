@@ -21,10 +21,10 @@ NO_DROPOUT = {"dropout": 0.0, "mlp_dropout": 0.0}
 LOSS_TOL = {"rtol": 1e-4, "atol": 1e-6}
 
 
-def setup(tiny_store, **train):
+def setup(tiny_store, model="proposed", params=None, **train):
     store = open_store(tiny_store)
     config = resolve_config(
-        model="proposed", modalities=["visual", "audio", "skeleton"], row_params=NO_DROPOUT,
+        model=model, modalities=["visual", "audio", "skeleton"], row_params={**NO_DROPOUT, **(params or {})},
         profile=get_profile("quick"), train_overrides={"frames": 6, **train},
     )
     return store, config, load_modalities(store, config.modalities, config.train.frames)
@@ -81,3 +81,33 @@ def test_a_diverging_split_fails_alone_and_leaves_the_other_untouched(tiny_store
     np.testing.assert_allclose([r.train_loss for r in results[0].history], [r.train_loss for r in alone.history], **LOSS_TOL)
     with pytest.raises(NonFiniteLoss):
         train_split(config, data, store.labels, splits[1].train, splits[1].test, 3, seed=seeds[1])
+
+
+SMALL_BRANCHES = {"proj_dims": {"visual": 16, "audio": 16, "skeleton": 16}, "ff_dim": 32, "mlp_hidden": 16}
+NEW_MODELS = [
+    ("proposed", {"encoder": False}),
+    ("proposed", {"nextvlad": False}),
+    ("proposed", {"se": False}),
+    ("proposed", {"encoder": False, "nextvlad": False, "se": False}),
+    ("fusion_late", {}),
+    ("fusion_tfn", {"tfn_dim": 4}),
+    ("fusion_lmf", {"rank": 2, "fusion_dim": 16}),
+    ("fusion_gmu", {"fusion_dim": 16}),
+    ("fusion_crossmodal", {}),
+]
+
+
+def test_every_component_and_fusion_model_is_listed_here():
+    from baselines import get_model, list_models
+
+    torch_models = {n for n in list_models() if get_model(n).kind == "torch"} - {"proposed", "nextvlad"}
+    assert torch_models == {name for name, _ in NEW_MODELS if name != "proposed"}
+
+
+@pytest.mark.parametrize("model,params", NEW_MODELS, ids=[f"{m}-{'-'.join(f'{k}={v}' for k, v in p.items())}" for m, p in NEW_MODELS])
+def test_component_and_fusion_models_train_the_same_vectorised(tiny_store, model, params):
+    # every model of the components and fusion suites: the engine vectorises it, no fallback needed
+    store, config, data = setup(tiny_store, model, {**SMALL_BRANCHES, **params}, epochs=2, batch_size=32)
+    splits = random_splits(store.labels, store.fingerprint, 2)
+    plain, vectorised, _ = plain_and_vectorised(store, config, data, splits)
+    assert_same_training(plain, vectorised, len(splits[0].test))

@@ -38,6 +38,7 @@ def log_suite(
     random_extractors: str = "",
     epochs: int = 3,
     profile: str = "quick",
+    ceilings: dict[str, float] | None = None,
 ) -> dict[str, str]:
     """Parents and children for each row in ``accs`` (row name -> per-split accuracy); returns parent ids."""
     client = MlflowClient(uri)
@@ -57,6 +58,8 @@ def log_suite(
             "bench.split_source": "random-stratified-2/3", "mlflow.source.git.commit": "abc123",
         }).info.run_id
         tracking.log_params(client, parent, {"model": "proposed", "train.epochs": epochs})
+        if ceilings and row.name in ceilings:
+            tracking.log_metrics(client, parent, {"test_acc_ceiling": ceilings[row.name], "test_acc_ceiling_se": 0.001})
         for k, acc in enumerate(values):
             if acc is None:
                 continue

@@ -226,3 +226,20 @@ def test_bench_run_ends_with_the_report_and_bench_report_agrees(tiny_store, trac
     pd.testing.assert_frame_equal(read_csv(Path("again")), table)
     skipped = CliRunner().invoke(app, ["run", *args, "--features", str(tiny_store), "--n-splits", "2", "--epochs", "1", "--no-report"])
     assert skipped.exit_code == 0 and "report: " not in skipped.output
+
+
+def test_best_reachable_column_only_where_the_store_records_ceilings(db, table2, tmp_path):
+    _, plain = table2
+    assert "Best reachable" not in (plain / "table.md").read_text()
+    assert read_csv(plain)["ceiling"].isna().all()
+    ceilings = {"w/o visual branch": 0.754, "w/o audio branch": 0.864, "w/o skeleton branch": 0.858, "Ours": 0.949}
+    log_suite(db, load_suite("table2"), TABLE2, experiment="fake-ceilings", ceilings=ceilings)
+    folder = render_report("table2", "fake-ceilings", db, tmp_path / "report")
+    markdown = (folder / "table.md").read_text()
+    header = next(line for line in markdown.splitlines() if line.startswith("| Method"))
+    assert header.rstrip(" |").endswith("Best reachable (%)")
+    ours = next(line for line in markdown.splitlines() if line.startswith("| Ours"))
+    assert ours.rstrip(" |").endswith("94.9")
+    assert "Bayes rule" in markdown
+    assert read_csv(folder)["ceiling"].round(1).to_dict() == {row: round(100 * c, 1) for row, c in ceilings.items()}
+    assert "Best reachable" in (folder / "table.tex").read_text()
