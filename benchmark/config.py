@@ -29,6 +29,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     standardize: bool = True
     seed: int = 0
+    precision: str = "fp32"  # resolved (fp32 | bf16); ``auto`` is resolved by benchmark.precision
 
     def __post_init__(self) -> None:
         check_int("epochs", self.epochs, low=1)
@@ -39,6 +40,15 @@ class TrainConfig:
         check_choice("optimizer", self.optimizer, ["adam"])
         check_float("weight_decay", self.weight_decay, low=0.0)
         check_int("seed", self.seed, low=0)
+        check_choice("precision", self.precision, ["fp32", "bf16"])
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields; ``precision`` only where it is not fp32, so fp32 runs keep the fingerprints,
+        params and report settings they had before precision was a setting (and are reused)."""
+        out = asdict(self)
+        if out["precision"] == "fp32":
+            del out["precision"]
+        return out
 
 
 @dataclass(frozen=True)
@@ -54,7 +64,7 @@ class RunConfig:
             "model": self.model,
             "modalities": list(self.modalities),
             "params": dict(self.params),
-            "train": asdict(self.train),
+            "train": self.train.to_dict(),
             "profile": self.profile,
         }
 

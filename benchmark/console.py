@@ -15,8 +15,11 @@ def pct(value: float, digits: int = 1) -> str:
 
 
 def summary_table(summary: RunSummary) -> Table:
+    from baselines import get_model
+
     store = summary.store
-    title = f"{summary.suite.title}\n{store.name} ({store.fingerprint[:12]}), profile {summary.profile}"
+    precisions = ", ".join(sorted({r.precision for r in summary.rows if get_model(r.row.model).kind == "torch"})) or "fp32"
+    title = f"{summary.suite.title}\n{store.name} ({store.fingerprint[:12]}), profile {summary.profile}, precision {precisions}"
     table = Table(title=title, title_justify="left")
     ceilings = any(r.ceiling for r in summary.rows)
     for column, justify in (("Row", "left"), ("Accuracy %", "right"), ("n", "right"), ("Paper %", "right"), ("Δ", "right"), ("best-epoch % (optimistic)", "right")):

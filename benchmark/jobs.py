@@ -72,7 +72,7 @@ def _store(path: str):
     return _STORES[path]
 
 
-def _start_run(client, job: SplitJob, store, device: str, engine: str = "plain", precision: str = "fp32") -> str:
+def _start_run(client, job: SplitJob, store, device: str, engine: str = "plain") -> str:
     """The split's child run with its tags (the same for every engine, plus which engine and precision)."""
     tags = {
         "mlflow.parentRunId": job.parent_run_id,
@@ -88,7 +88,7 @@ def _start_run(client, job: SplitJob, store, device: str, engine: str = "plain",
         f"{T}profile": job.config.profile,
         f"{T}model": job.config.model,
         f"{T}engine": engine,
-        f"{T}precision": precision,
+        f"{T}precision": job.config.train.precision,
         **tracking.environment_tags(device),
         **tracking.owner_tags(),
         **claims.claim_tags(),
@@ -189,14 +189,11 @@ def run_config_jobs(
     on_epoch: Callable[[SplitJob, EpochRecord], None] | None = None,
     *,
     compile: bool = False,
-    precision: str = "auto",
 ) -> list[JobOutcome]:
     """Train the splits of one configuration together (vectorised engine), logged exactly as
     :func:`run_split_job` logs each: one child run per split, per-epoch metrics, FAILED per split."""
-    import torch
-
     from benchmark.data import load_modalities
-    from benchmark.engine.train import SplitTask, autocast_dtype, train_splits
+    from benchmark.engine.train import SplitTask, train_splits
 
     if not jobs:
         return []
@@ -206,11 +203,10 @@ def run_config_jobs(
     store = _store(first.store_path)
     device = resolve_device(first.device)
     client = tracking.client(first.tracking_uri)
-    dtype = autocast_dtype(precision, torch.device(device))
     free = [not claims.taken(client, job.experiment_id, job.fingerprint, ignore_finished=job.force) for job in jobs]
     stepped_aside = [job for job, f in zip(jobs, free) if not f]
     jobs = [job for job, f in zip(jobs, free) if f]
-    run_ids = [_start_run(client, job, store, device, "vectorised", "bf16" if dtype == torch.bfloat16 else "fp32") for job in jobs]
+    run_ids = [_start_run(client, job, store, device, "vectorised") for job in jobs]
     won = [claims.claim(client, job.experiment_id, job.fingerprint, run_id, ignore_finished=job.force) for job, run_id in zip(jobs, run_ids)]
     stepped_aside += [job for job, w in zip(jobs, won) if not w]
     jobs, run_ids = [j for j, w in zip(jobs, won) if w], [r for r, w in zip(run_ids, won) if w]
@@ -229,7 +225,6 @@ def run_config_jobs(
             len(store.classes),
             device=device,
             on_epoch=lambda i, record: loggers[i](record),
-            precision=precision,
             compile=compile,
         )
     except (KeyboardInterrupt, SystemExit):

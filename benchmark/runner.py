@@ -39,6 +39,7 @@ class RowResult:
     n_expected: int = 0
     parent_run_id: str | None = None
     split_run_ids: list[str] = field(default_factory=list)  # the finished split runs behind the cell
+    precision: str = "fp32"
     ceiling: dict[str, float] | None = None  # best reachable accuracy and its se, where the store records it
 
     @property
@@ -83,24 +84,42 @@ def count_parameters(model) -> int:
 
 
 def plan_rows(
-    suite: Suite, store: FeatureStore, profile: Profile, train_overrides: dict[str, Any], split_source: str = ""
+    suite: Suite,
+    store: FeatureStore,
+    profile: Profile,
+    train_overrides: dict[str, Any],
+    split_source: str = "",
+    *,
+    precision: str = "auto",
+    device: str = "cpu",
 ) -> list[PlannedRow]:
     """Resolve and check every runnable row before anything touches MLflow; an error names the suite file and row."""
     planned = []
     for row in suite.runnable_rows:
         try:
-            planned += _plan_rows(replace(suite, rows=(row,)), store, profile, train_overrides, split_source)
+            planned += _plan_rows(
+                replace(suite, rows=(row,)), store, profile, train_overrides, split_source, precision=precision, device=device
+            )
         except ParamError as exc:
             raise ParamError(f"suite {row.origin or suite.name}, row {row.name!r}: {exc}") from None
     return planned
 
 
 def _plan_rows(
-    suite: Suite, store: FeatureStore, profile: Profile, train_overrides: dict[str, Any], split_source: str = ""
+    suite: Suite,
+    store: FeatureStore,
+    profile: Profile,
+    train_overrides: dict[str, Any],
+    split_source: str = "",
+    *,
+    precision: str = "auto",
+    device: str = "cpu",
 ) -> list[PlannedRow]:
-    """Resolve and check every runnable row before anything touches MLflow."""
+    """One row's planning (``device``: resolved, for ``--precision auto``)."""
     from baselines import build_model
+    from benchmark.precision import check_precision, with_precision
 
+    check_precision(precision)
     planned, counts = [], {}
     for row in suite.runnable_rows:
         config = resolve_config(
@@ -114,6 +133,7 @@ def _plan_rows(
                 f"profile {profile.name!r} uses frames={config.train.frames} but the store {store.path} has "
                 f"{store.frames} frames per video; pass --frames {store.frames} or fewer"
             )
+        config = with_precision(config, precision, device, store.dims)
         if config.fingerprint not in counts:  # a dry build catches bad model parameters early
             model = build_model(config.model, {m: store.dims[m] for m in config.modalities}, len(store.classes), config.params)
             counts[config.fingerprint] = count_parameters(model)
@@ -134,9 +154,13 @@ def run_suite(
     device: str = "auto",
     force: bool = False,
     progress: "Progress | None" = None,
+    precision: str = "auto",
 ) -> RunSummary:
+    """``precision`` (auto|fp32|bf16) is resolved per configuration here, for the device this process sees."""
+    from benchmark.params import resolve_device
+
     split_source = splits[0].source.split("/")[0] if splits else ""
-    planned = plan_rows(suite, store, profile, dict(train_overrides or {}), split_source)
+    planned = plan_rows(suite, store, profile, dict(train_overrides or {}), split_source, precision=precision, device=resolve_device(device))
     client = tracking.client(uri)
     experiment = tracking.experiment_id(client, store.name)
     check_artifacts(client, experiment)
@@ -194,7 +218,11 @@ def run_suite(
     results = []
     for p in planned:
         result = RowResult(
-            p.row, n_expected=len(splits), parent_run_id=parents[p.parent_fingerprint], ceiling=store.ceiling(p.config.modalities)
+            p.row,
+            n_expected=len(splits),
+            parent_run_id=parents[p.parent_fingerprint],
+            precision=p.config.train.precision,
+            ceiling=store.ceiling(p.config.modalities),
         )
         reused_from = set()
         for s in splits:
@@ -297,6 +325,7 @@ def _parent_run(client, experiment: str, suite: Suite, planned: PlannedRow, stor
         f"{T}profile": config.profile,
         f"{T}model": config.model,
         f"{T}modalities": ",".join(config.modalities),
+        f"{T}precision": config.train.precision,
         f"{T}split_source": splits[0].source if splits else "",
         f"{T}n_parameters": str(planned.n_parameters),
         f"{T}n_expected_splits": str(len(splits)),

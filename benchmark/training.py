@@ -109,11 +109,11 @@ def _train_torch(config, data, labels, train, test, n_classes, seed, device, on_
             idx = order[start : start + size]
             if len(idx) < 2:  # BatchNorm cannot train on one sample
                 continue
-            loss = train_step(model, optimizer, *batch(idx), epoch=epoch)
+            loss = train_step(model, optimizer, *batch(idx), epoch=epoch, precision=config.train.precision)
             total += loss.item() * len(idx)
             count += len(idx)
         seconds = time.perf_counter() - started  # loss.item() above waits for the device each step
-        predictions = _predict(model, batch, test_t)
+        predictions = _predict(model, batch, test_t, precision=config.train.precision)
         acc = float((predictions == labels[test]).mean())
         record = EpochRecord(epoch, total / max(count, 1), acc, seconds)
         history.append(record)
@@ -136,12 +136,19 @@ def build_trainable(config: RunConfig, dims: dict[str, int], n_classes: int, dev
     return model, torch.optim.Adam(model.parameters(), lr=config.train.lr, weight_decay=config.train.weight_decay)
 
 
-def train_step(model, optimizer, inputs, masks, targets, *, epoch: int):
-    """One optimiser step of the plain loop; returns the loss (a tensor: reading it waits for the device)."""
+def train_step(model, optimizer, inputs, masks, targets, *, epoch: int, precision: str = "fp32"):
+    """One optimiser step of the plain loop; returns the loss (a tensor: reading it waits for the device).
+
+    ``precision="bf16"``: the forward pass under bf16 autocast; the loss, gradients and Adam in fp32.
+    """
     import torch
     import torch.nn.functional as F
 
-    loss = F.cross_entropy(model(inputs, masks), targets)
+    from benchmark.precision import autocast
+
+    with autocast(precision, targets.device):
+        logits = model(inputs, masks)
+    loss = F.cross_entropy(logits.float(), targets)
     if not torch.isfinite(loss):
         raise NonFiniteLoss(f"training loss became {loss.item()} at epoch {epoch}")
     optimizer.zero_grad(set_to_none=True)
@@ -150,12 +157,14 @@ def train_step(model, optimizer, inputs, masks, targets, *, epoch: int):
     return loss
 
 
-def _predict(model, batch, positions, size: int = 256) -> np.ndarray:
+def _predict(model, batch, positions, size: int = 256, precision: str = "fp32") -> np.ndarray:
     import torch
+
+    from benchmark.precision import autocast
 
     model.eval()
     out = []
-    with torch.no_grad():
+    with torch.no_grad(), autocast(precision, next(model.parameters()).device):
         for start in range(0, len(positions), size):
             x, m, _ = batch(positions[start : start + size])
             out.append(model(x, m).argmax(dim=1).cpu())

@@ -11,6 +11,10 @@ import typer
 TRACKING_HELP = "MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlruns/mlflow.db)."
 FEATURES_HELP = "Feature store folder (default: the built-in synthetic store, generated on first use)."
 DEVICE_HELP = "auto (CUDA when available), cpu or cuda."
+PRECISION_HELP = (
+    "auto (bf16 autocast where the device has native bf16 and the model is wide enough to gain, else fp32), "
+    "fp32 or bf16; weights, optimiser state and loss stay fp32 (docs/performance.md)."
+)
 
 
 @contextmanager

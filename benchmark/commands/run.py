@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from benchmark.commands.common import DEVICE_HELP, FEATURES_HELP, TRACKING_HELP, user_errors
+from benchmark.commands.common import DEVICE_HELP, FEATURES_HELP, PRECISION_HELP, TRACKING_HELP, user_errors
 
 
 def run(
@@ -22,6 +22,7 @@ def run(
     frames: Optional[int] = typer.Option(None, "--frames", help="Override the profile's frames per video (segment means)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Base seed of model initialisation and data order (default 0)."),
     device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
+    precision: str = typer.Option("auto", "--precision", help=PRECISION_HELP),
     executor: str = typer.Option("local", "--executor", help="Where jobs run: local (this process), processes (local worker processes) or dask."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Worker processes for --executor processes|dask (default: CPU cores / 2 for Dask's local cluster)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address tcp://HOST:PORT (default: a LocalCluster on 127.0.0.1)."),
@@ -39,6 +40,7 @@ def run(
         from benchmark.console import print_summary
         from benchmark.executors import make_executor
         from benchmark.params import DEVICES, check_choice, check_float, resolve_device
+        from benchmark.precision import check_precision
         from benchmark.runner import Progress, run_suite, store_for
         from benchmark.splits import file_splits, random_splits
         from benchmark.suite import load_suite
@@ -50,6 +52,7 @@ def run(
         if lr is not None:
             check_float("--lr", lr, low=0.0, open_low=True)
         tracking_uri = check_tracking_uri(tracking_uri)
+        check_precision(precision)
         console = Console()
         chosen = get_profile(profile)
         loaded_suite = load_suite(suite)
@@ -79,6 +82,7 @@ def run(
             device=device,
             force=force,
             progress=Progress(console, epochs=epochs_shown),
+            precision=precision,
         )
         print_summary(summary, console)
         if report:

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from benchmark.commands.common import DEVICE_HELP, FEATURES_HELP, TRACKING_HELP, user_errors
+from benchmark.commands.common import DEVICE_HELP, FEATURES_HELP, PRECISION_HELP, TRACKING_HELP, user_errors
 
 
 def tune(
@@ -28,6 +28,7 @@ def tune(
     sampler: str = typer.Option("auto", "--sampler", help="auto (grid for one listed parameter, else TPE), grid or tpe."),
     prune: bool = typer.Option(True, "--prune/--no-prune", help="Stop unpromising trials early (Optuna's median pruner)."),
     device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
+    precision: str = typer.Option("auto", "--precision", help=PRECISION_HELP + " Resolved once per study: every trial shares it."),
     evaluate: bool = typer.Option(False, "--evaluate", help="Then run the best setting under the full test protocol (bench run) beside the paper's Table 3."),
     eval_splits: int = typer.Option(10, "--eval-splits", help="Splits for --evaluate (the protocol's 10)."),
     nested: bool = typer.Option(False, "--nested", help="Nested evaluation: per outer split, search on its training part only, retrain the choice, score its test part once."),
@@ -42,6 +43,7 @@ def tune(
 
         from benchmark.config import get_profile
         from benchmark.params import ParamError, check_choice, check_int, resolve_device
+        from benchmark.precision import check_precision
         from benchmark.runner import store_for
         from benchmark.tuning.outputs import pct, write_report
         from benchmark.tuning.search import run_search
@@ -52,6 +54,7 @@ def tune(
 
         device = resolve_device(device)
         tracking_uri = check_tracking_uri(tracking_uri)
+        check_precision(precision)
         check_choice("sampler", sampler, ["auto", "grid", "tpe"])
         if not nested:
             unused = [name for name, value in (("--inner-splits", inner_splits), ("--jobs", jobs), ("--scheduler", scheduler)) if value is not None]
@@ -61,6 +64,8 @@ def tune(
                 raise ParamError(f"{unused[0]} is only used with --nested (several `bench tune` processes share a study instead)")
         elif evaluate:
             raise ParamError("--evaluate and --nested exclude each other: --nested scores every outer split's choice on its test part itself")
+        elif precision != "auto":
+            raise ParamError("--precision is not passed to --nested yet: a nested evaluation trains at what auto picks (docs/performance.md)")
         n_splits = n_splits if n_splits is not None else (10 if nested else 3)
         check_int("n_splits", n_splits, low=1)
         check_int("eval_splits", eval_splits, low=1)
@@ -88,11 +93,11 @@ def tune(
         result = run_search(
             store=store, profile=chosen, space=space, n_splits=n_splits, train_overrides=overrides,
             device=device, storage=storage, study_name=study_name, tracking_uri=tracking_uri,
-            trials=trials, sampler=sampler, prune=prune, seed=seed, echo=console.print,
+            trials=trials, sampler=sampler, prune=prune, seed=seed, echo=console.print, precision=precision,
         )
         book = result.book
         notes = [
-            f"Dataset {store.name} ({store.fingerprint[:12]}), profile {chosen.name}, {n_splits} tuning splits; "
+            f"Dataset {store.name} ({store.fingerprint[:12]}), profile {chosen.name}, precision {result.precision}, {n_splits} tuning splits; "
             "validation = a stratified 1/5 of each split's training part; test parts never read.",
         ]
         if store.synthetic:
@@ -120,6 +125,7 @@ def tune(
             evaluate_best(
                 study_name=result.study_name, space=space, best=best["params"], store=store, profile=chosen,
                 n_splits=eval_splits, train_overrides=overrides, tracking_uri=tracking_uri, device=device, console=console,
+                precision=result.precision,
             )
 
 

@@ -7,8 +7,12 @@ median counts; each repeat runs the three in turn, so a shared machine's changin
 - ``reference``: what a researcher writes: a ``DataLoader`` over per-video items, fp32, one split at
   a time (its samples/s do not depend on the number of splits, so one split is timed);
 - ``plain``: the harness's own loop (:func:`benchmark.training.train_split`): features resident on
-  the device, index batches, fp32, one split at a time;
-- ``vectorised``: the engine, ``splits`` splits as one model, bf16 autocast on CUDA.
+  the device, index batches, one split at a time;
+- ``vectorised``: the engine, ``splits`` splits as one model.
+
+The loop that ``--engine`` picks is timed at both precisions (fp32 and bf16 autocast), the other one
+at the chosen precision (``--precision``; ``auto`` resolves as ``bench run`` resolves it for the
+full model, :mod:`benchmark.precision`), so four loops in all.
 
 The projection of ``bench run --suite all --profile paper`` counts training samples: every distinct
 torch configuration of the suite, 10 splits x 100 epochs x (train videos + test videos x
@@ -31,7 +35,8 @@ from benchmark.config import RunConfig, get_profile, resolve_config
 from benchmark.data import ModalityData
 from benchmark.engine.batches import DeviceData, epoch_order
 from benchmark.engine.policy import choose_engine
-from benchmark.engine.train import GroupTrainer, SplitTask, autocast_dtype
+from benchmark.engine.train import GroupTrainer, SplitTask
+from benchmark.precision import BF16_MIN_MFLOPS_PER_FRAME, at_precision, choose_precision, mflops_per_frame, native_bf16
 
 #: A forward-only (test) sample costs about a third of a training sample (backward ~ 2x forward).
 EVAL_COST = 1 / 3
@@ -47,6 +52,7 @@ class PerfSetup:
     warmup: int = 3
     repeats: int = 3
     engine: str = "auto"
+    precision: str = "auto"
     compile: bool = False
     profile: str = "paper"
     frames: int | None = None  # default: the profile's (paper: 100)
@@ -139,7 +145,7 @@ def reference_loop(config: RunConfig, data, labels, train: np.ndarray, n_classes
 
 
 def plain_loop(config: RunConfig, resident: DeviceData, train: np.ndarray, n_classes: int) -> Loop:
-    """The harness's plain loop (``train_split``'s model, optimiser and step): resident features, index batches, fp32, one split."""
+    """The harness's plain loop (``train_split``'s model, optimiser and step): resident features, index batches, one split."""
     from benchmark.training import build_trainable, train_step
 
     device = resident.device
@@ -159,7 +165,7 @@ def plain_loop(config: RunConfig, resident: DeviceData, train: np.ndarray, n_cla
             idx = next(batches).to(device)
             x = {m: f[idx] for m, f in resident.features.items()}
             mask = {m: k[idx] for m, k in resident.masks.items()}
-            train_step(model, optimizer, x, mask, resident.labels[idx], epoch=0).item()
+            train_step(model, optimizer, x, mask, resident.labels[idx], epoch=0, precision=config.train.precision).item()
 
     return Loop(run_steps, size)
 
@@ -217,7 +223,7 @@ def projected_samples() -> tuple[float, str]:
 
 
 def measure(setup: PerfSetup) -> dict:
-    """Run the three loops and return the figures (``bench perf`` prints them, JSON last)."""
+    """Run the four loops and return the figures (``bench perf`` prints them, JSON last)."""
     from features.store import PAPER_DIMS
     from features.synthetic import VE8_COUNTS
 
@@ -237,16 +243,23 @@ def measure(setup: PerfSetup) -> dict:
     train, test = np.sort(order[:n_train]), np.sort(order[n_train:])
     resident = DeviceData(data, labels, device)
 
-    loops = {
-        "reference": reference_loop(config, data, labels, train, n_classes, device),
-        "plain": plain_loop(config, resident, train, n_classes),
-        "vectorised": vectorised_loop(config, resident, train, test, n_classes, setup),
+    dims = dict(setup.dims or PAPER_DIMS)
+    precision = choose_precision(setup.precision, device.type, config, dims)
+    engine = choose_engine(setup.engine, device.type, n_splits=setup.splits)
+    other = "vectorised" if engine == "plain" else "plain"
+    build = {
+        "plain": lambda c: plain_loop(c, resident, train, n_classes),
+        "vectorised": lambda c: vectorised_loop(c, resident, train, test, n_classes, setup),
     }
+    loops = {"reference": reference_loop(config, data, labels, train, n_classes, device)}
+    for p in ("fp32", "bf16"):
+        loops[f"{engine} {p}"] = build[engine](at_precision(config, p))
+    loops[f"{other} {precision}"] = build[other](at_precision(config, precision))
     rates = interleaved_rates(loops, setup, device)
     median = {name: statistics.median(r) for name, r in rates.items()}
-    engine = choose_engine(setup.engine, device.type, n_splits=setup.splits)
+    chosen = median[f"{engine} {precision}"]
     samples, counted = projected_samples()
-    projected = samples / median[engine]
+    projected = samples / chosen
     return {
         "device": _device_name(device),
         "splits": setup.splits,
@@ -255,17 +268,22 @@ def measure(setup: PerfSetup) -> dict:
         "batch_size": config.train.batch_size,
         "profile": setup.profile,
         "frames": frames,
-        "dims": dict(setup.dims or PAPER_DIMS),
+        "dims": dims,
         "videos": n_videos,
-        "precision": "bf16" if autocast_dtype("auto", device) == torch.bfloat16 else "fp32",
+        "precision": precision,
+        "native_bf16": native_bf16(device.type),
+        "mflops_per_frame": round(mflops_per_frame(config, dims), 2),
+        "bf16_min_mflops_per_frame": BF16_MIN_MFLOPS_PER_FRAME,
         "compile": setup.compile,
         "engine": engine,
         "reference_samples_per_s": round(median["reference"], 3),
-        "plain_samples_per_s": round(median["plain"], 3),
-        "vectorised_samples_per_s": round(median["vectorised"], 3),
-        "engine_samples_per_s": round(median[engine], 3),
-        "speedup": round(median[engine] / median["reference"], 3),
-        "vectorised_speedup": round(median["vectorised"] / median["reference"], 3),
+        "fp32_samples_per_s": round(median[f"{engine} fp32"], 3),
+        "bf16_samples_per_s": round(median[f"{engine} bf16"], 3),
+        "plain_samples_per_s": round(median[f"plain {precision}"], 3),
+        "vectorised_samples_per_s": round(median[f"vectorised {precision}"], 3),
+        "engine_samples_per_s": round(chosen, 3),
+        "speedup": round(chosen / median["reference"], 3),
+        "vectorised_speedup": round(median[f"vectorised {precision}"] / median["reference"], 3),
         "rates": {name: [round(x, 3) for x in r] for name, r in rates.items()},
         "projected_all_paper_s": round(projected, 1),
         "projected_all_paper_hours": round(projected / 3600, 3),

@@ -2,7 +2,7 @@
 
 ``auto`` takes the vectorised engine only where it wins: on CUDA, where one split at batch 16 leaves
 the device mostly idle. On the CPU the plain loop is used: ``bench perf --device cpu`` measured the
-vectorised engine 2-3x slower there (README, Performance): a CPU is already busy with one split.
+vectorised engine 2-3x slower there (docs/performance.md): a CPU is already busy with one split.
 Estimator models (the linear probe) and single splits always take the plain path.
 """
 

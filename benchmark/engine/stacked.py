@@ -41,6 +41,18 @@ def vmap_friendly_attention() -> Iterator[None]:
         torch.backends.mha.set_fastpath_enabled(previous)
 
 
+def fp32_batchnorm_inputs(module: nn.Module) -> None:
+    """Feed every BatchNorm of ``module`` float32 inputs.
+
+    Under bf16 autocast on the CPU, BatchNorm gets bf16 activations with fp32 statistics; the plain
+    kernel accepts that mix, but under ``vmap`` it fails ("expected scalar type BFloat16 but found
+    Float"). Casting the input up keeps the normalisation in fp32; the next matmul casts down again.
+    """
+    for child in module.modules():
+        if isinstance(child, nn.modules.batchnorm._BatchNorm):
+            child.register_forward_pre_hook(lambda _, args: (args[0].float(), *args[1:]))
+
+
 class StackedModel:
     """Calls K models at once: inputs carry a leading split axis ``[K, B, ...]``, outputs too."""
 

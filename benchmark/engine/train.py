@@ -27,11 +27,11 @@ from benchmark.config import RunConfig
 from benchmark.data import ModalityData
 from benchmark.engine.batches import DeviceData, epoch_order
 from benchmark.engine.optim import adam
-from benchmark.engine.stacked import StackedModel, build_models, vmap_friendly_attention
-from benchmark.params import ParamError, check_choice
+from benchmark.engine.stacked import StackedModel, build_models, fp32_batchnorm_inputs, vmap_friendly_attention
+from benchmark.params import ParamError
+from benchmark.precision import autocast
 from benchmark.training import EpochRecord, NonFiniteLoss, SplitResult
 
-PRECISIONS = ("auto", "fp32", "bf16")
 PREDICT_CHUNK = 256
 
 
@@ -44,18 +44,11 @@ class SplitTask:
     seed: int
 
 
-def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    """bf16 autocast on CUDA by default; fp32 elsewhere (CPU bf16 is slower than fp32 for these sizes)."""
-    check_choice("precision", precision, PRECISIONS)
-    if precision == "bf16" and device.type != "cuda":
-        raise ParamError("bf16 autocast is only used on CUDA; use --precision fp32 (or auto) on the CPU")
-    if precision == "bf16" or (precision == "auto" and device.type == "cuda"):
-        return torch.bfloat16
-    return None
-
-
 class GroupTrainer:
-    """K splits of equal sizes as one stacked model with one optimizer; one :meth:`step` trains all K."""
+    """K splits of equal sizes as one stacked model with one optimizer; one :meth:`step` trains all K.
+
+    The forward pass runs under bf16 autocast where ``config.train.precision`` is ``bf16``.
+    """
 
     def __init__(
         self,
@@ -64,15 +57,15 @@ class GroupTrainer:
         tasks: Sequence[SplitTask],
         n_classes: int,
         *,
-        precision: str = "auto",
         compile: bool = False,
     ):
         dims = {m: t.shape[-1] for m, t in data.features.items()}
         self.config, self.data, self.tasks = config, data, list(tasks)
         self.model = StackedModel(build_models(config.model, dims, n_classes, config.params, [t.seed for t in tasks]), data.device)
         self.optimizer = adam(self.model.parameters(), config.train)
+        if config.train.precision == "bf16":
+            fp32_batchnorm_inputs(self.model.base)
         self.scale = data.standardizer([t.train for t in tasks]) if config.train.standardize else None
-        self.dtype = autocast_dtype(precision, data.device)
         self.forward = self.model.function()
         if compile:
             self.forward = torch.compile(self.forward)
@@ -82,7 +75,7 @@ class GroupTrainer:
 
     def logits(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         inputs, masks, targets = self.data.batch(idx, self.scale)
-        with vmap_friendly_attention(), torch.autocast(self.data.device.type, dtype=self.dtype or torch.float32, enabled=self.dtype is not None):
+        with vmap_friendly_attention(), autocast(self.config.train.precision, self.data.device):
             out = self.forward(self.model.params, self.model.buffers, inputs, masks)
         return out.float(), targets
 
@@ -128,7 +121,6 @@ def train_splits(
     *,
     device: str = "cpu",
     on_epoch: Callable[[int, EpochRecord], None] | None = None,
-    precision: str = "auto",
     compile: bool = False,
 ) -> list[SplitResult | NonFiniteLoss]:
     """Train ``tasks`` (splits of one config); item i is split i's result or its NonFiniteLoss.
@@ -145,7 +137,7 @@ def train_splits(
     for i, task in enumerate(tasks):
         groups[(len(task.train), len(task.test))].append(i)
     for members in groups.values():
-        trainer = GroupTrainer(config, resident, [tasks[i] for i in members], n_classes, precision=precision, compile=compile)
+        trainer = GroupTrainer(config, resident, [tasks[i] for i in members], n_classes, compile=compile)
         for i, result in zip(members, _train_group(trainer, labels, members, on_epoch)):
             results[i] = result
     return results  # type: ignore[return-value]

@@ -97,6 +97,7 @@ class Header:
     tracking_uri: str
     dataset_fingerprints: list[str] = field(default_factory=list)
     profiles: list[str] = field(default_factory=list)
+    precisions: list[str] = field(default_factory=list)  # of the torch rows (runs from before the tag: fp32)
     split_sources: list[str] = field(default_factory=list)
     n_splits: int = 0
     commits: list[str] = field(default_factory=list)
@@ -272,6 +273,7 @@ def _header(suite: Suite, experiment: str, uri: str, parents: list, rows: list[R
         tracking_uri=uri,
         dataset_fingerprints=_unique(t.get(f"{T}dataset_fingerprint", "") for t in tags),
         profiles=_unique(t.get(f"{T}profile", "") for t in tags),
+        precisions=_unique(t.get(f"{T}precision", "fp32") for t in tags if _trains_torch(t.get(f"{T}model", ""))),
         split_sources=_unique(_protocol(t.get(f"{T}split_source", "")) for t in tags),
         n_splits=max((r.n_expected for r in rows), default=0),
         # the code that computed the numbers: the finished split runs' commits (parents as a fallback)
@@ -279,12 +281,22 @@ def _header(suite: Suite, experiment: str, uri: str, parents: list, rows: list[R
         synthetic=any(t.get(f"{T}synthetic", "").lower() == "true" for t in tags),
         random_extractors=_unique(m for t in tags for m in t.get(f"{T}random_extractors", "").split(",")),
     )
-    if len(header.dataset_fingerprints) > 1 or len(header.profiles) > 1:
-        header.notes.append("rows come from different datasets or profiles: compare them with care")
+    if len(header.dataset_fingerprints) > 1 or len(header.profiles) > 1 or len(header.precisions) > 1:
+        header.notes.append("rows come from different datasets, profiles or precisions: compare them with care")
     running = [r.row.name for r in rows if r.parent_status == "RUNNING"]
     if running:
         header.notes.append(f"still running when this report was made: {', '.join(running)}")
     return header
+
+
+def _trains_torch(model: str) -> bool:
+    """Whether a row's model is a torch model (estimators have no precision); unknown names count as torch."""
+    from baselines import get_model
+
+    try:
+        return get_model(model).kind == "torch"
+    except ParamError:
+        return True
 
 
 def _classes(parents: Iterable) -> list[str]:

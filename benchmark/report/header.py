@@ -36,6 +36,7 @@ def lines(header: Header) -> list[tuple[str, str]]:
         ("Suite", f"{header.suite}: {header.title}"),
         ("Dataset", f"{header.dataset}, fingerprint {', '.join(header.dataset_fingerprints) or 'unknown'}"),
         ("Profile", ", ".join(header.profiles) or "unknown"),
+        ("Precision", ", ".join(header.precisions) or "fp32"),
         ("Splits", f"{header.n_splits} ({', '.join(header.split_sources) or 'unknown protocol'})"),
         ("Git commit", (", ".join(header.commits) or "unknown") + " (of the split runs)"),
         ("Date", header.date),

@@ -43,7 +43,7 @@ def evaluation_suite(study_name: str, space: Mapping[str, SearchParam], best: Ma
 
 
 def evaluate_best(*, study_name: str, space, best: Mapping[str, Any], store, profile, n_splits: int, train_overrides: Mapping[str, Any],
-                  tracking_uri: str | None, device: str, console=None):
+                  tracking_uri: str | None, device: str, console=None, precision: str = "auto"):
     from benchmark.console import print_summary
     from benchmark.executors import make_executor
     from benchmark.runner import Progress, run_suite
@@ -58,6 +58,7 @@ def evaluate_best(*, study_name: str, space, best: Mapping[str, Any], store, pro
         train_overrides=overrides,
         uri=tracking_uri,
         device=device,
+        precision=precision,
         progress=Progress(console, epochs=int(overrides.get("epochs") or profile.train.get("epochs", 0))),
     )
     print_summary(summary, console)

@@ -12,6 +12,7 @@ Optuna's median pruner compares trials at the same point of their work.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import socket
@@ -22,6 +23,7 @@ import numpy as np
 
 from benchmark.config import MODALITIES, Profile, RunConfig, resolve_config
 from benchmark.data import load_modalities
+from benchmark.precision import at_precision, choose_precision
 from benchmark.splits import Split, split_seed, validation_part
 from benchmark.training import EpochRecord, run_seed, train_split
 from benchmark.tuning.space import SearchParam, split_values
@@ -67,11 +69,20 @@ class TuneContext:
     train_overrides: Mapping[str, Any] = field(default_factory=dict)
     device: str = "cpu"
     target: int | None = None  # the study's total number of trials, for surplus detection
+    precision: str = "auto"  # as asked (auto|fp32|bf16); every trial trains at :attr:`chosen_precision`
 
     def config(self, values: Mapping[str, Any]) -> RunConfig:
+        return at_precision(self._config(values), self.chosen_precision)
+
+    def _config(self, values: Mapping[str, Any]) -> RunConfig:
         model_params, train_params = split_values(self.space, values)
         overrides = {**{k: v for k, v in self.train_overrides.items() if v is not None}, **train_params}
         return resolve_config(model=MODEL, modalities=list(MODALITIES), row_params=model_params, profile=self.profile, train_overrides=overrides)
+
+    @functools.cached_property
+    def chosen_precision(self) -> str:
+        """``precision`` resolved once, for the base configuration, so that all trials of a study share it."""
+        return choose_precision(self.precision, self.device, self._config({}), self.store.dims)
 
 
 class Objective:

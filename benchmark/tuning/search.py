@@ -39,6 +39,7 @@ class SearchResult:
     finished: bool  # nothing left to run anywhere
     parent_run_id: str | None
     requeued: list[int]
+    precision: str = "fp32"  # what every trial trained at (``--precision`` resolved)
 
 
 def settings_of(store: FeatureStore, profile: Profile, space: Mapping[str, SearchParam], context: TuneContext, n_splits: int, is_grid: bool, prune: bool, seed: int) -> dict[str, Any]:
@@ -115,6 +116,7 @@ def plan_search(
     seed: int = 0,
     extra_settings: Mapping[str, Any] | None = None,
     check: bool = True,
+    precision: str = "auto",
 ) -> SearchPlan:
     """The objective over ``parts`` and the sampler's target; ``extra_settings`` join the study's settings
     (and so its default name), e.g. the outer split of a nested evaluation."""
@@ -123,7 +125,7 @@ def plan_search(
         raise ParamError(f"--trials must be >= 1, got {trials}")
     grid_size = len(list(product(*grid(space).values()))) if is_grid else 0
     target = min(trials, grid_size) if is_grid and trials else grid_size if is_grid else (trials or DEFAULT_TPE_TRIALS)
-    context = TuneContext(store, profile, space, parts, dict(train_overrides), device, target)
+    context = TuneContext(store, profile, space, parts, dict(train_overrides), device, target, precision)
     if check:
         check_configs(context, space, is_grid)
     settings = {**settings_of(store, profile, space, context, len(parts), is_grid, prune, seed), **dict(extra_settings or {})}
@@ -147,11 +149,13 @@ def run_search(
     prune: bool = True,
     seed: int = 0,
     echo: Callable[[str], None] = print,
+    precision: str = "auto",
 ) -> SearchResult:
     splits = random_splits(store.labels, store.fingerprint, n_splits)
     plan = plan_search(
         store=store, profile=profile, space=space, parts=tuning_parts(splits, store.labels, store.fingerprint),
         train_overrides=train_overrides, device=device, study_name=study_name, trials=trials, sampler=sampler, prune=prune, seed=seed,
+        precision=precision,
     )
     from benchmark.tuning.mlflow_log import StudyLogger
 
@@ -228,7 +232,7 @@ def run_study(
     finished = not _work_left(study, is_grid, grid_size, target) and not book.active
     best = max((t for t in book.done if t.state.name == "COMPLETE"), key=best_key, default=None)
     logger.close_parent(book, best, finished and close)
-    return SearchResult(study, name, opened.storage, is_grid, target, counts["ran"], book, finished, logger.parent_run_id, requeued)
+    return SearchResult(study, name, opened.storage, is_grid, target, counts["ran"], book, finished, logger.parent_run_id, requeued, plan.context.chosen_precision)
 
 
 def best_key(trial) -> tuple:

@@ -91,8 +91,22 @@ def test_perf_prints_json_last(tmp_path):
     for key in ("device", "reference_samples_per_s", "engine_samples_per_s", "speedup", "projected_all_paper_s", "projected_all_paper_hours"):
         assert key in figures, key
     assert figures["engine"] == "plain"  # auto on the CPU
+    # the picked loop at both precisions, the other loop at the chosen one (tiny dims: auto picks fp32)
+    assert figures["precision"] == "fp32" and set(figures["rates"]) == {"reference", "plain fp32", "plain bf16", "vectorised fp32"}
+    assert figures["fp32_samples_per_s"] == figures["engine_samples_per_s"] and figures["bf16_samples_per_s"] > 0
+    assert "plain fp32 <- projected" in result.output and "plain bf16" in result.output
     assert figures["speedup"] == pytest.approx(figures["engine_samples_per_s"] / figures["reference_samples_per_s"], rel=1e-2)
     assert figures["projected_all_paper_s"] > 0 and figures["vectorised_samples_per_s"] > 0
+
+
+def test_perf_projects_the_precision_asked_for(tmp_path):
+    result = bench("perf", "--device", "cpu", "--small", "--profile", "quick", "--splits", "2", "--steps", "1",
+                   "--warmup", "0", "--repeats", "1", "--videos", "120", "--frames", "4", "--precision", "bf16")
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output.strip().splitlines()[-1])
+    assert figures["precision"] == "bf16" and set(figures["rates"]) == {"reference", "plain fp32", "plain bf16", "vectorised bf16"}
+    assert figures["engine_samples_per_s"] == figures["bf16_samples_per_s"]
+    assert figures["speedup"] == pytest.approx(figures["bf16_samples_per_s"] / figures["reference_samples_per_s"], rel=1e-2)
 
 
 def test_perf_with_fewer_videos_than_a_batch_is_an_input_error():
