@@ -25,5 +25,15 @@ def store_dataset_input(store):
 
 
 def log_store_input(client, run_id: str, store) -> None:
-    """Log the store as the run's dataset input (idempotent: MLflow keeps one input per dataset)."""
-    client.log_inputs(run_id, datasets=[store_dataset_input(store)])
+    """Log the store as the run's dataset input. Idempotent, also when several processes log it to one
+    shared parent at once: MLflow checks, then inserts, so the loser of that race gets a UNIQUE
+    constraint error although the input is there."""
+    from mlflow.exceptions import MlflowException
+
+    dataset_input = store_dataset_input(store)
+    try:
+        client.log_inputs(run_id, datasets=[dataset_input])
+    except MlflowException:
+        logged = client.get_run(run_id).inputs.dataset_inputs
+        if not any(d.dataset.digest == dataset_input.dataset.digest and d.dataset.name == store.name for d in logged):
+            raise

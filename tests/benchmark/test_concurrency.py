@@ -24,7 +24,7 @@ def start_run(store: Path, uri: str, cwd: Path) -> subprocess.Popen:
 
 
 def table_lines(output: str) -> list[str]:
-    return [line for line in output.splitlines() if "±" in line]
+    return [line for line in output.splitlines() if line.lstrip().startswith("│") and "±" in line]
 
 
 def check_concurrent_runs(store: Path, uri: str, cwd: Path, n: int) -> list[str]:
