@@ -58,6 +58,13 @@ class LinearProbe:
         return (sum(self.dims.values()) + 1) * self.n_classes
 
 
-@register_model("linear_probe", kind="estimator", defaults=DEFAULTS, description="Mean-pooled features, logistic regression")
+@register_model(
+    "linear_probe",
+    kind="estimator",
+    defaults=DEFAULTS,
+    description="Mean-pooled features, logistic regression",
+    check_params={"C": 100.0},
+    search_space={"C": {"type": float, "doc": "inverse L2 regularisation strength", "low": 1e-3, "high": 1e2, "log": True, "minimum": 0.0, "open_minimum": True}},
+)
 def build_linear_probe(dims: Mapping[str, int], n_classes: int, **params) -> LinearProbe:
     return LinearProbe(dims, n_classes, **params)

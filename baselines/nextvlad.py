@@ -14,6 +14,13 @@ from torch import nn
 
 from benchmark.params import check_divisible, check_int
 
+#: ``bench tune`` spaces of NeXtVLAD's parameters, for every model built on it (the paper tunes alpha, Table 3).
+NEXTVLAD_SEARCH_SPACE = {
+    "alpha": {"type": int, "doc": "NeXtVLAD clusters K (paper Table 3; the paper uses 4)", "choices": (2, 4, 8, 16), "minimum": 1},
+    "groups": {"type": int, "doc": "NeXtVLAD groups G (the paper uses 8)", "choices": (2, 4, 8, 16), "minimum": 1},
+    "expansion": {"type": int, "doc": "NeXtVLAD expansion lambda (the paper uses 2)", "choices": (1, 2, 4), "minimum": 1},
+}
+
 
 class NeXtVLAD(nn.Module):
     def __init__(self, dim: int, clusters: int = 4, groups: int = 8, expansion: int = 2):

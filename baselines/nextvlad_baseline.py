@@ -13,8 +13,8 @@ import torch
 from torch import nn
 
 from baselines.branches import projection
-from baselines.nextvlad import NeXtVLAD
-from baselines.registry import register_model
+from baselines.nextvlad import NEXTVLAD_SEARCH_SPACE, NeXtVLAD
+from baselines.registry import BUILTIN_MODALITIES, register_model
 from benchmark.params import check_float, check_int
 
 DEFAULTS = {
@@ -65,6 +65,13 @@ class NeXtVLADBaseline(nn.Module):
         return self.head(torch.cat(pooled, dim=1))
 
 
-@register_model("nextvlad", defaults=DEFAULTS, description="Table 1 baseline: NeXtVLAD per modality, context gating")
+@register_model(
+    "nextvlad",
+    defaults=DEFAULTS,
+    description="Table 1 baseline: NeXtVLAD per modality, context gating",
+    modalities=BUILTIN_MODALITIES,
+    check_params={"proj_dims": {"visual": 16, "audio": 16, "skeleton": 16}, "hidden": 32, "dropout": 0.0},
+    search_space=NEXTVLAD_SEARCH_SPACE,
+)
 def build_nextvlad(dims: Mapping[str, int], n_classes: int, **params) -> NeXtVLADBaseline:
     return NeXtVLADBaseline(dims, n_classes, **params)

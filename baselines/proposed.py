@@ -25,8 +25,8 @@ import torch
 from torch import nn
 
 from baselines.branches import SinusoidalPositions, masked_mean, mlp, padding_mask, projection
-from baselines.nextvlad import NeXtVLAD
-from baselines.registry import register_model
+from baselines.nextvlad import NEXTVLAD_SEARCH_SPACE, NeXtVLAD
+from baselines.registry import BUILTIN_MODALITIES, register_model
 from baselines.se_fusion import SEFusion
 from benchmark.params import ParamError, check_choice, check_divisible, check_float, check_int
 
@@ -46,6 +46,16 @@ DEFAULTS = {
     "encoder": True,
     "nextvlad": True,
     "se": True,
+}
+
+#: Small sizes for ``bench check-model`` at small dims (no dropout, so outputs are deterministic).
+SMALL = {"proj_dims": {"visual": 16, "audio": 16, "skeleton": 16}, "ff_dim": 32, "mlp_hidden": 16, "dropout": 0.0, "mlp_dropout": 0.0}
+
+#: ``bench tune --param P`` for this model (the paper tunes alpha, Table 3).
+SEARCH_SPACE = {
+    **NEXTVLAD_SEARCH_SPACE,
+    "dropout": {"type": float, "doc": "dropout of the Transformer encoder layer", "low": 0.0, "high": 0.5, "minimum": 0.0, "maximum": 0.95},
+    "heads": {"type": int, "doc": "attention heads of the encoder layer (the paper uses 4)", "choices": (1, 2, 4, 8), "minimum": 1},
 }
 
 
@@ -141,6 +151,9 @@ class ProposedModel(nn.Module):
         "se=false": {"se": False},
         "encoder=nextvlad=se=false": {"encoder": False, "nextvlad": False, "se": False},
     },
+    modalities=BUILTIN_MODALITIES,
+    check_params=SMALL,
+    search_space=SEARCH_SPACE,
 )
 def build_proposed(dims: Mapping[str, int], n_classes: int, **params) -> ProposedModel:
     return ProposedModel(dims, n_classes, **params)

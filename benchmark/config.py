@@ -14,8 +14,9 @@ from dataclasses import asdict, dataclass, field
 from importlib import resources
 from typing import Any, Mapping
 
-from benchmark.params import ParamError, check_choice, check_float, check_int, check_subset
+from benchmark.params import ParamError, check_choice, check_float, check_int
 
+#: The paper's modalities, in the order configurations list them; a store may declare others, listed after these.
 MODALITIES = ("visual", "audio", "skeleton")
 
 
@@ -118,8 +119,7 @@ def resolve_config(
     """Model defaults <- profile's model overrides <- the row's params; profile training <- CLI."""
     from baselines import resolve_params
 
-    check_subset("modalities", modalities, MODALITIES)
-    ordered = tuple(m for m in MODALITIES if m in modalities)
+    ordered = order_modalities(modalities)
     merged = dict(profile.model_overrides.get(model, {}))
     for key, value in (row_params or {}).items():
         if isinstance(merged.get(key), Mapping) and isinstance(value, Mapping):
@@ -133,6 +133,22 @@ def resolve_config(
     except TypeError as exc:
         raise ParamError(f"profile {profile.name!r}: {exc}") from None
     return RunConfig(model=model, modalities=ordered, params=params, train=train, profile=profile.name)
+
+
+def order_modalities(modalities: Any) -> tuple[str, ...]:
+    """The paper's modalities in their order, then any other modality name in the order given.
+
+    Whether the store has them and the model can take them is checked where both are known (the runner).
+    """
+    if isinstance(modalities, str) or not isinstance(modalities, (list, tuple)) or not modalities:
+        raise ParamError(f"modalities must be a non-empty list of names, got {modalities!r}")
+    names = list(modalities)
+    bad = [m for m in names if not isinstance(m, str) or not m]
+    if bad:
+        raise ParamError(f"modalities must be names (strings), got {bad[0]!r}")
+    if len(set(names)) != len(names):
+        raise ParamError(f"modalities list a name twice: {names!r}")
+    return tuple(m for m in MODALITIES if m in names) + tuple(m for m in names if m not in MODALITIES)
 
 
 def stable_hash(payload: Any) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import traceback
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
@@ -23,10 +24,21 @@ from benchmark.training import EpochRecord, NonFiniteLoss, SplitResult, run_seed
 T = tracking.TAG
 
 
-def split_run_fingerprint(config: RunConfig, split_digest: str, dataset_fingerprint: str) -> str:
-    """``bench.fingerprint`` of a split run: what it computes (config, split content, dataset). A FINISHED
-    run with it is reused by ``bench run`` and by nested tuning's retraining alike."""
+def split_run_key(config: RunConfig, split_digest: str, dataset_fingerprint: str) -> str:
+    """``bench.run_key``: the (config, split content, dataset) a run computes, whatever the code.
+
+    Runs made before the code identity was part of the fingerprint carry this value as their
+    ``bench.fingerprint``; runs with the same key but another code identity are stale, never reused."""
     return stable_hash([config.fingerprint, split_digest, dataset_fingerprint])
+
+
+def split_run_fingerprint(config: RunConfig, split_digest: str, dataset_fingerprint: str) -> str:
+    """``bench.fingerprint`` of a split run: what it computes (config, split content, dataset) and the
+    code that computes it (:mod:`benchmark.code_identity`). A FINISHED run with it is reused by
+    ``bench run`` and by nested tuning's retraining alike."""
+    from benchmark.code_identity import code_fingerprint
+
+    return stable_hash([split_run_key(config, split_digest, dataset_fingerprint), code_fingerprint(config.model)])
 
 
 @dataclass(frozen=True)
@@ -43,6 +55,9 @@ class SplitJob:
     dataset_fingerprint: str
     device: str = "auto"
     force: bool = False  # train even where a FINISHED run of the fingerprint exists
+    plugins: tuple[str, ...] = ()  # plugin specs a worker loads before it builds the model
+    code_fingerprint: str = ""  # the code identity the coordinator computed; a worker with other code refuses
+    run_key: str = ""  # ``bench.run_key``: the fingerprint without the code identity
 
     @property
     def run_name(self) -> str:
@@ -82,6 +97,8 @@ def _start_run(client, job: SplitJob, store, device: str, engine: str = "plain")
         f"{T}split": str(job.split.index),
         f"{T}split_source": job.split.source,
         f"{T}fingerprint": job.fingerprint,
+        f"{T}run_key": job.run_key,
+        f"{T}code_fingerprint": job.code_fingerprint,
         f"{T}config_fingerprint": job.config.fingerprint,
         f"{T}dataset_fingerprint": job.dataset_fingerprint,
         f"{T}dataset": store.name,
@@ -99,7 +116,38 @@ def _start_run(client, job: SplitJob, store, device: str, engine: str = "plain")
 def _describe_run(client, run_id: str, job: SplitJob, store, device: str) -> None:
     tracking.log_params(client, run_id, {**job.config.flat(), "split": job.split.index, "device": device})
     tracking.log_json_artifact(client, run_id, "split.json", job.split.ids(store.ids))
+    log_code(client, run_id, job.config.model)
     log_store_input(client, run_id, store)  # the runs table's Dataset column
+
+
+def log_code(client, run_id: str, model: str) -> None:
+    """``code/identity.json`` (each covered module's file and hash) and, for a plugin's model, its source files."""
+    from benchmark.code_identity import code_identity
+
+    identity = code_identity(model)
+    tracking.log_text_artifact(client, run_id, "code/identity.json", identity.to_json())
+    project = ("baselines.", "benchmark.", "features.")
+    for name, (file, _) in identity.modules.items():
+        if not name.startswith(project):
+            tracking.log_text_artifact(client, run_id, f"code/{Path(file).name}", Path(file).read_text(encoding="utf-8"))
+
+
+def prepare_worker(job: SplitJob) -> None:
+    """In any process: load the job's plugins, then refuse to train if this process's code is not the code
+    the coordinator fingerprinted (a Dask worker on another machine with another checkout)."""
+    from baselines.plugins import load_plugins
+    from benchmark.code_identity import code_fingerprint
+
+    load_plugins(job.plugins)
+    if job.code_fingerprint and code_fingerprint(job.config.model) != job.code_fingerprint:
+        raise CodeMismatch(
+            f"this worker's code for {job.config.model!r} has identity {code_fingerprint(job.config.model)}, "
+            f"the run was planned with {job.code_fingerprint}: install the same code on every worker"
+        )
+
+
+class CodeMismatch(RuntimeError):
+    """A worker's model or training code differs from the coordinator's."""
 
 
 def _epoch_logger(client, run_id: str, on_epoch: Callable[[EpochRecord], None] | None) -> Callable[[EpochRecord], None]:
@@ -155,6 +203,10 @@ def run_split_job(job: SplitJob, on_epoch: Callable[[EpochRecord], None] | None 
     store = _store(job.store_path)
     device = resolve_device(job.device)
     client = tracking.client(job.tracking_uri)
+    try:
+        prepare_worker(job)
+    except Exception as exc:  # noqa: BLE001  (the plugin or code changed under the worker: this split fails, named)
+        return JobOutcome(job.fingerprint, job.row, job.split.index, "FAILED", "", reason=f"{type(exc).__name__}: {exc}")
     if claims.taken(client, job.experiment_id, job.fingerprint, ignore_finished=job.force):
         return _claimed(job)
     run_id = _start_run(client, job, store, device)
@@ -203,6 +255,7 @@ def run_config_jobs(
     store = _store(first.store_path)
     device = resolve_device(first.device)
     client = tracking.client(first.tracking_uri)
+    prepare_worker(first)
     free = [not claims.taken(client, job.experiment_id, job.fingerprint, ignore_finished=job.force) for job in jobs]
     stepped_aside = [job for job, f in zip(jobs, free) if not f]
     jobs = [job for job, f in zip(jobs, free) if f]

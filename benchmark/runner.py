@@ -12,7 +12,7 @@ import math
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -20,7 +20,7 @@ from benchmark import claims, tracking
 from benchmark.tracking_views import rows as views
 from benchmark.config import Profile, RunConfig, resolve_config, stable_hash
 from benchmark.executors import Executor
-from benchmark.jobs import JobOutcome, SplitJob, split_run_fingerprint
+from benchmark.jobs import JobOutcome, SplitJob, split_run_fingerprint, split_run_key
 from benchmark.params import ParamError
 from benchmark.splits import Split
 from benchmark.suite import Suite, SuiteRow
@@ -74,6 +74,7 @@ class PlannedRow:
     config: RunConfig
     parent_fingerprint: str
     n_parameters: int = 0  # trainable parameters of the row's model on this store's dims
+    code_fingerprint: str = ""  # the identity of the code that computes the row (model and training loop)
 
 
 def count_parameters(model) -> int:
@@ -117,6 +118,8 @@ def _plan_rows(
 ) -> list[PlannedRow]:
     """One row's planning (``device``: resolved, for ``--precision auto``)."""
     from baselines import build_model
+    from baselines.registry import check_modalities
+    from benchmark.code_identity import code_fingerprint
     from benchmark.precision import check_precision, with_precision
 
     check_precision(precision)
@@ -127,7 +130,11 @@ def _plan_rows(
         )
         missing = [m for m in config.modalities if m not in store.arrays]
         if missing:
-            raise ParamError(f"row {row.name!r} needs modality {missing[0]!r}, which the store {store.path} does not have")
+            raise ParamError(
+                f"row {row.name!r} needs modality {missing[0]!r}, which the store {store.path} does not have "
+                f"(it has {', '.join(store.arrays)})"
+            )
+        check_modalities(config.model, config.modalities)
         if config.train.frames is not None and config.train.frames > store.frames:
             raise ParamError(
                 f"profile {profile.name!r} uses frames={config.train.frames} but the store {store.path} has "
@@ -137,8 +144,9 @@ def _plan_rows(
         if config.fingerprint not in counts:  # a dry build catches bad model parameters early
             model = build_model(config.model, {m: store.dims[m] for m in config.modalities}, len(store.classes), config.params)
             counts[config.fingerprint] = count_parameters(model)
-        key = stable_hash([suite.name, row.table, row.name, config.fingerprint, store.fingerprint, split_source])
-        planned.append(PlannedRow(row, config, key, counts[config.fingerprint]))
+        code = code_fingerprint(config.model)
+        key = stable_hash([suite.name, row.table, row.name, config.fingerprint, store.fingerprint, split_source, code])
+        planned.append(PlannedRow(row, config, key, counts[config.fingerprint], code))
     return planned
 
 
@@ -155,8 +163,12 @@ def run_suite(
     force: bool = False,
     progress: "Progress | None" = None,
     precision: str = "auto",
+    plugins: tuple[str, ...] = (),
+    on_notice: "Callable[[str], None] | None" = None,
 ) -> RunSummary:
-    """``precision`` (auto|fp32|bf16) is resolved per configuration here, for the device this process sees."""
+    """``precision`` (auto|fp32|bf16) is resolved per configuration here, for the device this process sees.
+    ``plugins``: the specs every worker loads (already loaded here); ``on_notice``: one line per row whose
+    finished runs came from other code (they are trained again, never served)."""
     from benchmark.params import resolve_device
 
     split_source = splits[0].source.split("/")[0] if splits else ""
@@ -172,7 +184,13 @@ def run_suite(
         for p in planned
         for s in splits
     }
+    run_keys = {
+        key: split_run_key(p.config, split_digests[key[2]], store.fingerprint) for p in planned for key in child_fp if key[:2] == (p.row.table, p.row.name)
+    }
     finished = {} if force else tracking.finished_split_runs(client, experiment, set(child_fp.values()))
+    if not force and on_notice:
+        for line in _stale_notices(client, experiment, planned, child_fp, run_keys, finished):
+            on_notice(line)
 
     parents = {p.parent_fingerprint: _parent_run(client, experiment, suite, p, store, splits) for p in planned}
     settings = {  # row order, setting, paper's number, dataset input: what the suite's MLflow table view needs
@@ -200,6 +218,9 @@ def run_suite(
                     dataset_fingerprint=store.fingerprint,
                     device=device,
                     force=force,
+                    plugins=tuple(plugins),
+                    code_fingerprint=p.code_fingerprint,
+                    run_key=run_keys[(p.row.table, p.row.name, s.index)],
                 )
             )
 
@@ -254,6 +275,35 @@ def run_suite(
         failed=sum(o.status == "FAILED" for o in outcomes.values()),
         experiment_id=experiment,
     )
+
+
+def _stale_notices(client, experiment: str, planned: list[PlannedRow], child_fp: dict, run_keys: dict, finished: dict) -> list[str]:
+    """"4 finished runs of 'mine' came from other code: training again", one line per such row.
+
+    A stale run has the same (config, split, dataset) as a split to train but another code identity:
+    its ``bench.run_key`` matches, or (runs made before code identities) its ``bench.fingerprint`` is the key."""
+    wanted = {key: fp for key, fp in child_fp.items() if fp not in finished}
+    if not wanted:
+        return []
+    keys = {run_keys[key] for key in wanted}
+    stale: dict[str, set[str]] = {}
+    for run in tracking.search_all(client, [experiment], f"tags.`{T}kind` = '{tracking.SPLIT}' and attributes.status = 'FINISHED'"):
+        tags = run.data.tags
+        key = tags.get(f"{T}run_key") or tags.get(f"{T}fingerprint")
+        if key in keys:
+            stale.setdefault(key, set()).add(tags.get(f"{T}code_fingerprint") or "none")
+    lines = []
+    for p in planned:
+        mine = [key for key in wanted if key[:2] == (p.row.table, p.row.name)]
+        n = sum(1 for key in mine if run_keys[key] in stale)
+        if n:
+            codes = sorted({c for key in mine for c in stale.get(run_keys[key], ())})
+            where = "code before code identities" if codes == ["none"] else f"code {', '.join(c for c in codes if c != 'none')}"
+            lines.append(
+                f"{n} finished run{'s' if n > 1 else ''} of {p.row.name!r} came from other code "
+                f"({where}; now {p.code_fingerprint}): training again"
+            )
+    return lines
 
 
 def _abandon_parents(client, run_ids: list[str], exc: BaseException) -> None:
@@ -317,6 +367,7 @@ def _parent_run(client, experiment: str, suite: Suite, planned: PlannedRow, stor
         f"{T}row": row.name,
         f"{T}fingerprint": planned.parent_fingerprint,
         f"{T}config_fingerprint": config.fingerprint,
+        f"{T}code_fingerprint": planned.code_fingerprint,
         f"{T}dataset_fingerprint": store.fingerprint,
         f"{T}dataset": store.name,
         f"{T}synthetic": str(store.synthetic).lower(),

@@ -5,6 +5,8 @@ each with ``name`` (the paper's display name), ``model``, ``modalities``, option
 parameter overrides) and ``paper`` (the published accuracy). ``reported = true`` marks a row that
 cannot be re-run and is shown as reported. ``include = [...]`` builds a suite from others.
 ``costs = true`` adds parameter-count and seconds-per-epoch columns to the suite's table.
+``plugins = ["my_models.py", "my_pkg.models"]`` loads a user's models (paths relative to the suite
+file, or module names; see :mod:`baselines.plugins`). Any other top-level key is an error.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import Any, Mapping
 from benchmark.params import ParamError
 
 LAYOUTS = ("methods", "ablation", "sweep", "custom")
+SUITE_KEYS = ("name", "title", "layout", "reference", "sweep", "costs", "rows", "include", "plugins")
+ROW_KEYS = ("name", "model", "modalities", "params", "paper", "reported", "source")
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class Suite:
     sweep: str | None = None
     parts: tuple["Suite", ...] = ()
     costs: bool = False  # show parameter count and training seconds per epoch beside accuracy
+    plugins: tuple[str, ...] = ()  # resolved plugin specs (absolute paths or module names), included suites' too
 
     @property
     def runnable_rows(self) -> list[SuiteRow]:
@@ -71,11 +76,16 @@ def _parse(text: str, origin: str, base: Path | None) -> Suite:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ParamError(f"suite {origin}: invalid TOML ({exc})") from None
+    unknown = sorted(set(data) - set(SUITE_KEYS))
+    if unknown:
+        raise ParamError(f"suite {origin}: unknown top-level key(s) {', '.join(unknown)}; a suite has {', '.join(SUITE_KEYS)}")
     name = data.get("name") or Path(origin).stem
+    plugins = _plugins(data.get("plugins", []), origin, base)
     if "include" in data:
         parts = tuple(_load_included(item, base) for item in data["include"])
         rows = tuple(row for part in parts for row in part.rows)
-        return Suite(name=name, title=data.get("title", name), rows=rows, layout="multi", parts=parts)
+        plugins = tuple(dict.fromkeys(plugins + tuple(p for part in parts for p in part.plugins)))
+        return Suite(name=name, title=data.get("title", name), rows=rows, layout="multi", parts=parts, plugins=plugins)
     rows_data = data.get("rows")
     if not isinstance(rows_data, list) or not rows_data:
         raise ParamError(f"suite {origin}: needs at least one [[rows]] entry")
@@ -93,8 +103,21 @@ def _parse(text: str, origin: str, base: Path | None) -> Suite:
     if not isinstance(costs, bool):
         raise ParamError(f"suite {origin}: costs must be true or false, got {costs!r}")
     return Suite(
-        name=name, title=data.get("title", name), rows=rows, layout=layout, reference=reference, sweep=data.get("sweep"), costs=costs
+        name=name, title=data.get("title", name), rows=rows, layout=layout, reference=reference, sweep=data.get("sweep"), costs=costs,
+        plugins=plugins,
     )
+
+
+def _plugins(value: Any, origin: str, base: Path | None) -> tuple[str, ...]:
+    """``plugins = [...]``: paths are resolved against the suite file's folder, module names kept."""
+    from baselines.plugins import PluginError, resolve_spec
+
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ParamError(f"suite {origin}: plugins must be a list of file paths or module names, got {value!r}")
+    try:
+        return tuple(resolve_spec(item, base) for item in value)
+    except PluginError as exc:
+        raise ParamError(f"suite {origin}: {exc}") from None
 
 
 def _load_included(item: str, base: Path | None) -> Suite:
@@ -110,14 +133,17 @@ def _parse_row(item: Mapping[str, Any], origin: str, suite_name: str) -> SuiteRo
     model = item.get("model")
     if not reported and not model:
         raise ParamError(f"suite {origin}: row {item['name']!r} needs a 'model' (or reported = true)")
-    unknown = set(item) - {"name", "model", "modalities", "params", "paper", "reported", "source"}
+    unknown = set(item) - set(ROW_KEYS)
     if unknown:
         raise ParamError(f"suite {origin}: row {item['name']!r} has unknown key(s) {', '.join(sorted(unknown))}")
     paper = item.get("paper")
+    modalities = item.get("modalities", ("visual", "audio", "skeleton"))
+    if isinstance(modalities, str) or not isinstance(modalities, (list, tuple)):
+        raise ParamError(f"suite {origin}: row {item['name']!r}: modalities must be a list of names, got {modalities!r}")
     return SuiteRow(
         name=str(item["name"]),
         model=model,
-        modalities=tuple(item.get("modalities", ("visual", "audio", "skeleton"))),
+        modalities=tuple(modalities),
         params=dict(item.get("params", {})),
         paper=float(paper) if paper is not None else None,
         reported=reported,

@@ -129,12 +129,14 @@ def log_json_artifact(mlflow_client, run_id: str, name: str, payload: Any) -> No
 
 
 def log_text_artifact(mlflow_client, run_id: str, name: str, text: str) -> None:
+    """``name`` may hold a folder (``code/identity.json``): the artifact goes under it."""
     import tempfile
 
+    folder, _, base = name.rpartition("/")
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / name
+        path = Path(tmp) / base
         path.write_text(text)
-        mlflow_client.log_artifact(run_id, str(path))
+        mlflow_client.log_artifact(run_id, str(path), artifact_path=folder or None)
 
 
 @lru_cache(maxsize=1)

@@ -8,8 +8,10 @@ import torch
 from torch import nn
 
 from baselines.proposed import DEFAULTS as PROPOSED_DEFAULTS
+from baselines.proposed import SEARCH_SPACE as PROPOSED_SEARCH_SPACE
+from baselines.proposed import SMALL as PROPOSED_SMALL
 from baselines.proposed import build_branches, check_branch_params
-from baselines.registry import register_model
+from baselines.registry import BUILTIN_MODALITIES, register_model
 
 #: ``proposed``'s branch and classifier parameters (not its SE fusion or component switches).
 BRANCH_DEFAULTS: dict[str, Any] = {
@@ -46,14 +48,20 @@ class BranchFusionModel(nn.Module):
         return self.fuse([self.branches[m].pool(sequences[m], masks.get(m)) for m in self.modalities])
 
 
-def register_fusion(name: str, model: type[BranchFusionModel], defaults: Mapping[str, Any], description: str) -> Callable:
-    """Register ``model`` under ``name`` with the branch defaults plus its own."""
+def register_fusion(
+    name: str, model: type[BranchFusionModel], defaults: Mapping[str, Any], description: str, small: Mapping[str, Any] | None = None
+) -> Callable:
+    """Register ``model`` under ``name`` with the branch defaults plus its own (``small``: its own small sizes)."""
 
     @register_model(
         name,
         defaults={**BRANCH_DEFAULTS, **defaults},
         description=description,
         permutation_invariant=lambda params: params.get("positional", "none") == "none",
+        modalities=BUILTIN_MODALITIES,
+        check_params={**PROPOSED_SMALL, **(small or {})},
+        search_space={k: v for k, v in PROPOSED_SEARCH_SPACE.items() if k in BRANCH_DEFAULTS},
+        code_modules=(model.__module__,),
     )
     def build(dims: Mapping[str, int], n_classes: int, **params) -> BranchFusionModel:
         return model(dims, n_classes, **params)

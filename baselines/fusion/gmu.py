@@ -35,4 +35,4 @@ class GatedMultimodalUnit(BranchFusionModel):
         return self.classifier((z * h).sum(dim=1))
 
 
-build_gmu = register_fusion("fusion_gmu", GatedMultimodalUnit, {"fusion_dim": 512}, "Fusion: Gated Multimodal Unit for 3 modalities (Arevalo et al. 2017)")
+build_gmu = register_fusion("fusion_gmu", GatedMultimodalUnit, {"fusion_dim": 512}, "Fusion: Gated Multimodal Unit for 3 modalities (Arevalo et al. 2017)", small={"fusion_dim": 16})

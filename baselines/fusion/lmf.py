@@ -53,4 +53,4 @@ class LowRankFusion(BranchFusionModel):
         return self.classifier(fused)
 
 
-build_lmf = register_fusion("fusion_lmf", LowRankFusion, {"rank": 4, "fusion_dim": 512}, "Fusion: Low-rank Multimodal Fusion (Liu et al. 2018)")
+build_lmf = register_fusion("fusion_lmf", LowRankFusion, {"rank": 4, "fusion_dim": 512}, "Fusion: Low-rank Multimodal Fusion (Liu et al. 2018)", small={"rank": 2, "fusion_dim": 16})

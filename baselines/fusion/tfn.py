@@ -36,4 +36,4 @@ class TensorFusion(BranchFusionModel):
         return self.classifier(fused)
 
 
-build_tfn = register_fusion("fusion_tfn", TensorFusion, {"tfn_dim": 16}, "Fusion: Tensor Fusion Network (Zadeh et al. 2017)")
+build_tfn = register_fusion("fusion_tfn", TensorFusion, {"tfn_dim": 16}, "Fusion: Tensor Fusion Network (Zadeh et al. 2017)", small={"tfn_dim": 4})

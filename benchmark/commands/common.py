@@ -17,6 +17,23 @@ PRECISION_HELP = (
 )
 
 
+PLUGIN_HELP = (
+    "A Python file or importable module that registers models with baselines.registry.register_model "
+    "(repeatable; a suite file's plugins = [...] and installed ver_bench.models entry points load too)."
+)
+
+
+def load_plugins(cli_specs: list[str] | None, suite=None) -> tuple[str, ...]:
+    """Load ``--plugin`` specs (relative to the working folder) and the suite's own; returns every resolved spec,
+    which jobs carry so that worker processes load the same plugins."""
+    from baselines.plugins import load_plugins as load, resolve_spec
+
+    specs = [resolve_spec(spec) for spec in cli_specs or []]
+    specs += [spec for spec in (suite.plugins if suite is not None else ()) if spec not in specs]
+    load(specs)
+    return tuple(specs)
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Bad input ends in one clear line and exit code 2, not a traceback."""

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from benchmark.commands.common import DEVICE_HELP, FEATURES_HELP, PRECISION_HELP, TRACKING_HELP, user_errors
+from benchmark.commands.common import DEVICE_HELP, FEATURES_HELP, PLUGIN_HELP, PRECISION_HELP, TRACKING_HELP, load_plugins, user_errors
 
 
 def run(
@@ -31,6 +31,7 @@ def run(
     tracking_uri: Optional[str] = typer.Option(None, "--tracking-uri", help=TRACKING_HELP),
     force: bool = typer.Option(False, "--force", help="Train again even where a finished run exists."),
     report: bool = typer.Option(True, "--report/--no-report", help="Render the report (bench report) into reports/<dataset>/<suite>/ at the end."),
+    plugin: list[str] = typer.Option([], "--plugin", help=PLUGIN_HELP),
 ) -> None:
     """Run a suite: every row over every split, reusing finished runs, then print the table."""
     with user_errors():
@@ -56,6 +57,7 @@ def run(
         console = Console()
         chosen = get_profile(profile)
         loaded_suite = load_suite(suite)
+        plugins = load_plugins(plugin, loaded_suite)
         path = store_for(features)
         store = open_store(path)
         if split_files is not None:
@@ -83,6 +85,8 @@ def run(
             force=force,
             progress=Progress(console, epochs=epochs_shown),
             precision=precision,
+            plugins=plugins,
+            on_notice=lambda line: console.print(f"[yellow]{line}"),
         )
         print_summary(summary, console)
         if report:

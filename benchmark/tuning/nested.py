@@ -25,7 +25,8 @@ from typing import Any, Callable, Mapping
 
 from benchmark import tracking
 from benchmark.config import MODALITIES, Profile, stable_hash
-from benchmark.jobs import JobOutcome, SplitJob, run_split_job, split_run_fingerprint
+from benchmark.code_identity import code_fingerprint
+from benchmark.jobs import JobOutcome, SplitJob, run_split_job, split_run_fingerprint, split_run_key
 from benchmark.params import ParamError, check_choice, check_int
 from benchmark.splits import Split, random_splits, split_seed, validation_part
 from benchmark.tuning import nested_log
@@ -169,6 +170,8 @@ def run_outer_split(job: OuterJob, on_epoch: Callable | None = None, echo: Calla
                     store_path=spec.store_path, tracking_uri=spec.tracking_uri, experiment_id=job.experiment_id,
                     parent_run_id=job.run_id, suite=f"nested/{job.base_name}", row=f"chosen on split {k}: {_label(chosen)}",
                     config=config, split=split, fingerprint=fingerprint, dataset_fingerprint=store.fingerprint, device=spec.device,
+                    plugins=spec.plugins, code_fingerprint=code_fingerprint(config.model),
+                    run_key=split_run_key(config, split.digest(store.ids), store.fingerprint),
                 ),
                 on_epoch=on_epoch,
             )
