@@ -14,12 +14,13 @@ import typer
 import benchmark.commands as _commands
 
 # Shown first, in this order; any other module in benchmark.commands with a ``register`` follows.
-_ORDER = ("run", "report", "tune", "extract", "perf", "models", "synth", "server", "ui")
+_ORDER = ("run", "report", "tune", "extract", "perf", "models", "check-model", "synth", "server", "ui")
 
 
 def _command_modules() -> list[str]:
     found = {m.name for m in pkgutil.iter_modules(_commands.__path__) if m.name != "common"}
-    return [n for n in _ORDER if n in found] + sorted(found - set(_ORDER))
+    order = [n.replace("-", "_") for n in _ORDER]
+    return [n for n in order if n in found] + sorted(found - set(order))
 
 app = typer.Typer(
     name="bench",

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from benchmark.commands.common import TRACKING_HELP, user_errors
+from benchmark.commands.common import PLUGIN_HELP, TRACKING_HELP, load_plugins, user_errors
 
 
 def report(
@@ -16,14 +16,17 @@ def report(
     experiment: Optional[str] = typer.Option(None, "--experiment", "-e", help="MLflow experiment (= the store's name) to read, without opening the store."),
     tracking_uri: Optional[str] = typer.Option(None, "--tracking-uri", help=TRACKING_HELP),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: reports/<dataset>/<suite>/)."),
+    plugin: list[str] = typer.Option([], "--plugin", help=PLUGIN_HELP),
 ) -> None:
     """Write table.md, table.tex, table.csv, figures (PNG) and index.html for a suite's runs."""
     with user_errors():
         from benchmark.params import ParamError
         from benchmark.report.render import render_report
+        from benchmark.suite import load_suite
         from benchmark.uri_check import check_tracking_uri
 
         tracking_uri = check_tracking_uri(tracking_uri, read_only=True)
+        load_plugins(plugin, load_suite(suite))  # the rows' models: their kind decides the precision column
 
         if features is not None and experiment is not None:
             raise ParamError("give either --features or --experiment, not both")

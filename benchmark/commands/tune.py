@@ -7,11 +7,13 @@ from typing import List, Optional
 
 import typer
 
-from benchmark.commands.common import DEVICE_HELP, FEATURES_HELP, PRECISION_HELP, TRACKING_HELP, user_errors
+from benchmark.commands.common import DEVICE_HELP, FEATURES_HELP, PLUGIN_HELP, PRECISION_HELP, TRACKING_HELP, load_plugins, user_errors
 
 
 def tune(
-    param: List[str] = typer.Option(..., "--param", help="Parameter to search (repeatable): alpha, lr, dropout, groups, expansion, heads, batch_size."),
+    param: List[str] = typer.Option(..., "--param", help="Parameter to search (repeatable). For proposed: alpha, dropout, groups, expansion, heads; for every model: lr, batch_size; other models declare theirs (search_space)."),
+    model: str = typer.Option("proposed", "--model", "-m", help="The model to tune: any registered model, plugins included (bench models lists them)."),
+    plugin: List[str] = typer.Option([], "--plugin", help=PLUGIN_HELP),
     values: List[str] = typer.Option([], "--values", help="Override a space: 2,4,8 (a list) or 1e-4:1e-2 (a range); NAME=... with several --param."),
     trials: Optional[int] = typer.Option(None, "--trials", help="The study's total number of trials (default: the grid's size; 20 for TPE)."),
     n_splits: Optional[int] = typer.Option(None, "--n-splits", help="Splits whose training parts are tuned on (validation: 1/5 of each training part; default 3); with --nested the outer splits (default 10)."),
@@ -70,7 +72,8 @@ def tune(
         check_int("n_splits", n_splits, low=1)
         check_int("eval_splits", eval_splits, low=1)
         console = Console()
-        space = build_space(param, values)
+        plugins = load_plugins(plugin)
+        space = build_space(param, values, model)
         chosen = get_profile(profile)
         store = open_store(store_for(features))
         overrides = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "frames": frames, "seed": seed}
@@ -83,7 +86,7 @@ def tune(
             spec = NestedSpec(
                 store_path=str(store.path), profile=chosen, space=space, inner_splits=inner_splits or DEFAULT_INNER_SPLITS,
                 train_overrides=overrides, storage=storage_url(storage), tracking_uri=tracking.tracking_uri(tracking_uri), device=device,
-                trials=trials, sampler=sampler, prune=prune, seed=seed, study_name=study_name,
+                trials=trials, sampler=sampler, prune=prune, seed=seed, study_name=study_name, model=model, plugins=plugins,
             )
             summary = run_nested(spec, n_splits, executor=executor, jobs=jobs, scheduler=scheduler, echo=console.print)
             print_nested(summary, store, chosen.name, console)
@@ -93,7 +96,7 @@ def tune(
         result = run_search(
             store=store, profile=chosen, space=space, n_splits=n_splits, train_overrides=overrides,
             device=device, storage=storage, study_name=study_name, tracking_uri=tracking_uri,
-            trials=trials, sampler=sampler, prune=prune, seed=seed, echo=console.print, precision=precision,
+            trials=trials, sampler=sampler, prune=prune, seed=seed, echo=console.print, precision=precision, model=model,
         )
         book = result.book
         notes = [
@@ -125,7 +128,7 @@ def tune(
             evaluate_best(
                 study_name=result.study_name, space=space, best=best["params"], store=store, profile=chosen,
                 n_splits=eval_splits, train_overrides=overrides, tracking_uri=tracking_uri, device=device, console=console,
-                precision=result.precision,
+                precision=result.precision, model=model, plugins=plugins,
             )
 
 

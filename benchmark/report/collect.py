@@ -5,7 +5,7 @@ Which runs make the report: parents tagged ``bench.kind = parent`` and ``bench.s
 fingerprint, split protocol, profile and training parameters. The most recently touched parent fixes
 the setting, and every row takes its latest parent in that setting, so a quick ``--epochs 2`` try
 never mixes with a full run. A row's split runs are found by ``bench.config_fingerprint`` and
-``bench.dataset_fingerprint`` (they may have been trained under another suite's row) for splits
+``bench.dataset_fingerprint`` and ``bench.code_fingerprint`` (they may have been trained under another suite's row) for splits
 ``0 .. bench.n_expected_splits - 1``; per split the latest FINISHED run counts, else the latest other
 run is kept to say why the split is missing.
 """
@@ -214,10 +214,12 @@ def _row_runs(client, experiment_id: str, row: SuiteRow, parent) -> RowRuns:
         f"tags.`{T}kind` = '{tracking.SPLIT}' and tags.`{T}config_fingerprint` = '{tags.get(f'{T}config_fingerprint', '')}'"
         f" and tags.`{T}dataset_fingerprint` = '{tags.get(f'{T}dataset_fingerprint', '')}'"
     )
+    code = tags.get(f"{T}code_fingerprint", "")  # a row never mixes code identities (absent on runs before them)
     children = [
         c
         for c in tracking.search_all(client, [experiment_id], query)
         if c.data.tags.get(f"{T}split_source", "").split("/")[0] == source and c.data.tags.get(f"{T}split", "").isdigit()
+        and c.data.tags.get(f"{T}code_fingerprint", "") == code
     ]
     n_expected = tags.get(f"{T}n_expected_splits")
     if n_expected is not None and n_expected.isdigit():

@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from benchmark import tracking
-from benchmark.config import MODALITIES, Profile, stable_hash
+from benchmark.config import Profile, stable_hash
 from benchmark.code_identity import code_fingerprint
 from benchmark.jobs import JobOutcome, SplitJob, run_split_job, split_run_fingerprint, split_run_key
 from benchmark.params import ParamError, check_choice, check_int
 from benchmark.splits import Split, random_splits, split_seed, validation_part
 from benchmark.tuning import nested_log
-from benchmark.tuning.objective import MODEL, VALIDATION_FRACTION, TuningPart
+from benchmark.tuning.objective import VALIDATION_FRACTION, TuningPart, tune_modalities
 from benchmark.tuning.space import SearchParam
 from benchmark.tuning.study import redact
 
@@ -66,6 +66,8 @@ class NestedSpec:
     prune: bool = True
     seed: int = 0
     study_name: str | None = None  # base name of the per-split studies (default: from the settings)
+    model: str = "proposed"  # the tuned model
+    plugins: tuple[str, ...] = ()  # plugin specs the workers load (a plugin's model)
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ def _plan(spec: NestedSpec, split: Split, study_name: str | None, check: bool = 
     return plan_search(
         store=store, profile=spec.profile, space=spec.space, parts=inner_parts(split, store.labels, store.fingerprint, spec.inner_splits),
         train_overrides=spec.train_overrides, device=spec.device, study_name=study_name, trials=spec.trials, sampler=spec.sampler,
-        prune=spec.prune, seed=spec.seed, check=check,
+        prune=spec.prune, seed=spec.seed, check=check, model=spec.model,
         extra_settings={"nested": True, "outer_split": split.index, "outer_split_digest": split.digest(store.ids), "outer_split_source": split.source},
     )
 
@@ -125,7 +127,8 @@ def nested_key(spec: NestedSpec) -> dict[str, Any]:
 def base_name(spec: NestedSpec, key: Mapping[str, Any]) -> str:
     """The studies' base name: from the settings, not the number of trials (``--trials`` grows a TPE study)."""
     settings = {k: v for k, v in key.items() if k != "target"}
-    return spec.study_name or f"{'+'.join(spec.space)}-{spec.profile.name}-nested-{stable_hash(settings)[:8]}"
+    prefix = "" if spec.model == "proposed" else f"{spec.model}-"
+    return spec.study_name or f"{prefix}{'+'.join(spec.space)}-{spec.profile.name}-nested-{stable_hash(settings)[:8]}"
 
 
 def _label(values: Mapping[str, Any]) -> str:
@@ -136,9 +139,12 @@ def run_outer_split(job: OuterJob, on_epoch: Callable | None = None, echo: Calla
     """Inner search on the training part, choice, then one test score; logged under ``job.run_id``."""
     from benchmark.tuning.search import best_key, run_study
 
+    from baselines.plugins import load_plugins
+
     spec, split = job.spec, job.split
     k = split.index
     echo = echo or (lambda line: print(f"[outer split {k}] {line}", flush=True))
+    load_plugins(spec.plugins)  # a worker process starts without the coordinator's plugins
     store = _store(spec.store_path)
     client = tracking.client(spec.tracking_uri)
     try:
@@ -292,8 +298,8 @@ def _parent_tags(spec: NestedSpec, store, name: str) -> dict[str, Any]:
         f"{T}synthetic": str(store.synthetic).lower(),
         f"{T}random_extractors": ",".join(store.random_extractors),
         f"{T}profile": spec.profile.name,
-        f"{T}model": MODEL,
-        f"{T}modalities": ",".join(MODALITIES),
+        f"{T}model": spec.model,
+        f"{T}modalities": ",".join(tune_modalities(spec.model, store)),
         f"{T}split_source": "random-stratified-2/3",
         f"{T}inner_splits": spec.inner_splits,
         **tracking.environment_tags(spec.device),
@@ -305,7 +311,7 @@ def _parent_params(spec: NestedSpec, key: Mapping[str, Any]) -> dict[str, Any]:
     same setting), the space and the search's size."""
     from benchmark.tuning.objective import TuneContext
 
-    context = TuneContext(_store(spec.store_path), spec.profile, spec.space, [], dict(spec.train_overrides), spec.device)
+    context = TuneContext(_store(spec.store_path), spec.profile, spec.space, [], dict(spec.train_overrides), spec.device, model=spec.model)
     searched = {f"train.{name}" for name in spec.space}
     train = {k: v for k, v in context.config({}).flat().items() if k.startswith("train.") and k not in searched}
     return {**train, **{f"space.{k}": p.describe() for k, p in spec.space.items()}, "inner_splits": spec.inner_splits,

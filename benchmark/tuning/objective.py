@@ -21,7 +21,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from benchmark.config import MODALITIES, Profile, RunConfig, resolve_config
+from benchmark.config import MODALITIES, Profile, RunConfig, order_modalities, resolve_config
 from benchmark.data import load_modalities
 from benchmark.precision import at_precision, choose_precision
 from benchmark.splits import Split, split_seed, validation_part
@@ -30,7 +30,6 @@ from benchmark.tuning.space import SearchParam, split_values
 from features.store import FeatureStore
 
 VALIDATION_FRACTION = 0.2
-MODEL = "proposed"
 
 # Trial user attributes (read by the study's bookkeeping, the reports and the MLflow logger).
 VAL_SPLITS, VAL_MEAN, VAL_STD = "val_acc_splits", "val_acc_mean", "val_acc_std"
@@ -70,6 +69,11 @@ class TuneContext:
     device: str = "cpu"
     target: int | None = None  # the study's total number of trials, for surplus detection
     precision: str = "auto"  # as asked (auto|fp32|bf16); every trial trains at :attr:`chosen_precision`
+    model: str = "proposed"  # the tuned model (``bench tune --model``)
+
+    @property
+    def modalities(self) -> tuple[str, ...]:
+        return tune_modalities(self.model, self.store)
 
     def config(self, values: Mapping[str, Any]) -> RunConfig:
         return at_precision(self._config(values), self.chosen_precision)
@@ -77,12 +81,25 @@ class TuneContext:
     def _config(self, values: Mapping[str, Any]) -> RunConfig:
         model_params, train_params = split_values(self.space, values)
         overrides = {**{k: v for k, v in self.train_overrides.items() if v is not None}, **train_params}
-        return resolve_config(model=MODEL, modalities=list(MODALITIES), row_params=model_params, profile=self.profile, train_overrides=overrides)
+        return resolve_config(model=self.model, modalities=list(self.modalities), row_params=model_params, profile=self.profile, train_overrides=overrides)
 
     @functools.cached_property
     def chosen_precision(self) -> str:
         """``precision`` resolved once, for the base configuration, so that all trials of a study share it."""
         return choose_precision(self.precision, self.device, self._config({}), self.store.dims)
+
+
+def tune_modalities(model: str, store: FeatureStore) -> tuple[str, ...]:
+    """Every modality of the store that the model takes (the paper's three for the built-ins)."""
+    from baselines import get_model
+
+    declared = get_model(model).modalities
+    names = [m for m in store.arrays if declared is None or m in declared]
+    if not names:
+        from benchmark.params import ParamError
+
+        raise ParamError(f"model {model!r} takes none of the store's modalities ({', '.join(store.arrays)})")
+    return order_modalities(names)
 
 
 class Objective:

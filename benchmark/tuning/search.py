@@ -19,7 +19,7 @@ from benchmark.config import Profile, stable_hash
 from benchmark.params import ParamError
 from benchmark.splits import random_splits
 from benchmark.tuning import bookkeeping
-from benchmark.tuning.objective import MODEL, VALIDATION_FRACTION, Objective, SkipTrial, TuneContext, TuningPart, tuning_parts
+from benchmark.tuning.objective import VALIDATION_FRACTION, Objective, SkipTrial, TuneContext, TuningPart, tuning_parts
 from benchmark.tuning.space import SearchParam, grid, to_payload
 from benchmark.tuning.study import DEFAULT_TPE_TRIALS, make_pruner, make_sampler, open_study, use_grid
 from features.store import FeatureStore
@@ -47,11 +47,14 @@ def settings_of(store: FeatureStore, profile: Profile, space: Mapping[str, Searc
 
     The number of trials is not among them: ``--trials`` may grow a TPE study on a later run.
     """
+    from benchmark.code_identity import code_fingerprint
+
     base = context.config({})
     return {
         "dataset_fingerprint": store.fingerprint,
         "dataset": store.name,
-        "model": MODEL,
+        "model": context.model,
+        "code_fingerprint": code_fingerprint(context.model),  # a study never mixes trials of two versions of the code
         "space": to_payload(space),
         "profile": profile.name,
         "base_config_fingerprint": base.fingerprint,
@@ -64,7 +67,9 @@ def settings_of(store: FeatureStore, profile: Profile, space: Mapping[str, Searc
 
 
 def default_study_name(space: Mapping[str, SearchParam], profile: Profile, settings: Mapping[str, Any]) -> str:
-    return f"{'+'.join(space)}-{profile.name}-{stable_hash(dict(settings))[:8]}"
+    model = settings.get("model", "proposed")
+    prefix = "" if model == "proposed" else f"{model}-"
+    return f"{prefix}{'+'.join(space)}-{profile.name}-{stable_hash(dict(settings))[:8]}"
 
 
 def check_configs(context: TuneContext, space: Mapping[str, SearchParam], is_grid: bool) -> None:
@@ -117,6 +122,7 @@ def plan_search(
     extra_settings: Mapping[str, Any] | None = None,
     check: bool = True,
     precision: str = "auto",
+    model: str = "proposed",
 ) -> SearchPlan:
     """The objective over ``parts`` and the sampler's target; ``extra_settings`` join the study's settings
     (and so its default name), e.g. the outer split of a nested evaluation."""
@@ -125,7 +131,7 @@ def plan_search(
         raise ParamError(f"--trials must be >= 1, got {trials}")
     grid_size = len(list(product(*grid(space).values()))) if is_grid else 0
     target = min(trials, grid_size) if is_grid and trials else grid_size if is_grid else (trials or DEFAULT_TPE_TRIALS)
-    context = TuneContext(store, profile, space, parts, dict(train_overrides), device, target, precision)
+    context = TuneContext(store, profile, space, parts, dict(train_overrides), device, target, precision, model)
     if check:
         check_configs(context, space, is_grid)
     settings = {**settings_of(store, profile, space, context, len(parts), is_grid, prune, seed), **dict(extra_settings or {})}
@@ -150,12 +156,13 @@ def run_search(
     seed: int = 0,
     echo: Callable[[str], None] = print,
     precision: str = "auto",
+    model: str = "proposed",
 ) -> SearchResult:
     splits = random_splits(store.labels, store.fingerprint, n_splits)
     plan = plan_search(
         store=store, profile=profile, space=space, parts=tuning_parts(splits, store.labels, store.fingerprint),
         train_overrides=train_overrides, device=device, study_name=study_name, trials=trials, sampler=sampler, prune=prune, seed=seed,
-        precision=precision,
+        precision=precision, model=model,
     )
     from benchmark.tuning.mlflow_log import StudyLogger
 
@@ -176,7 +183,7 @@ def study_tags(plan: SearchPlan, storage: str) -> dict[str, Any]:
         f"{T}dataset_fingerprint": store.fingerprint,
         f"{T}synthetic": str(store.synthetic).lower(),
         f"{T}profile": plan.context.profile.name,
-        f"{T}model": MODEL,
+        f"{T}model": plan.context.model,
     }
 
 

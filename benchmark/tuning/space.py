@@ -1,7 +1,7 @@
 """Searchable parameters of ``bench tune`` and their default spaces.
 
-Each parameter says where it goes (a model parameter of ``proposed`` or a training setting) and what
-space it is searched over by default. ``--values`` replaces a default space:
+Each parameter says where it goes (a parameter of the tuned model, declared by the model where it
+registers, or a training setting) and what space it is searched over by default. ``--values`` replaces a default space:
 
 - ``2,4,8`` (a list) makes the space categorical over exactly those values;
 - ``1e-4:1e-2`` (``LOW:HIGH``) makes it a range, searched on the parameter's scale (log for ``lr``).
@@ -26,7 +26,7 @@ class SearchParam:
     """One searchable parameter. ``choices`` set: categorical; else the range ``low``..``high``."""
 
     name: str
-    target: str  # MODEL (a parameter of the proposed model) or TRAIN (a training setting)
+    target: str  # MODEL (a parameter of the tuned model) or TRAIN (a training setting)
     type: type  # int or float
     doc: str
     choices: tuple[Any, ...] | None = None
@@ -65,34 +65,60 @@ class SearchParam:
         return FloatDistribution(float(self.low), float(self.high), log=self.log)
 
 
-REGISTRY: dict[str, SearchParam] = {
+#: Training settings, searchable for every model.
+TRAINING_PARAMS: dict[str, SearchParam] = {
     p.name: p
     for p in (
-        SearchParam("alpha", MODEL, int, "NeXtVLAD clusters K (paper Table 3; the paper uses 4)", choices=(2, 4, 8, 16), minimum=1),
         SearchParam("lr", TRAIN, float, "Adam learning rate", low=1e-5, high=1e-2, log=True, minimum=0.0, open_minimum=True),
-        SearchParam("dropout", MODEL, float, "dropout of the Transformer encoder layer", low=0.0, high=0.5, minimum=0.0, maximum=0.95),
-        SearchParam("groups", MODEL, int, "NeXtVLAD groups G (the paper uses 8)", choices=(2, 4, 8, 16), minimum=1),
-        SearchParam("expansion", MODEL, int, "NeXtVLAD expansion lambda (the paper uses 2)", choices=(1, 2, 4), minimum=1),
-        SearchParam("heads", MODEL, int, "attention heads of the encoder layer (the paper uses 4)", choices=(1, 2, 4, 8), minimum=1),
         SearchParam("batch_size", TRAIN, int, "mini-batch size", choices=(8, 16, 32, 64), minimum=2),
     )
 }
 
-
-def get_param(name: str) -> SearchParam:
-    if name not in REGISTRY:
-        raise ParamError(f"--param {name!r} is not searchable; searchable parameters: {', '.join(REGISTRY)}")
-    return REGISTRY[name]
+DEFAULT_MODEL = "proposed"
 
 
-def build_space(names: Iterable[str], values: Iterable[str] = ()) -> dict[str, SearchParam]:
+def model_params(model: str) -> dict[str, SearchParam]:
+    """The model's own searchable parameters, as it declared them where it registered (``search_space``)."""
+    from baselines import get_model
+
+    entry = get_model(model)
+    out = {}
+    for name, spec in entry.search_space.items():
+        spec = dict(spec)
+        kind = spec.pop("type", float)
+        if kind not in (int, float):
+            raise ParamError(f"model {model!r}: search_space[{name!r}] type must be int or float, got {kind!r}")
+        if name not in entry.defaults:
+            raise ParamError(f"model {model!r}: search_space names {name!r}, which is not one of its parameters")
+        choices = spec.pop("choices", None)
+        try:
+            out[name] = SearchParam(name, MODEL, kind, spec.pop("doc", f"{model} parameter {name}"),
+                                    choices=tuple(choices) if choices is not None else None, **spec)
+        except TypeError as exc:
+            raise ParamError(f"model {model!r}: search_space[{name!r}]: {exc}") from None
+    return out
+
+
+def searchable(model: str = DEFAULT_MODEL) -> dict[str, SearchParam]:
+    """What ``bench tune --model MODEL --param P`` accepts: the model's parameters, then training settings."""
+    return {**model_params(model), **TRAINING_PARAMS}
+
+
+def get_param(name: str, model: str = DEFAULT_MODEL) -> SearchParam:
+    params = searchable(model)
+    if name not in params:
+        raise ParamError(f"--param {name!r} is not searchable for model {model!r}; searchable parameters: {', '.join(params)}")
+    return params[name]
+
+
+def build_space(names: Iterable[str], values: Iterable[str] = (), model: str = DEFAULT_MODEL) -> dict[str, SearchParam]:
     """The chosen parameters with their ``--values`` overrides applied, in the order given."""
     names = list(names)
     if not names:
-        raise ParamError("give at least one --param (searchable: " + ", ".join(REGISTRY) + ")")
+        raise ParamError(f"give at least one --param (searchable for {model!r}: " + ", ".join(searchable(model)) + ")")
     if len(set(names)) != len(names):
         raise ParamError(f"--param lists a parameter twice: {names!r}")
-    space = {name: get_param(name) for name in names}
+    space = {name: get_param(name, model) for name in names}
     for name, spec in parse_values(values, names).items():
         space[name] = override(space[name], spec)
     return space
