@@ -41,6 +41,7 @@ class Plugin:
     module: str
     models: tuple[str, ...]
     path: str | None  # the source file (None for a namespace package)
+    stamp: tuple[int, int] | None = None  # the file's (mtime_ns, size) when loaded: an edited file is loaded again
 
 
 _LOADED: dict[str, Plugin] = {}
@@ -73,7 +74,10 @@ def load_plugins(specs: Iterable[str], base: Path | None = None) -> list[Plugin]
 def load_plugin(spec: str) -> Plugin:
     """Import one plugin (an absolute path or a module name) and check what it registered."""
     if spec in _LOADED:
-        return _LOADED[spec]
+        previous = _LOADED[spec]
+        if previous.stamp is None or previous.stamp == _file_stamp(previous.path):
+            return previous
+        _unload(previous)  # edited since it was loaded (a notebook, a long-lived process): its new code counts
     before = set(registry.registered())
     registry._LOADING.append(spec)
     try:
@@ -96,9 +100,24 @@ def load_plugin(spec: str) -> Plugin:
         new = tuple(n for n in registry.registered() if module.__name__ in registry._REGISTRY[n].code_modules)
     if not new:
         raise PluginError(f"plugin {spec} registers no model (call baselines.registry.register_model in it)")
-    plugin = Plugin(spec=spec, module=module.__name__, models=new, path=getattr(module, "__file__", None))
+    path = getattr(module, "__file__", None)
+    plugin = Plugin(spec=spec, module=module.__name__, models=new, path=path, stamp=_file_stamp(path) if is_path(spec) else None)
     _LOADED[spec] = plugin
     return plugin
+
+
+def _file_stamp(path: str | None) -> tuple[int, int] | None:
+    if not path or not Path(path).exists():
+        return None
+    stat = Path(path).stat()
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+def _unload(plugin: Plugin) -> None:
+    for name in plugin.models:
+        registry.unregister(name)
+    sys.modules.pop(plugin.module, None)
+    _LOADED.pop(plugin.spec, None)
 
 
 def loaded() -> list[Plugin]:

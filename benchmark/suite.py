@@ -71,11 +71,22 @@ def load_suite(name_or_path: str) -> Suite:
     return _parse(text, name_or_path, base=None)
 
 
+def suite_from_mapping(data: Mapping[str, Any], base: Path | None = None, origin: str = "<python suite>") -> Suite:
+    """A suite given as a Python mapping with the TOML file's keys (the notebook API); paths are relative to ``base``."""
+    if not isinstance(data, Mapping):
+        raise ParamError(f"a suite is a mapping with the keys of a suite file, got {type(data).__name__}")
+    return _from_data(dict(data), origin, base if base is not None else Path.cwd())
+
+
 def _parse(text: str, origin: str, base: Path | None) -> Suite:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ParamError(f"suite {origin}: invalid TOML ({exc})") from None
+    return _from_data(data, origin, base)
+
+
+def _from_data(data: dict[str, Any], origin: str, base: Path | None) -> Suite:
     unknown = sorted(set(data) - set(SUITE_KEYS))
     if unknown:
         raise ParamError(f"suite {origin}: unknown top-level key(s) {', '.join(unknown)}; a suite has {', '.join(SUITE_KEYS)}")

@@ -34,3 +34,18 @@ def tracking_uri(tmp_path) -> str:
 def ve8_store(tmp_path_factory) -> Path:
     """The full-size default synthetic store, generated once per test session."""
     return make_synthetic_store(tmp_path_factory.mktemp("ve8") / "store")
+
+
+@pytest.fixture
+def plugin_sandbox():
+    """Models and plugins registered during the test are gone afterwards (the registry is process-wide)."""
+    from baselines import plugins, registry
+
+    models, loaded, done = dict(registry._REGISTRY), dict(plugins._LOADED), set(plugins._ENTRY_POINTS_DONE)
+    yield
+    registry._REGISTRY.clear()
+    registry._REGISTRY.update(models)
+    plugins._LOADED.clear()
+    plugins._LOADED.update(loaded)
+    plugins._ENTRY_POINTS_DONE.clear()
+    plugins._ENTRY_POINTS_DONE.update(done)

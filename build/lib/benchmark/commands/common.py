@@ -1,0 +1,50 @@
+"""Options and error handling shared by several commands."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from typing import Iterator
+
+import typer
+
+TRACKING_HELP = "MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlruns/mlflow.db)."
+FEATURES_HELP = "Feature store folder (default: the built-in synthetic store, generated on first use)."
+DEVICE_HELP = "auto (CUDA when available), cpu or cuda."
+PRECISION_HELP = (
+    "auto (bf16 autocast where the device has native bf16 and the model is wide enough to gain, else fp32), "
+    "fp32 or bf16; weights, optimiser state and loss stay fp32 (docs/performance.md)."
+)
+
+
+PLUGIN_HELP = (
+    "A Python file or importable module that registers models with baselines.registry.register_model "
+    "(repeatable; a suite file's plugins = [...] and installed ver_bench.models entry points load too)."
+)
+
+
+def load_plugins(cli_specs: list[str] | None, suite=None) -> tuple[str, ...]:
+    """Load ``--plugin`` specs (relative to the working folder) and the suite's own; returns every resolved spec,
+    which jobs carry so that worker processes load the same plugins."""
+    from baselines.plugins import load_plugins as load, resolve_spec
+
+    specs = [resolve_spec(spec) for spec in cli_specs or []]
+    specs += [spec for spec in (suite.plugins if suite is not None else ()) if spec not in specs]
+    load(specs)
+    return tuple(specs)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Bad input ends in one clear line and exit code 2, not a traceback."""
+    from benchmark.params import ParamError
+    from features.errors import StoreError
+
+    try:
+        yield
+    except (StoreError, ParamError) as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        typer.secho("\ninterrupted: finished runs are kept; run the same command again to resume.", fg="yellow", err=True)
+        sys.exit(130)

@@ -1,0 +1,85 @@
+"""``bench extract``: a folder of videos -> a feature store (Swin-T, VGGish, BlazePose)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Optional
+
+import typer
+
+from benchmark.commands.common import DEVICE_HELP, user_errors
+
+
+def extract(
+    videos_dir: Path = typer.Argument(..., help="Folder with one sub-folder per class (or the root that --manifest paths are relative to)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Store folder to write (resumable: run again to continue)."),
+    manifest: Optional[Path] = typer.Option(None, "--manifest", help="CSV with columns path,label (optional id) instead of class folders."),
+    frames: int = typer.Option(100, "--frames", "-T", help="Frames sampled per video (the paper's T)."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-j", help="Videos extracted in parallel (default: half the CPU cores, at most 4)."),
+    device: str = typer.Option("auto", "--device", help=DEVICE_HELP + " BlazePose always runs on the CPU."),
+    visual_weights: str = typer.Option("timm", "--visual-weights", help="Swin-T weights: a file, 'timm' (timm's download) or 'random'."),
+    audio_weights: str = typer.Option("download", "--audio-weights", help="VGGish weights: a file, 'download' (torchvggish's release) or 'random'."),
+    strict: bool = typer.Option(False, "--strict", help="Stop with exit code 1 at the first video that cannot be extracted."),
+    retry_failed: bool = typer.Option(False, "--retry-failed", help="Try videos that failed in an earlier run again."),
+    name: Optional[str] = typer.Option(None, "--name", help="Store name, the MLflow experiment (default: the folder's name)."),
+    batch_size: int = typer.Option(32, "--batch-size", help="Frames per Swin batch."),
+) -> None:
+    """Extract visual, audio and skeleton features from videos into a feature store (README: Extracting features from videos)."""
+    with user_errors():
+        from rich.console import Console
+
+        from features.extract.pipeline import ExtractFailed, extract as run_extract
+
+        console = Console()
+        try:
+            outcome = run_extract(
+                videos_dir, out, manifest=manifest, frames=frames, workers=workers, device=device,
+                visual_weights=visual_weights, audio_weights=audio_weights, strict=strict,
+                retry_failed=retry_failed, name=name, batch_size=batch_size,
+                progress=lambda total: _progress(console, total), say=console.print,
+            )
+        except ExtractFailed as exc:
+            typer.secho(f"failed: {exc}", fg="red", err=True)
+            raise typer.Exit(1) from None
+        _summary(console, outcome)
+
+
+@contextmanager
+def _progress(console, total: int) -> Iterator:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    columns = (TextColumn("{task.description:<32.32}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[failed]} failed"),
+               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task("extracting", total=total, failed=0)
+        failed = 0
+
+        def advance(video, reason: str | None) -> None:
+            nonlocal failed
+            failed += reason is not None
+            bar.update(task, advance=1, failed=failed, description=video.id)
+
+        yield advance
+
+
+def _summary(console, outcome) -> None:
+    line = f"extracted {outcome.extracted} videos, reused {outcome.reused}"
+    failed = len(outcome.failed)
+    if failed:
+        line += f"; {failed} could not be extracted (reasons in {outcome.out / 'failures.csv'})"
+    console.print(line + f" -> {outcome.out}")
+    if outcome.seconds:
+        stages = ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in outcome.seconds.items())
+        console.print(f"mean time per video this run: {stages}")
+    if not outcome.assembled:
+        console.print(f"store unchanged: {outcome.out} already holds these videos")
+    if outcome.ignored:
+        console.print(f"[yellow]ignored {len(outcome.ignored)} files outside class folders (e.g. {outcome.ignored[0].name})[/yellow]")
+    if outcome.random:
+        console.print(f"[yellow]warning: {' and '.join(outcome.random)} features come from randomly initialised networks "
+                      "(weights: random-init); they carry no meaning and only test the pipeline[/yellow]")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("extract")(extract)

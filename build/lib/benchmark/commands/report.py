@@ -1,0 +1,48 @@
+"""``bench report``: render a suite's paper tables and figures from what MLflow holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from benchmark.commands.common import PLUGIN_HELP, TRACKING_HELP, load_plugins, user_errors
+
+
+def report(
+    suite: str = typer.Option(..., "--suite", "-s", help="Built-in suite (table1, table2, table3, all; components, fusion, extended) or a path to a suite .toml."),
+    features: Optional[Path] = typer.Option(None, "--features", "-f", help="The feature store the runs used (its name is the experiment; only runs on its exact content count)."),
+    experiment: Optional[str] = typer.Option(None, "--experiment", "-e", help="MLflow experiment (= the store's name) to read, without opening the store."),
+    tracking_uri: Optional[str] = typer.Option(None, "--tracking-uri", help=TRACKING_HELP),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: reports/<dataset>/<suite>/)."),
+    plugin: list[str] = typer.Option([], "--plugin", help=PLUGIN_HELP),
+) -> None:
+    """Write table.md, table.tex, table.csv, figures (PNG) and index.html for a suite's runs."""
+    with user_errors():
+        from benchmark.params import ParamError
+        from benchmark.report.render import render_report
+        from benchmark.suite import load_suite
+        from benchmark.uri_check import check_tracking_uri
+
+        tracking_uri = check_tracking_uri(tracking_uri, read_only=True)
+        load_plugins(plugin, load_suite(suite))  # the rows' models: their kind decides the precision column
+
+        if features is not None and experiment is not None:
+            raise ParamError("give either --features or --experiment, not both")
+        fingerprint = None
+        if features is not None:
+            from features.store import open_store
+
+            store = open_store(features)
+            experiment, fingerprint = store.name, store.fingerprint
+        elif experiment is None:
+            from features.synthetic import synthetic_name
+
+            experiment = synthetic_name()
+        folder = render_report(suite, experiment, tracking_uri, out, dataset_fingerprint=fingerprint)
+        typer.echo(f"report written to {folder}/ (open {folder / 'index.html'})")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report)

@@ -1,0 +1,69 @@
+"""The table printed at the end of ``bench run``: ours (mean ± std over splits, n) beside the paper."""
+
+from __future__ import annotations
+
+import math
+
+from rich.console import Console
+from rich.table import Table
+
+from benchmark.runner import RunSummary
+
+
+def pct(value: float, digits: int = 1) -> str:
+    return "—" if value is None or not math.isfinite(value) else f"{100 * value:.{digits}f}"
+
+
+def summary_table(summary: RunSummary) -> Table:
+    from baselines import get_model
+
+    store = summary.store
+    precisions = ", ".join(sorted({r.precision for r in summary.rows if get_model(r.row.model).kind == "torch"})) or "fp32"
+    title = f"{summary.suite.title}\n{store.name} ({store.fingerprint[:12]}), profile {summary.profile}, precision {precisions}"
+    table = Table(title=title, title_justify="left")
+    ceilings = any(r.ceiling for r in summary.rows)
+    for column, justify in (("Row", "left"), ("Accuracy %", "right"), ("n", "right"), ("Paper %", "right"), ("Δ", "right"), ("best-epoch % (optimistic)", "right")):
+        table.add_column(column, justify=justify)
+    if ceilings:
+        table.add_column("best reachable %", justify="right")
+    measured = {(r.row.table, r.row.name): r for r in summary.rows}
+    for row in summary.suite.rows:
+        paper = "—" if row.paper is None else f"{row.paper:.1f}"
+        if row.reported:
+            table.add_row(row.name, "[dim]reported only[/dim]", "", paper, "", "", *([""] if ceilings else []))
+            continue
+        result = measured[(row.table, row.name)]
+        acc = f"{pct(result.mean)} ± {pct(result.std)}" if result.n else "no finished split"
+        n = f"{result.n}" if result.n == result.n_expected else f"[red]{result.n}/{result.n_expected}[/red]"
+        delta = "" if row.paper is None or not result.n else f"{100 * result.mean - row.paper:+.1f}"
+        best = pct(sum(result.best_epoch) / len(result.best_epoch)) if result.best_epoch else "—"
+        table.add_row(row.name, acc, n, paper, delta, best, *([ceiling_cell(result.ceiling)] if ceilings else []))
+    return table
+
+
+def ceiling_cell(ceiling: dict[str, float] | None) -> str:
+    """``94.9 ± 0.05``: the store's Bayes ceiling for the row's modalities and its Monte Carlo standard error."""
+    return "—" if not ceiling else f"{pct(ceiling['accuracy'])} ± {pct(ceiling['se'], 2)}"
+
+
+def print_summary(summary: RunSummary, console: Console | None = None) -> None:
+    console = console or Console()
+    console.print(summary_table(summary))
+    console.print(
+        f"trained {summary.trained} split runs, reused {summary.reused} finished ones"
+        + (f", [red]{summary.failed} failed[/red]" if summary.failed else "")
+    )
+    for result in summary.rows:
+        for failure in result.failures:
+            console.print(f"[red]{result.row.name}: {failure}")
+    if summary.store.synthetic:
+        console.print("[bold yellow]Synthetic data: these numbers say nothing about real videos.")
+    if any(r.ceiling for r in summary.rows):
+        console.print(
+            "best reachable: accuracy of the Bayes rule that knows the generator, given the row's modalities "
+            "(Monte Carlo ± standard error); no model can beat it on average (README: 'The synthetic store')."
+        )
+    if summary.store.random_extractors:
+        console.print(f"[bold yellow]Randomly initialised extractors ({', '.join(summary.store.random_extractors)}): features carry no meaning.")
+    if summary.profile != "paper":
+        console.print(f"[yellow]Profile '{summary.profile}' is not the paper's protocol; use --profile paper for that.")

@@ -1,0 +1,300 @@
+"""Training throughput at the paper's dims: the plain reference loop against the engine (``bench perf``).
+
+Three loops train the same model on the same random features (1,101 videos, 8 classes, the paper's
+dims by default) for ``steps`` timed steps after ``warmup`` untimed ones, ``repeats`` times (the
+median counts; each repeat runs the three in turn, so a shared machine's changing load hits all):
+
+- ``reference``: what a researcher writes: a ``DataLoader`` over per-video items, fp32, one split at
+  a time (its samples/s do not depend on the number of splits, so one split is timed);
+- ``plain``: the harness's own loop (:func:`benchmark.training.train_split`): features resident on
+  the device, index batches, one split at a time;
+- ``vectorised``: the engine, ``splits`` splits as one model.
+
+The loop that ``--engine`` picks is timed at both precisions (fp32 and bf16 autocast), the other one
+at the chosen precision (``--precision``; ``auto`` resolves as ``bench run`` resolves it for the
+full model, :mod:`benchmark.precision`), so four loops in all.
+
+The projection of ``bench run --suite all --profile paper`` counts training samples: every distinct
+torch configuration of the suite, 10 splits x 100 epochs x (train videos + test videos x
+``EVAL_COST``), each at the measured rate of the full model (rows with fewer modalities are cheaper,
+so it is an upper bound); the linear probe's seconds are ignored.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from benchmark.config import RunConfig, get_profile, resolve_config
+from benchmark.data import ModalityData
+from benchmark.engine.batches import DeviceData, epoch_order
+from benchmark.engine.policy import choose_engine
+from benchmark.engine.train import GroupTrainer, SplitTask
+from benchmark.precision import BF16_MIN_MFLOPS_PER_FRAME, at_precision, choose_precision, mflops_per_frame, native_bf16
+
+#: A forward-only (test) sample costs about a third of a training sample (backward ~ 2x forward).
+EVAL_COST = 1 / 3
+PAPER_SPLITS = 10
+MODALITIES = ("visual", "audio", "skeleton")
+
+
+@dataclass(frozen=True)
+class PerfSetup:
+    device: str
+    splits: int = 10
+    steps: int = 20
+    warmup: int = 3
+    repeats: int = 3
+    engine: str = "auto"
+    precision: str = "auto"
+    compile: bool = False
+    profile: str = "paper"
+    frames: int | None = None  # default: the profile's (paper: 100)
+    videos: int | None = None  # default: VideoEmotion-8's 1,101
+    dims: Mapping[str, int] | None = None  # default: the paper's
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def synthetic_data(n_videos: int, frames: int, dims: Mapping[str, int], n_classes: int, seed: int = 0):
+    """Random features (skeleton frames 90 % detected, like pose estimation with misses) and labels."""
+    g = torch.Generator().manual_seed(seed)
+    data = {}
+    for m, d in dims.items():
+        features = torch.randn(n_videos, frames, d, generator=g).numpy()
+        mask = (torch.rand(n_videos, frames, generator=g) < 0.9).numpy() if m == "skeleton" else None
+        data[m] = ModalityData(features, mask)
+    return data, np.arange(n_videos) % n_classes
+
+
+@dataclass(frozen=True)
+class Loop:
+    """A training loop ready to run: ``run_steps(n)`` trains n steps of ``samples_per_step`` samples."""
+
+    run_steps: Callable[[int], None]
+    samples_per_step: int
+
+
+def interleaved_rates(loops: Mapping[str, Loop], setup: PerfSetup, device: torch.device) -> dict[str, list[float]]:
+    """samples/s per loop and repeat; each repeat times every loop in turn (the order rotating), so a
+    load that comes and goes on a shared machine affects every loop alike."""
+    for loop in loops.values():
+        loop.run_steps(setup.warmup)
+    _sync(device)
+    names = list(loops)
+    rates: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(setup.repeats):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            start = time.perf_counter()
+            loops[name].run_steps(setup.steps)
+            _sync(device)
+            rates[name].append(setup.steps * loops[name].samples_per_step / (time.perf_counter() - start))
+    return rates
+
+
+def _cycle(batches: Callable[[], object]):
+    """Batches forever, a new epoch's order whenever one runs out."""
+    while True:
+        yield from batches()
+
+
+def reference_loop(config: RunConfig, data, labels, train: np.ndarray, n_classes: int, device: torch.device) -> Loop:
+    """The plain reference: DataLoader, fp32, one split."""
+    from torch.utils.data import DataLoader, Dataset
+
+    from baselines import build_model
+
+    class Videos(Dataset):
+        def __len__(self) -> int:
+            return len(train)
+
+        def __getitem__(self, i: int):
+            pos = train[i]
+            x = {m: torch.from_numpy(d.features[pos]) for m, d in data.items()}
+            mask = {m: torch.from_numpy(d.mask[pos]) for m, d in data.items() if d.mask is not None}
+            return x, mask, int(labels[pos])
+
+    torch.manual_seed(0)
+    model = build_model(config.model, {m: d.features.shape[-1] for m, d in data.items()}, n_classes, config.params).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.train.lr)
+    loader = DataLoader(Videos(), batch_size=config.train.batch_size, shuffle=True, drop_last=True)
+    batches = _cycle(lambda: iter(loader))
+    model.train()
+
+    def run_steps(n: int) -> None:
+        for _ in range(n):
+            x, mask, y = next(batches)
+            x = {m: t.to(device) for m, t in x.items()}
+            mask = {m: t.to(device) for m, t in mask.items()}
+            loss = F.cross_entropy(model(x, mask), y.to(device))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            loss.item()  # logged every step, as such loops do
+
+    return Loop(run_steps, config.train.batch_size)
+
+
+def plain_loop(config: RunConfig, resident: DeviceData, train: np.ndarray, n_classes: int) -> Loop:
+    """The harness's plain loop (``train_split``'s model, optimiser and step): resident features, index batches, one split."""
+    from benchmark.training import build_trainable, train_step
+
+    device = resident.device
+    torch.manual_seed(0)
+    model, optimizer = build_trainable(config, {m: t.shape[-1] for m, t in resident.features.items()}, n_classes, device)
+    positions, generator, size = torch.from_numpy(train), torch.Generator().manual_seed(0), config.train.batch_size
+
+    def epoch():
+        order = positions[torch.randperm(len(positions), generator=generator)]
+        return (order[s : s + size] for s in range(0, len(order) - size + 1, size))
+
+    batches = _cycle(epoch)
+    model.train()
+
+    def run_steps(n: int) -> None:
+        for _ in range(n):
+            idx = next(batches).to(device)
+            x = {m: f[idx] for m, f in resident.features.items()}
+            mask = {m: k[idx] for m, k in resident.masks.items()}
+            train_step(model, optimizer, x, mask, resident.labels[idx], epoch=0, precision=config.train.precision).item()
+
+    return Loop(run_steps, size)
+
+
+def vectorised_loop(config: RunConfig, resident: DeviceData, train: np.ndarray, test: np.ndarray, n_classes: int, setup: PerfSetup) -> Loop:
+    """The engine: ``setup.splits`` splits as one model (seeds 0..K-1; the same videos, their own orders)."""
+    tasks = [SplitTask(train, test, seed) for seed in range(setup.splits)]
+    trainer = GroupTrainer(config, resident, tasks, n_classes, compile=setup.compile)
+    size = config.train.batch_size
+
+    def epoch():
+        order = epoch_order(trainer.train_positions, trainer.generators).to(resident.device)
+        return (order[:, s : s + size] for s in range(0, order.shape[1] - size + 1, size))
+
+    batches = _cycle(epoch)
+
+    def run_steps(n: int) -> None:
+        for _ in range(n):
+            trainer.step(next(batches))
+
+    return Loop(run_steps, size * setup.splits)
+
+
+def paper_train_test_sizes() -> tuple[int, int]:
+    """Videos per split of VideoEmotion-8 (1,101 videos, stratified 2/3): (train, test)."""
+    from benchmark.splits import random_splits
+    from features.synthetic import VE8_COUNTS
+
+    labels = np.repeat(np.arange(len(VE8_COUNTS)), list(VE8_COUNTS.values()))
+    split = random_splits(labels, "perf", 1)[0]
+    return len(split.train), len(split.test)
+
+
+def suite_all_torch_rows() -> int:
+    """Distinct torch configurations of ``--suite all --profile paper`` (shared rows train once)."""
+    from baselines import get_model
+    from benchmark.suite import load_suite
+
+    profile = get_profile("paper")
+    fingerprints = {
+        resolve_config(model=r.model, modalities=list(r.modalities), row_params=r.params, profile=profile).fingerprint
+        for r in load_suite("all").runnable_rows
+        if get_model(r.model).kind == "torch"
+    }
+    return len(fingerprints)
+
+
+def projected_samples() -> tuple[float, str]:
+    """Training-sample equivalents of ``bench run --suite all --profile paper`` (see the module docstring), and how they were counted."""
+    train, test = paper_train_test_sizes()
+    epochs = int(get_profile("paper").train["epochs"])
+    rows = suite_all_torch_rows()
+    how = f"{rows} torch configurations x {PAPER_SPLITS} splits x {epochs} epochs, train + test/3 samples each, at the full model's rate"
+    return rows * PAPER_SPLITS * epochs * (train + test * EVAL_COST), how
+
+
+def measure(setup: PerfSetup) -> dict:
+    """Run the four loops and return the figures (``bench perf`` prints them, JSON last)."""
+    from features.store import PAPER_DIMS
+    from features.synthetic import VE8_COUNTS
+
+    device = torch.device(setup.device)
+    profile = get_profile(setup.profile)
+    frames = setup.frames or int(profile.train.get("frames") or 100)
+    config = resolve_config(model="proposed", modalities=list(MODALITIES), row_params=None, profile=profile, train_overrides={"frames": frames})
+    n_classes = len(VE8_COUNTS)
+    n_videos = setup.videos or sum(VE8_COUNTS.values())
+    data, labels = synthetic_data(n_videos, frames, dict(setup.dims or PAPER_DIMS), n_classes)
+    order = np.random.default_rng(0).permutation(n_videos)
+    n_train = (2 * n_videos) // 3
+    if n_train < config.train.batch_size:
+        from benchmark.params import ParamError
+
+        raise ParamError(f"--videos {n_videos} gives {n_train} training videos, fewer than one batch of {config.train.batch_size}")
+    train, test = np.sort(order[:n_train]), np.sort(order[n_train:])
+    resident = DeviceData(data, labels, device)
+
+    dims = dict(setup.dims or PAPER_DIMS)
+    precision = choose_precision(setup.precision, device.type, config, dims)
+    engine = choose_engine(setup.engine, device.type, n_splits=setup.splits)
+    other = "vectorised" if engine == "plain" else "plain"
+    build = {
+        "plain": lambda c: plain_loop(c, resident, train, n_classes),
+        "vectorised": lambda c: vectorised_loop(c, resident, train, test, n_classes, setup),
+    }
+    loops = {"reference": reference_loop(config, data, labels, train, n_classes, device)}
+    for p in ("fp32", "bf16"):
+        loops[f"{engine} {p}"] = build[engine](at_precision(config, p))
+    loops[f"{other} {precision}"] = build[other](at_precision(config, precision))
+    rates = interleaved_rates(loops, setup, device)
+    median = {name: statistics.median(r) for name, r in rates.items()}
+    chosen = median[f"{engine} {precision}"]
+    samples, counted = projected_samples()
+    projected = samples / chosen
+    return {
+        "device": _device_name(device),
+        "splits": setup.splits,
+        "steps": setup.steps,
+        "repeats": setup.repeats,
+        "batch_size": config.train.batch_size,
+        "profile": setup.profile,
+        "frames": frames,
+        "dims": dims,
+        "videos": n_videos,
+        "precision": precision,
+        "native_bf16": native_bf16(device.type),
+        "mflops_per_frame": round(mflops_per_frame(config, dims), 2),
+        "bf16_min_mflops_per_frame": BF16_MIN_MFLOPS_PER_FRAME,
+        "compile": setup.compile,
+        "engine": engine,
+        "reference_samples_per_s": round(median["reference"], 3),
+        "fp32_samples_per_s": round(median[f"{engine} fp32"], 3),
+        "bf16_samples_per_s": round(median[f"{engine} bf16"], 3),
+        "plain_samples_per_s": round(median[f"plain {precision}"], 3),
+        "vectorised_samples_per_s": round(median[f"vectorised {precision}"], 3),
+        "engine_samples_per_s": round(chosen, 3),
+        "speedup": round(chosen / median["reference"], 3),
+        "vectorised_speedup": round(median[f"vectorised {precision}"] / median["reference"], 3),
+        "rates": {name: [round(x, 3) for x in r] for name, r in rates.items()},
+        "projected_all_paper_s": round(projected, 1),
+        "projected_all_paper_hours": round(projected / 3600, 3),
+        "projected_all_paper_reference_hours": round(samples / median["reference"] / 3600, 3),
+        "projection": counted,
+    }
+
+
+def _device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"cuda:{torch.cuda.get_device_name(device)}"
+    import platform
+
+    return f"cpu:{platform.processor() or platform.machine()} ({torch.get_num_threads()} threads)"

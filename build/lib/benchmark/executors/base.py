@@ -1,0 +1,21 @@
+"""The executor contract: run independent jobs, hand back each outcome as it completes."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Callable, Iterator, Sequence
+
+from benchmark.jobs import JobOutcome, SplitJob
+
+
+class Executor(ABC):
+    """Runs :class:`SplitJob` s. Implementations live in their own modules (in-process, processes, Dask)."""
+
+    name: str = ""
+
+    #: Whether per-epoch progress can be shown (only when jobs run in this process).
+    reports_epochs: bool = False
+
+    @abstractmethod
+    def run(self, jobs: Sequence[SplitJob], on_epoch: Callable | None = None) -> Iterator[JobOutcome]:
+        """Yield one outcome per job, in completion order."""

@@ -1,0 +1,139 @@
+"""Render a suite's report from MLflow into ``reports/<dataset>/<suite>/`` (or ``out``).
+
+Writes ``table.md``, ``table.tex``, ``table.csv``, the figures (PNG) and ``index.html``.
+``bench report`` and the end of ``bench run`` both call :func:`render_report`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Sequence
+
+from benchmark.report import figures, nested, tables
+from benchmark.report.collect import Collected, collect, sections
+from benchmark.report.stats import row_stats
+from benchmark.suite import Suite, load_suite
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+
+
+def default_out(dataset: str, suite: str) -> Path:
+    return Path("reports") / _safe(dataset) / _safe(suite)
+
+
+def statistics(collected: Collected):
+    """Every row's statistics, section by section (each against its own reference row)."""
+    import pandas as pd
+
+    frames = [row_stats(collected.rows_of(part.name), part.reference) for part in sections(collected.suite)]
+    return pd.concat(frames, ignore_index=True)
+
+
+def render_report(
+    suite: str | Suite,
+    experiment: str,
+    uri: str | None = None,
+    out: str | Path | None = None,
+    *,
+    dataset_fingerprint: str | None = None,
+    parent_run_ids: Sequence[str] | None = None,
+) -> Path:
+    """Read the suite's runs from MLflow and write every output; returns the folder.
+
+    ``experiment`` is the dataset's experiment (the store's name). ``parent_run_ids`` pins the exact
+    parent runs (the end of ``bench run`` passes its own); otherwise the latest consistent ones are
+    used. Raises ``ParamError`` with a clear message when there are no runs yet.
+    """
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    loaded = load_suite(suite) if isinstance(suite, str) else suite
+    collected = collect(loaded, experiment, uri, dataset_fingerprint=dataset_fingerprint, parent_run_ids=parent_run_ids)
+    collected = nested.attach(collected, uri)  # a sweep's "chosen on validation (nested)" row, if MLflow has one
+    loaded = collected.suite
+    folder = Path(out) if out is not None else default_out(experiment, loaded.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    frame = nested.annotate(statistics(collected), collected)
+    header = collected.header
+    incomplete = [
+        f"{r['row']} ({r['n_splits']}/{r['n_expected']})" for r in frame.to_dict("records") if tables.status(r) not in ("complete", "reported")
+    ]
+    parts = sections(loaded)
+    (folder / "table.md").write_text(tables.markdown(parts, frame, header, incomplete))
+    (folder / "table.tex").write_text(tables.latex(parts, frame, header, incomplete))
+    tables.write_csv(folder / "table.csv", frame, header, incomplete)
+
+    written: list[tuple[Path, str]] = []
+    multi = len(parts) > 1
+    chance = 100.0 / len(collected.classes) if collected.classes else None
+    for part in parts:
+        prefix = f"{part.name}_" if multi else ""
+        part_frame = frame[frame["table"] == part.name]
+        if part.layout == "sweep" and part.sweep:
+            path = figures.sweep(part, part_frame, header, folder / f"{prefix}sweep_{part.sweep}.png", chance)
+            written.append((path, f"{part.title}: accuracy against {part.sweep} (mean ± std over splits)"))
+        else:
+            path = figures.bars(part, part_frame, header, folder / f"{prefix}accuracy.png", chance)
+            written.append((path, f"{part.title}: accuracy per row (mean ± std over splits) beside the paper"))
+        path = figures.curves(part, collected.rows_of(part.name), header, folder / f"{prefix}curves.png")
+        if path:
+            written.append((path, f"{part.title}: training curves per row (mean and ±std band over splits)"))
+        predictions = collected.predictions.get(part.name)
+        path = figures.per_class(part, predictions, collected.classes, header, folder / f"{prefix}per_class.png")
+        if path:
+            written.append((path, f"{part.title}: per-class accuracy of {part.reference}, pooled over splits"))
+        path = figures.confusion(part, predictions, collected.classes, header, folder / f"{prefix}confusion.png")
+        if path:
+            written.append((path, f"{part.title}: confusion matrix of {part.reference}, summed over splits"))
+
+    from benchmark.report.html import page
+
+    files = ["table.md", "table.tex", "table.csv", tables.META_NAME] + [q.name for p, _ in written for q in (p, p.with_suffix(".pdf"))]
+    (folder / "index.html").write_text(page(parts, frame, header, incomplete, written, files))
+    return folder
+
+
+def report_command(summary, uri: str | None, out: Path | None = None) -> str:
+    """The ``bench report`` command that renders this run's report, as the user can paste it: the same
+    store and tracking URI as the run (and another output folder where the default one failed)."""
+    import shlex
+
+    parts = ["bench", "report", "--suite", summary.suite.name, "--features", str(summary.store.path)]
+    if uri:
+        parts += ["--tracking-uri", uri]
+    if out is not None:
+        parts += ["--out", str(out)]
+    return shlex.join(parts)
+
+
+def report_after_run(summary, uri: str | None, console) -> Path | None:
+    """The end of ``bench run``: render from MLflow the parents this run just closed.
+
+    A report that cannot be written never turns a finished run into a failed command: it says why
+    and how to try again.
+    """
+    try:
+        folder = render_report(
+            summary.suite,
+            summary.store.name,
+            uri,
+            dataset_fingerprint=summary.store.fingerprint,
+            parent_run_ids=[r.parent_run_id for r in summary.rows if r.parent_run_id],
+        )
+    except Exception as exc:  # noqa: BLE001 - the runs are safe in MLflow; the report can be made later
+        import tempfile
+
+        out = Path(tempfile.gettempdir()) / f"bench-report-{summary.suite.name}" if isinstance(exc, OSError) else None
+        console.print(f"[yellow]report not written ({type(exc).__name__}: {exc}); try `{report_command(summary, uri, out)}`", soft_wrap=True)
+        return None
+    console.print(f"report: {folder / 'index.html'}")
+    try:  # the rendered files as artifacts of the parent runs that produced them
+        from benchmark import tracking
+        from benchmark.tracking_views.artifacts import log_report
+
+        log_report(tracking.client(uri), [r.parent_run_id for r in summary.rows if r.parent_run_id], folder)
+    except Exception as exc:  # noqa: BLE001 - the files are on disk; MLflow only gets a copy
+        console.print(f"[yellow]report not attached to the parent runs ({type(exc).__name__}: {exc})")
+    return folder

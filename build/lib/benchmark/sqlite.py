@@ -1,0 +1,67 @@
+"""Local SQLite databases (MLflow's default store, Optuna's default storage) shared by processes."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+SCHEME = "sqlite:///"
+URI_FILENAME = SCHEME + "file:"  # sqlite:///file:PATH?mode=ro&uri=true: a read-only opening (bench report)
+
+
+def absolute(url: str) -> str:
+    """A relative SQLite path made absolute (its folder created), so that worker processes started
+    elsewhere open the same file; other URLs unchanged."""
+    if not url.startswith(SCHEME) or url.startswith(URI_FILENAME):
+        return url
+    db = Path(url[len(SCHEME) :]).absolute()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    return f"{SCHEME}{db}"
+
+
+@contextmanager
+def creation_lock(url: str) -> Iterator[None]:
+    """Serialise opening a SQLite database across processes started together.
+
+    The first opening creates the tables (MLflow's and Optuna's migrations), which is not safe when two
+    processes do it at once; a lock file beside the database makes the second wait. Other URLs: no lock.
+    """
+    if not url.startswith(SCHEME) or url.startswith(URI_FILENAME):
+        yield
+        return
+    import fcntl
+
+    lock = Path(url[len(SCHEME) :] + ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def create_atomically(url: str, open_store) -> None:
+    """Create a missing SQLite database at a temporary name in its folder, then link it into place,
+    so a process killed during MLflow's migrations leaves no half-made database (only a temporary file,
+    removed by the next creation). Call under :func:`creation_lock`; ``open_store(url)`` creates the tables."""
+    import os
+
+    if not url.startswith(SCHEME) or url.startswith(URI_FILENAME):
+        return
+    db = Path(url[len(SCHEME) :])
+    for leftover in db.parent.glob(f".{db.name}.creating-*"):
+        leftover.unlink(missing_ok=True)
+    if db.exists():
+        return
+    temporary = db.parent / f".{db.name}.creating-{os.getpid()}"
+    open_store(f"{SCHEME}{temporary}")
+    try:  # a hard link never replaces a database that another MLflow client created meanwhile
+        os.link(temporary, db)
+    except FileExistsError:
+        pass
+    except OSError:  # a file system without hard links
+        if not db.exists():
+            os.replace(temporary, db)
+    temporary.unlink(missing_ok=True)

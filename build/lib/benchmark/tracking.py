@@ -1,0 +1,252 @@
+"""MLflow layout (DESIGN section 6). These names are a contract that reports, tuning and outside
+tools read:
+
+- experiment = the store's ``name``; one parent run per suite row, one child run per split;
+- tags ``bench.suite``, ``bench.row``, ``bench.split`` (children), ``bench.fingerprint``,
+  ``bench.dataset_fingerprint``, ``bench.config_fingerprint``, ``bench.kind`` (parent|split), plus
+  the git commit, package versions and device;
+- child metrics ``train_loss`` and ``test_acc`` per epoch (step = epoch), ``test_acc`` final (its
+  last step), ``test_acc_best_epoch`` (optimistic); parent metrics ``test_acc_mean``,
+  ``test_acc_std``, ``n_splits``.
+
+A child whose ``bench.fingerprint`` (config + split content + dataset) already FINISHED is reused.
+Accuracy is a fraction (0..1) in every metric and tag. What the MLflow UI shows on top of this
+(parent curves, the paper's number, row order, views, description) is :mod:`benchmark.tracking_views`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+import subprocess
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from benchmark import sqlite
+
+DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
+TAG = "bench."
+PARENT, SPLIT, TUNE_STUDY, TUNE_TRIAL = "parent", "split", "study", "trial"
+NESTED, NESTED_SPLIT = "nested", "nested_split"  # bench tune --nested: the evaluation, one outer split
+_PARAMS_PER_BATCH = 100
+
+
+def tracking_uri(uri: str | None = None) -> str:
+    """``--tracking-uri``, else ``MLFLOW_TRACKING_URI``, else the local SQLite store."""
+    return sqlite.absolute(uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI)
+
+
+def client(uri: str | None = None):
+    """An MLflow client; its construction opens the store (creating the tables on first use)."""
+    from mlflow.tracking import MlflowClient
+
+    uri = tracking_uri(uri)
+    if uri.startswith(sqlite.URI_FILENAME):  # read-only: MLflow would create a folder named "file:" in the cwd
+        import contextlib
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp):
+            return MlflowClient(tracking_uri=uri)
+    with sqlite.creation_lock(uri):
+        sqlite.create_atomically(uri, _create_tables)
+        return MlflowClient(tracking_uri=uri)
+
+
+def _create_tables(uri: str) -> None:
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    SqlAlchemyStore(uri, str(Path(uri[len(sqlite.SCHEME) :]).parent / "artifacts")).engine.dispose()
+
+
+def experiment_id(mlflow_client, name: str) -> str:
+    """The experiment for a dataset, created on first use (artifacts beside a local SQLite store)."""
+    experiment = mlflow_client.get_experiment_by_name(name)
+    if experiment is not None:
+        if experiment.lifecycle_stage == "deleted":
+            mlflow_client.restore_experiment(experiment.experiment_id)
+        return experiment.experiment_id
+    uri = mlflow_client._tracking_client.tracking_uri
+    artifact_location = None
+    if uri.startswith("sqlite:///"):
+        artifact_location = (Path(uri[len("sqlite:///") :]).resolve().parent / "artifacts").as_uri()
+    try:
+        return mlflow_client.create_experiment(name, artifact_location=artifact_location)
+    except Exception:  # created concurrently by another worker
+        experiment = mlflow_client.get_experiment_by_name(name)
+        if experiment is None:
+            raise
+        return experiment.experiment_id
+
+
+def search_all(mlflow_client, experiment_ids: list[str], filter_string: str) -> list:
+    """Every run matching the filter (pages through results)."""
+    runs, token = [], None
+    while True:
+        page = mlflow_client.search_runs(experiment_ids, filter_string, max_results=1000, page_token=token)
+        runs.extend(page)
+        token = page.token
+        if not token:
+            return runs
+
+
+def log_params(mlflow_client, run_id: str, params: Mapping[str, Any]) -> None:
+    from mlflow.entities import Param
+
+    items = [Param(k, str(v)[:6000]) for k, v in params.items()]
+    for start in range(0, len(items), _PARAMS_PER_BATCH):
+        mlflow_client.log_batch(run_id, params=items[start : start + _PARAMS_PER_BATCH])
+
+
+def log_metrics(mlflow_client, run_id: str, metrics: Mapping[str, float], step: int = 0) -> None:
+    import math
+    import time
+
+    from mlflow.entities import Metric
+
+    now = int(time.time() * 1000)
+    items = [Metric(k, float(v), now, step) for k, v in metrics.items() if v is not None and math.isfinite(float(v))]
+    if items:
+        mlflow_client.log_batch(run_id, metrics=items)
+
+
+def set_tags(mlflow_client, run_id: str, tags: Mapping[str, Any]) -> None:
+    from mlflow.entities import RunTag
+
+    mlflow_client.log_batch(run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
+
+
+def log_json_artifact(mlflow_client, run_id: str, name: str, payload: Any) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_text(json.dumps(payload, indent=1))
+        mlflow_client.log_artifact(run_id, str(path))
+
+
+def log_text_artifact(mlflow_client, run_id: str, name: str, text: str) -> None:
+    """``name`` may hold a folder (``code/identity.json``): the artifact goes under it."""
+    import tempfile
+
+    folder, _, base = name.rpartition("/")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / base
+        path.write_text(text)
+        mlflow_client.log_artifact(run_id, str(path), artifact_path=folder or None)
+
+
+@lru_cache(maxsize=1)
+def environment_tags(device: str = "cpu") -> dict[str, str]:
+    """Git commit, package versions and device: what a reader needs to reproduce a number."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {}
+    for package in ("ver-bench", "torch", "numpy", "scikit-learn", "mlflow", "optuna"):
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            versions[package] = "not installed"
+    tags = {
+        "mlflow.source.git.commit": git_commit(),
+        f"{TAG}versions": json.dumps(versions, sort_keys=True),
+        f"{TAG}python": platform.python_version(),
+        f"{TAG}device": device_name(device),
+    }
+    return tags
+
+
+def device_name(device: str) -> str:
+    if device.startswith("cuda"):
+        import torch
+
+        return f"cuda:{torch.cuda.get_device_name(0)}"
+    return f"cpu:{platform.processor() or platform.machine()} x{os.cpu_count()}"
+
+
+@lru_cache(maxsize=1)
+def git_commit() -> str:
+    root = Path(__file__).resolve().parent.parent
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
+        commit = out.stdout.strip()
+        if out.returncode != 0 or not commit:
+            return "unknown"
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, timeout=5)
+        return commit + ("-dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def owner_tags() -> dict[str, str]:
+    """Who runs a child: lets a later run tell a crashed run (dead process) from a live one."""
+    return {f"{TAG}host": socket.gethostname(), f"{TAG}pid": str(os.getpid())}
+
+
+def process_gone(host: Any, pid: Any) -> bool:
+    """True when ``pid`` on ``host`` is this host's and that process no longer exists (killed with -9,
+    power loss ...); False where it cannot tell (another host, no pid, not allowed to signal it)."""
+    if host != socket.gethostname():
+        return False
+    try:
+        pid = int(pid)
+    except (TypeError, ValueError):
+        return False
+    if pid <= 0 or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def is_orphan(run) -> bool:
+    """A RUNNING run of this host whose process is gone, or that never recorded one."""
+    tags = run.data.tags
+    if tags.get(f"{TAG}host") != socket.gethostname():
+        return False
+    if tags.get(f"{TAG}pid", "0") == "0":
+        return True
+    return process_gone(tags[f"{TAG}host"], tags[f"{TAG}pid"])
+
+
+@dataclass(frozen=True)
+class SplitRun:
+    """What the report and the table need of one finished child run."""
+
+    run_id: str
+    split: int
+    test_acc: float
+    test_acc_best_epoch: float
+
+
+def finished_split_runs(mlflow_client, experiment: str, fingerprints: Iterable[str] | None = None) -> dict[str, Any]:
+    """FINISHED child runs by ``bench.fingerprint`` (optionally only those fingerprints)."""
+    wanted = set(fingerprints) if fingerprints is not None else None
+    runs = search_all(
+        mlflow_client, [experiment], f"tags.`{TAG}kind` = '{SPLIT}' and attributes.status = 'FINISHED'"
+    )
+    found: dict[str, Any] = {}
+    for run in runs:
+        fp = run.data.tags.get(f"{TAG}fingerprint")
+        if fp and (wanted is None or fp in wanted):
+            found.setdefault(fp, run)
+    return found
+
+
+def close_orphans(mlflow_client, experiment: str) -> int:
+    """Mark this host's RUNNING runs whose process died as KILLED; returns how many."""
+    runs = search_all(mlflow_client, [experiment], "attributes.status = 'RUNNING'")
+    closed = 0
+    for run in runs:
+        if is_orphan(run):
+            mlflow_client.set_tag(run.info.run_id, f"{TAG}failure_reason", "process died before the run ended")
+            mlflow_client.set_terminated(run.info.run_id, "KILLED")
+            closed += 1
+    return closed

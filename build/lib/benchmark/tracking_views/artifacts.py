@@ -1,0 +1,14 @@
+"""The rendered report as artifacts of the parent runs that produced it (``report/`` in each)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+ARTIFACT_DIR = "report"
+
+
+def log_report(client, run_ids: Iterable[str], folder: Path) -> None:
+    """Copy every file of the report folder into ``report/`` of each run (tables, figures, index.html)."""
+    for run_id in run_ids:
+        client.log_artifacts(run_id, str(folder), ARTIFACT_DIR)

@@ -1,0 +1,39 @@
+"""The feature store as an MLflow dataset input, so the runs table's Dataset column names the data."""
+
+from __future__ import annotations
+
+import json
+
+SOURCE_TYPE = "local"
+CONTEXT = "training"
+_DIGEST_CHARS = 36  # MLflow's SQL schema keeps dataset digests to 36 characters
+
+
+def store_dataset_input(store):
+    """``DatasetInput`` of a feature store: its name, fingerprint (as digest) and path (as source)."""
+    from mlflow.entities import Dataset, DatasetInput, InputTag
+
+    dataset = Dataset(
+        name=store.name,
+        digest=store.fingerprint[:_DIGEST_CHARS],
+        source_type=SOURCE_TYPE,
+        source=json.dumps({"uri": str(store.path)}),
+        schema=json.dumps({"modalities": {m: int(d) for m, d in store.dims.items()}, "classes": list(store.classes)}),
+        profile=json.dumps({"videos": len(store), "frames": int(store.frames), "synthetic": bool(store.synthetic)}),
+    )
+    return DatasetInput(dataset, tags=[InputTag("mlflow.data.context", CONTEXT)])
+
+
+def log_store_input(client, run_id: str, store) -> None:
+    """Log the store as the run's dataset input. Idempotent, also when several processes log it to one
+    shared parent at once: MLflow checks, then inserts, so the loser of that race gets a UNIQUE
+    constraint error although the input is there."""
+    from mlflow.exceptions import MlflowException
+
+    dataset_input = store_dataset_input(store)
+    try:
+        client.log_inputs(run_id, datasets=[dataset_input])
+    except MlflowException:
+        logged = client.get_run(run_id).inputs.dataset_inputs
+        if not any(d.dataset.digest == dataset_input.dataset.digest and d.dataset.name == store.name for d in logged):
+            raise

@@ -1,0 +1,318 @@
+"""``bench tune --nested``: an unbiased accuracy for "the proposed model with its parameters chosen on
+validation", comparable with the rows of the paper's Table 3.
+
+For every outer split k of the protocol (the seeded 2/3 splits of ``bench run``):
+
+1. **inner search**: an Optuna study of its own (``<base>-outer<k>``, in the same storage), whose
+   objective is the mean validation accuracy over ``inner_splits`` stratified fit/validation
+   divisions (validation 1/5) of split k's *training part only* (:func:`inner_parts`);
+2. **selection**: the best complete trial (:func:`benchmark.tuning.search.best_key`), from the
+   trials' validation accuracies alone;
+3. **retraining and one test score**: the chosen setting trained on the whole training part and
+   scored on split k's test part after the last epoch. This is an ordinary ``bench run`` split run
+   (same configuration, split and fingerprint), so a run that Table 3 already finished is reused.
+
+The test part of split k is first touched in step 3, after the choice. Studies, trial runs and split
+runs are all resumable, so a rerun trains nothing that finished; outer splits are independent jobs
+that the executors (``local``, ``processes``, ``dask``) spread.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from benchmark import tracking
+from benchmark.config import Profile, stable_hash
+from benchmark.code_identity import code_fingerprint
+from benchmark.jobs import JobOutcome, SplitJob, run_split_job, split_run_fingerprint, split_run_key
+from benchmark.params import ParamError, check_choice, check_int
+from benchmark.splits import Split, random_splits, split_seed, validation_part
+from benchmark.tuning import nested_log
+from benchmark.tuning.objective import VALIDATION_FRACTION, TuningPart, tune_modalities
+from benchmark.tuning.space import SearchParam
+from benchmark.tuning.study import redact
+
+T = tracking.TAG
+DEFAULT_INNER_SPLITS = 3
+
+
+def inner_parts(outer: Split, labels, dataset_fingerprint: str, inner_splits: int) -> list[TuningPart]:
+    """``inner_splits`` stratified (fit, validation) divisions of the outer split's training part.
+
+    Seeded from (dataset, outer split, inner split): the same on every machine, different for every
+    outer split. Nothing of ``outer.test`` is an input.
+    """
+    seeds = [split_seed(f"{dataset_fingerprint}:nested:{outer.index}", j) for j in range(inner_splits)]
+    return [TuningPart(j, *validation_part(outer.train, labels, VALIDATION_FRACTION, seed=seed)) for j, seed in enumerate(seeds)]
+
+
+@dataclass(frozen=True)
+class NestedSpec:
+    """Everything that defines a nested evaluation except its number of outer splits (plain data, so
+    worker processes and Dask workers receive it)."""
+
+    store_path: str
+    profile: Profile
+    space: Mapping[str, SearchParam]
+    inner_splits: int
+    train_overrides: Mapping[str, Any]
+    storage: str
+    tracking_uri: str
+    device: str = "cpu"
+    trials: int | None = None
+    sampler: str = "auto"
+    prune: bool = True
+    seed: int = 0
+    study_name: str | None = None  # base name of the per-split studies (default: from the settings)
+    model: str = "proposed"  # the tuned model
+    plugins: tuple[str, ...] = ()  # plugin specs the workers load (a plugin's model)
+
+
+@dataclass(frozen=True)
+class OuterJob:
+    """One outer split: inner search, selection, retraining and test score. ``fingerprint``, ``row``
+    and ``split`` are what the executors name a job by."""
+
+    spec: NestedSpec
+    split: Split
+    base_name: str
+    experiment_id: str
+    parent_run_id: str
+    run_id: str  # the outer split's child run
+    fingerprint: str
+    row: str = "nested"
+
+    @property
+    def study_name(self) -> str:
+        return f"{self.base_name}-outer{self.split.index}"
+
+
+@dataclass(frozen=True)
+class OuterOutcome(JobOutcome):
+    chosen: Mapping[str, Any] = field(default_factory=dict)
+    val_acc: float = math.nan
+    trials_ran: int = 0
+    split_run_id: str = ""
+    split_run_reused: bool = False
+
+
+def _store(path: str):
+    from benchmark.jobs import _store as cached
+
+    return cached(path)
+
+
+def _plan(spec: NestedSpec, split: Split, study_name: str | None, check: bool = False):
+    from benchmark.tuning.search import plan_search
+
+    store = _store(spec.store_path)
+    return plan_search(
+        store=store, profile=spec.profile, space=spec.space, parts=inner_parts(split, store.labels, store.fingerprint, spec.inner_splits),
+        train_overrides=spec.train_overrides, device=spec.device, study_name=study_name, trials=spec.trials, sampler=spec.sampler,
+        prune=spec.prune, seed=spec.seed, check=check, model=spec.model,
+        extra_settings={"nested": True, "outer_split": split.index, "outer_split_digest": split.digest(store.ids), "outer_split_source": split.source},
+    )
+
+
+def nested_key(spec: NestedSpec) -> dict[str, Any]:
+    """What the nested evaluation computes, outer split count aside (the base study name's hash)."""
+    store = _store(spec.store_path)
+    plan = _plan(spec, random_splits(store.labels, store.fingerprint, 1)[0], None)
+    settings = {k: v for k, v in plan.settings.items() if not k.startswith("outer_split")}
+    return {**settings, "split_source": "random-stratified-2/3", "target": plan.target}
+
+
+def base_name(spec: NestedSpec, key: Mapping[str, Any]) -> str:
+    """The studies' base name: from the settings, not the number of trials (``--trials`` grows a TPE study)."""
+    settings = {k: v for k, v in key.items() if k != "target"}
+    prefix = "" if spec.model == "proposed" else f"{spec.model}-"
+    return spec.study_name or f"{prefix}{'+'.join(spec.space)}-{spec.profile.name}-nested-{stable_hash(settings)[:8]}"
+
+
+def _label(values: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
+
+
+def run_outer_split(job: OuterJob, on_epoch: Callable | None = None, echo: Callable[[str], None] | None = None) -> OuterOutcome:
+    """Inner search on the training part, choice, then one test score; logged under ``job.run_id``."""
+    from benchmark.tuning.search import best_key, run_study
+
+    from baselines.plugins import load_plugins
+
+    spec, split = job.spec, job.split
+    k = split.index
+    echo = echo or (lambda line: print(f"[outer split {k}] {line}", flush=True))
+    load_plugins(spec.plugins)  # a worker process starts without the coordinator's plugins
+    store = _store(spec.store_path)
+    client = tracking.client(spec.tracking_uri)
+    try:
+        plan = _plan(spec, split, job.study_name)
+        logger = nested_log.OuterSplitLogger(spec.tracking_uri, store.name, plan.name, job.run_id,
+                                             {f"{T}outer_split": k, f"{T}nested": job.parent_run_id})
+        result = run_study(plan, spec.storage, logger, echo=echo, close=False)
+        if not result.finished:
+            reason = f"inner search not finished ({len(result.book.active)} trials running in other processes): run again"
+            return OuterOutcome(job.fingerprint, job.row, k, "FAILED", job.run_id, reason=reason, trials_ran=result.ran)
+        complete = [t for t in result.book.done if t.state.name == "COMPLETE"]
+        if not complete:
+            reason = "no inner trial completed (all pruned or failed)"
+            nested_log.fail_outer(client, job.run_id, reason)
+            return OuterOutcome(job.fingerprint, job.row, k, "FAILED", job.run_id, reason=reason, trials_ran=result.ran)
+        best = max(complete, key=best_key)
+        chosen = dict(best.params)
+        nested_log.log_choice(client, job.run_id, chosen, best.value, best.user_attrs.get("val_acc_std"))
+        echo(f"outer split {k}: chose {_label(chosen)} (inner validation accuracy {100 * best.value:.1f}%, trial {best.number})")
+
+        config = plan.context.config(chosen)
+        fingerprint = split_run_fingerprint(config, split.digest(store.ids), store.fingerprint)
+        found = tracking.finished_split_runs(client, job.experiment_id, {fingerprint}).get(fingerprint)
+        if found is not None:
+            test_acc, split_run_id, reused = float(found.data.metrics["test_acc"]), found.info.run_id, True
+        else:
+            outcome = run_split_job(
+                SplitJob(
+                    store_path=spec.store_path, tracking_uri=spec.tracking_uri, experiment_id=job.experiment_id,
+                    parent_run_id=job.run_id, suite=f"nested/{job.base_name}", row=f"chosen on split {k}: {_label(chosen)}",
+                    config=config, split=split, fingerprint=fingerprint, dataset_fingerprint=store.fingerprint, device=spec.device,
+                    plugins=spec.plugins, code_fingerprint=code_fingerprint(config.model),
+                    run_key=split_run_key(config, split.digest(store.ids), store.fingerprint),
+                ),
+                on_epoch=on_epoch,
+            )
+            if outcome.status != "FINISHED":
+                nested_log.fail_outer(client, job.run_id, f"retraining failed: {outcome.reason}")
+                return OuterOutcome(job.fingerprint, job.row, k, "FAILED", job.run_id, reason=outcome.reason, chosen=chosen, trials_ran=result.ran)
+            test_acc, split_run_id, reused = outcome.test_acc, outcome.run_id, False
+        nested_log.finish_outer(client, job.run_id, test_acc, split_run_id, reused)
+        echo(f"outer split {k}: test accuracy {100 * test_acc:.1f}% ({'reused' if reused else 'trained'} split run {split_run_id})")
+        return OuterOutcome(job.fingerprint, job.row, k, "FINISHED", job.run_id, test_acc=test_acc, chosen=chosen, val_acc=best.value,
+                            trials_ran=result.ran, split_run_id=split_run_id, split_run_reused=reused)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except ParamError:
+        raise
+    except Exception as exc:  # the other outer splits go on; the reason is on the child run
+        reason = f"{type(exc).__name__}: {exc}"
+        nested_log.fail_outer(client, job.run_id, reason)
+        return OuterOutcome(job.fingerprint, job.row, k, "FAILED", job.run_id, reason=reason)
+
+
+@dataclass
+class NestedSummary:
+    base_name: str
+    parent_run_id: str
+    n_splits: int
+    accuracies: list[float]
+    chosen: dict[int, dict[str, str]]
+    children: dict[int, Any]  # split -> its child run (as MLflow holds it at the end)
+    outcomes: list[JobOutcome]  # the outer splits run by this command (finished ones are not run again)
+
+    @property
+    def trials_ran(self) -> int:
+        return sum(getattr(o, "trials_ran", 0) for o in self.outcomes)
+
+    @property
+    def split_runs_trained(self) -> int:
+        return sum(bool(getattr(o, "split_run_id", "")) and not getattr(o, "split_run_reused", True) for o in self.outcomes)
+
+    @property
+    def failures(self) -> list[JobOutcome]:
+        return [o for o in self.outcomes if o.status != "FINISHED"]
+
+
+def outer_executor(name: str, jobs: int | None, scheduler: str | None):
+    """None for ``local`` (this process, with live output); else the worker executor running :func:`run_outer_split`."""
+    from benchmark.executors import EXECUTORS
+
+    check_choice("executor", name, EXECUTORS)
+    if scheduler is not None and name != "dask":
+        raise ParamError("--scheduler is only used with --executor dask")
+    if name == "processes":
+        from benchmark.executors.processes import ProcessesExecutor
+
+        return ProcessesExecutor(jobs, fn=run_outer_split)
+    if name == "dask":
+        from benchmark.executors.dask import DaskExecutor
+
+        return DaskExecutor(jobs, scheduler, fn=run_outer_split)
+    return None
+
+
+def run_nested(spec: NestedSpec, n_splits: int, *, executor: str = "local", jobs: int | None = None, scheduler: str | None = None,
+               echo: Callable[[str], None] = print) -> NestedSummary:
+    """Find or create the parent and one child per outer split, run the unfinished outer splits, aggregate."""
+    check_int("n_splits", n_splits, low=1)
+    check_int("inner_splits", spec.inner_splits, low=1)
+    worker_executor = outer_executor(executor, jobs, scheduler)
+    store = _store(spec.store_path)
+    splits = random_splits(store.labels, store.fingerprint, n_splits)
+    _plan(spec, splits[0], None, check=True)  # every value of the space builds, before anything is stored
+    key = nested_key(spec)
+    name = base_name(spec, key)
+    fingerprint = stable_hash(["nested", name, key])  # the target number of trials included: more trials, another evaluation
+
+    client = tracking.client(spec.tracking_uri)
+    experiment = tracking.experiment_id(client, store.name)
+    tracking.close_orphans(client, experiment)
+    parent = nested_log.find_or_create(client, experiment, tracking.NESTED, fingerprint, f"nested / {name}",
+                                       _parent_tags(spec, store, name), _parent_params(spec, key))
+    parent_id = parent.info.run_id
+    children: dict[int, Any] = {}
+    for split in splits:
+        child_fp = stable_hash([fingerprint, split.index, split.digest(store.ids)])
+        children[split.index] = nested_log.find_or_create(
+            client, experiment, tracking.NESTED_SPLIT, child_fp, f"{name} / outer split {split.index}",
+            {"mlflow.parentRunId": parent_id, f"{T}split": split.index, f"{T}outer_split": split.index, f"{T}split_source": split.source,
+             f"{T}dataset_fingerprint": store.fingerprint, f"{T}profile": spec.profile.name, f"{T}params": ",".join(spec.space),
+             **tracking.environment_tags(spec.device)},
+            {"outer_split": split.index, "inner_splits": spec.inner_splits, **{f"space.{k}": p.describe() for k, p in spec.space.items()}},
+        )
+    todo = [
+        OuterJob(spec, split, name, experiment, parent_id, children[split.index].info.run_id,
+                 stable_hash([fingerprint, split.index, split.digest(store.ids)]))
+        for split in splits
+        if not nested_log.is_done(children[split.index])
+    ]
+    echo(f"nested evaluation {name}: {n_splits} outer splits ({n_splits - len(todo)} finished before), "
+         f"{spec.inner_splits} inner splits each; studies {name}-outer<k> in {redact(spec.storage)}")
+    outcomes: list[JobOutcome] = []
+    if worker_executor is None:
+        for job in todo:
+            outcomes.append(run_outer_split(job, echo=echo))
+    else:
+        outcomes.extend(worker_executor.run(todo))
+    final = {k: client.get_run(run.info.run_id) for k, run in children.items()}
+    accs, chosen = nested_log.close_parent(client, parent_id, final, n_splits)
+    return NestedSummary(name, parent_id, n_splits, accs, chosen, final, outcomes)
+
+
+def _parent_tags(spec: NestedSpec, store, name: str) -> dict[str, Any]:
+    return {
+        f"{T}study": name,
+        f"{T}storage": redact(spec.storage),
+        f"{T}params": ",".join(spec.space),
+        f"{T}dataset": store.name,
+        f"{T}dataset_fingerprint": store.fingerprint,
+        f"{T}synthetic": str(store.synthetic).lower(),
+        f"{T}random_extractors": ",".join(store.random_extractors),
+        f"{T}profile": spec.profile.name,
+        f"{T}model": spec.model,
+        f"{T}modalities": ",".join(tune_modalities(spec.model, store)),
+        f"{T}split_source": "random-stratified-2/3",
+        f"{T}inner_splits": spec.inner_splits,
+        **tracking.environment_tags(spec.device),
+    }
+
+
+def _parent_params(spec: NestedSpec, key: Mapping[str, Any]) -> dict[str, Any]:
+    """The training settings that were not searched (so reports compare it with Table 3 rows of the
+    same setting), the space and the search's size."""
+    from benchmark.tuning.objective import TuneContext
+
+    context = TuneContext(_store(spec.store_path), spec.profile, spec.space, [], dict(spec.train_overrides), spec.device, model=spec.model)
+    searched = {f"train.{name}" for name in spec.space}
+    train = {k: v for k, v in context.config({}).flat().items() if k.startswith("train.") and k not in searched}
+    return {**train, **{f"space.{k}": p.describe() for k, p in spec.space.items()}, "inner_splits": spec.inner_splits,
+            "target_trials": key["target"], "sampler": key["sampler"], "prune": spec.prune, "seed": spec.seed}

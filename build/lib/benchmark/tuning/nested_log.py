@@ -1,0 +1,107 @@
+"""MLflow runs of a nested evaluation (``bench tune --nested``), with the tag prefix of ``bench run``:
+
+- parent: ``bench.kind = nested``, ``bench.fingerprint`` (what the evaluation computes, not its
+  number of outer splits), ``bench.study`` (the studies' base name), ``bench.params``,
+  ``bench.dataset_fingerprint``, ``bench.profile``, ``bench.split_source``, ``bench.inner_splits``,
+  ``bench.n_expected_splits``, ``bench.chosen`` (JSON: outer split -> chosen values); params
+  ``train.*`` (the training settings not searched), ``space.<name>``, ``inner_splits``,
+  ``target_trials``; metrics ``test_acc_mean``, ``test_acc_std`` (ddof = 1), ``n_splits``;
+- one child per outer split k: ``bench.kind = nested_split``, ``bench.split`` = ``bench.outer_split``
+  = k, ``bench.study`` (the inner study), ``bench.split_run`` (the split run that scored the test
+  part) and ``bench.split_run_reused``; params ``chosen.<name>``; metrics ``inner_val_acc`` (the
+  chosen trial's mean validation accuracy), ``test_acc``, and the study summary of
+  :class:`~benchmark.tuning.mlflow_log.StudyLogger` (``best_val_acc``, ``n_complete`` ...);
+- the inner trials: today's trial runs (``bench.kind = trial``), children of their outer split's run,
+  tagged ``bench.outer_split`` and ``bench.nested`` (the parent's run id).
+
+Parent and children are found by fingerprint (any status) before being created, so a rerun after
+``kill -9`` continues the same runs: one child per outer split.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Mapping
+
+import numpy as np
+
+from benchmark import tracking
+from benchmark.tuning.mlflow_log import StudyLogger
+
+T = tracking.TAG
+
+
+def find_or_create(client, experiment: str, kind: str, fingerprint: str, run_name: str, tags: Mapping[str, Any],
+                   params: Mapping[str, Any]) -> Any:
+    """The run of ``kind`` with ``fingerprint`` (the earliest if a race made two), else a new one; RUNNING."""
+    found = tracking.search_all(client, [experiment], f"tags.`{T}kind` = '{kind}' and tags.`{T}fingerprint` = '{fingerprint}'")
+    if found:
+        run = min(found, key=lambda r: (r.info.start_time, r.info.run_id))
+        if run.info.status != "RUNNING" and not _finished_child(run, kind):
+            client.update_run(run.info.run_id, status="RUNNING")
+        return client.get_run(run.info.run_id)
+    run = client.create_run(experiment, run_name=run_name, tags={**tags, f"{T}kind": kind, f"{T}fingerprint": fingerprint})
+    tracking.log_params(client, run.info.run_id, params)
+    return run
+
+
+def _finished_child(run, kind: str) -> bool:
+    """A finished outer split stays FINISHED (a rerun reads it and trains nothing)."""
+    return kind == tracking.NESTED_SPLIT and is_done(run)
+
+
+def is_done(run) -> bool:
+    return run.info.status == "FINISHED" and "test_acc" in run.data.metrics
+
+
+class OuterSplitLogger(StudyLogger):
+    """Logs an inner study's trials under the outer split's child run (created by the coordinator)."""
+
+    def __init__(self, uri: str | None, experiment_name: str, study_name: str, run_id: str, trial_tags: Mapping[str, Any]):
+        super().__init__(uri, experiment_name, study_name)
+        self.parent_run_id = run_id
+        self.trial_tags = dict(trial_tags)
+
+    def open_parent(self, opened, tags: Mapping[str, Any], params: Mapping[str, Any], wait_s: float = 30.0) -> str:
+        self.close_killed_trials()
+        tracking.set_tags(self.client, self.parent_run_id, {f"{T}study": self.study_name, f"{T}storage": tags.get(f"{T}storage", "")})
+        if self.client.get_run(self.parent_run_id).info.status != "RUNNING":
+            self.client.update_run(self.parent_run_id, status="RUNNING")
+        return self.parent_run_id
+
+
+def log_choice(client, run_id: str, chosen: Mapping[str, Any], val_acc: float, val_std: float | None) -> None:
+    tracking.log_params(client, run_id, {f"chosen.{k}": v for k, v in chosen.items()})
+    tracking.log_metrics(client, run_id, {"inner_val_acc": val_acc, "inner_val_acc_std": val_std if val_std is not None else math.nan})
+
+
+def finish_outer(client, run_id: str, test_acc: float, split_run_id: str, reused: bool) -> None:
+    tracking.log_metrics(client, run_id, {"test_acc": test_acc})
+    tracking.set_tags(client, run_id, {f"{T}split_run": split_run_id, f"{T}split_run_reused": str(reused).lower()})
+    client.set_terminated(run_id, "FINISHED")
+
+
+def fail_outer(client, run_id: str, reason: str) -> None:
+    tracking.set_tags(client, run_id, {f"{T}failure_reason": reason[:5000]})
+    client.set_terminated(run_id, "FAILED")
+
+
+def chosen_of(run) -> dict[str, str]:
+    """The chosen values a child run holds (``chosen.<name>`` params), as logged (strings)."""
+    return {k[len("chosen."):]: v for k, v in run.data.params.items() if k.startswith("chosen.")}
+
+
+def close_parent(client, parent_id: str, children: Mapping[int, Any], n_expected: int) -> tuple[list[float], dict[int, dict[str, str]]]:
+    """Aggregate the finished children of splits ``0 .. n_expected - 1`` onto the parent; FINISHED when all are."""
+    done = {k: run for k, run in children.items() if k < n_expected and is_done(run)}
+    accs = [float(done[k].data.metrics["test_acc"]) for k in sorted(done)]
+    chosen = {k: chosen_of(done[k]) for k in sorted(done)}
+    tracking.log_metrics(client, parent_id, {
+        "test_acc_mean": float(np.mean(accs)) if accs else math.nan,
+        "test_acc_std": float(np.std(accs, ddof=1)) if len(accs) > 1 else math.nan,
+        "n_splits": len(accs),
+    })
+    tracking.set_tags(client, parent_id, {f"{T}n_expected_splits": n_expected, f"{T}chosen": json.dumps({str(k): v for k, v in chosen.items()})})
+    client.set_terminated(parent_id, "FINISHED" if len(done) == n_expected else "FAILED")
+    return accs, chosen
