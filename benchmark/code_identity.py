@@ -103,15 +103,14 @@ def normalised_statements(source: str, filename: str = "<source>") -> list[str]:
 
 
 class _Strip(ast.NodeTransformer):
-    """Drop docstrings and import statements (anywhere: local imports too), keeping bodies valid."""
+    """Drop docstrings (any bare string statement: it computes nothing) and import statements (anywhere:
+    local imports too), keeping bodies valid."""
 
     def generic_visit(self, node: ast.AST) -> ast.AST:
         super().generic_visit(node)
         body = getattr(node, "body", None)
         if isinstance(body, list):
-            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body and _is_docstring(body[0]):
-                body = body[1:]
-            body = [n for n in body if not isinstance(n, (ast.Import, ast.ImportFrom))]
+            body = [n for n in body if not isinstance(n, (ast.Import, ast.ImportFrom)) and not _is_docstring(n)]
             if not body and not isinstance(node, ast.Module):
                 body = [ast.Pass()]
             node.body = body
