@@ -34,3 +34,21 @@ def test_readme_quick_start_has_exactly_two_commands():
     section = README.read_text().split("## Quick start", 1)[1].split("\n## ", 1)[0]
     block = re.search(r"```bash\n(.*?)```", section, re.S).group(1)
     assert [line.split("#")[0].strip() for line in block.strip().splitlines()] == ["make demo", "make test"]
+
+
+def test_api_example_from_readme_returns_the_table(tmp_path, tiny_store, plugin_sandbox, monkeypatch):
+    """The README's notebook example, run as written (its model file from the same section), on a tiny store."""
+    import benchmark.api
+
+    text = README.read_text()
+    section = text.split("## Benchmark your own model", 1)[1].split("\n## ", 1)[0]
+    model = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    (tmp_path / "my_models.py").write_text("\n".join(line[3:] for line in model.splitlines()))  # the list item's indent
+    example = re.search(r"<!-- api-example -->\s*```python\n(.*?)```", section, re.S).group(1)
+    real_run = benchmark.api.run
+    monkeypatch.setattr(benchmark.api, "run", lambda suite, **kw: real_run(suite, features=tiny_store, progress=False, **kw))
+    namespace: dict = {}
+    exec(compile(example, "README.md", "exec"), namespace)
+    table = namespace["table"]
+    assert list(table["row"]) == ["Ours", "Mine"] and (table["n_splits"] == 3).all()
+    assert table.attrs["trained"] == 6
