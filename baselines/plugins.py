@@ -21,7 +21,7 @@ import importlib.util
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable
 
 from baselines import registry
 from benchmark.params import ParamError
@@ -79,9 +79,9 @@ def load_plugin(spec: str) -> Plugin:
             return previous
         _unload(previous)  # edited since it was loaded (a notebook, a long-lived process): its new code counts
     before = set(registry.registered())
-    registry._LOADING.append(spec)
     try:
-        module = _import_file(spec) if is_path(spec) else _import_module(spec)
+        with registry.loading(spec):
+            module = _import_file(spec) if is_path(spec) else _import_module(spec)
     except PluginError:
         _forget(before)
         raise
@@ -93,11 +93,9 @@ def load_plugin(spec: str) -> Plugin:
         if isinstance(exc, KeyboardInterrupt):
             raise
         raise PluginError(f"plugin {spec} failed to import: {_last_line(exc)}") from None
-    finally:
-        registry._LOADING.pop()
     new = tuple(sorted(set(registry.registered()) - before))
     if not new:  # imported earlier by other code (a notebook, another plugin): its models are already in
-        new = tuple(n for n in registry.registered() if module.__name__ in registry._REGISTRY[n].code_modules)
+        new = tuple(n for n, entry in registry.entries().items() if module.__name__ in entry.code_modules)
     if not new:
         raise PluginError(f"plugin {spec} registers no model (call baselines.registry.register_model in it)")
     path = getattr(module, "__file__", None)
@@ -211,6 +209,4 @@ def _last_line(exc: BaseException) -> str:
     return text[-1] if text else type(exc).__name__
 
 
-def specs_for_jobs(plugins: Sequence[Plugin]) -> tuple[str, ...]:
-    """What a job carries so that a worker loads the same plugins (entry points load themselves)."""
-    return tuple(p.spec for p in plugins)
+registry.MISSING_HOOKS.append(load_entry_points)

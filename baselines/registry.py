@@ -11,8 +11,9 @@ module named by a suite's ``plugins``, by ``--plugin``, or by an installed distr
 from __future__ import annotations
 
 import inspect
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from benchmark.params import ParamError
 
@@ -52,9 +53,21 @@ class ModelEntry:
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
+_LOADING: list[str] = []  # the origins of the plugins being imported (innermost last)
 
-#: Set by :mod:`baselines.plugins` while a plugin is imported, so its entries record their origin.
-_LOADING: list[str] = []
+#: Called with a model name the registry does not know (None: "every model"); :mod:`baselines.plugins`
+#: installs the loader of installed ``ver_bench.models`` entry points here.
+MISSING_HOOKS: list[Callable[[str | None], None]] = []
+
+
+@contextmanager
+def loading(origin: str) -> Iterator[None]:
+    """Models registered inside this block record ``origin`` (the plugin file or module)."""
+    _LOADING.append(origin)
+    try:
+        yield
+    finally:
+        _LOADING.pop()
 
 
 def register_model(
@@ -125,9 +138,8 @@ def check_builder_signature(name: str, build: Callable[..., Any], defaults: Mapp
 
 def list_models() -> list[str]:
     """Every registered name, entry-point plugins included (they load here, once)."""
-    from baselines.plugins import load_entry_points
-
-    load_entry_points()
+    for hook in MISSING_HOOKS:
+        hook(None)
     return sorted(_REGISTRY)
 
 
@@ -137,16 +149,19 @@ def registered() -> list[str]:
 
 
 def get_model(name: str) -> ModelEntry:
-    if name not in _REGISTRY:
-        from baselines.plugins import load_entry_points
-
-        load_entry_points(name)  # an installed distribution may provide it
+    for hook in MISSING_HOOKS if name not in _REGISTRY else ():
+        hook(name)  # an installed distribution may provide it
     if name not in _REGISTRY:
         raise ParamError(
             f"unknown model {name!r}; registered models: {', '.join(sorted(_REGISTRY))} "
             "(a model of your own enters with --plugin FILE, a suite's plugins = [...], or a ver_bench.models entry point)"
         )
     return _REGISTRY[name]
+
+
+def entries() -> dict[str, ModelEntry]:
+    """A copy of the registry (name -> entry), without loading entry points."""
+    return dict(_REGISTRY)
 
 
 def unregister(name: str) -> None:

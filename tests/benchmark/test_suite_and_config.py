@@ -66,7 +66,8 @@ def test_bad_suite_files_are_clear_errors(tmp_path, text, message):
 @pytest.mark.parametrize(
     "kwargs,message",
     [
-        ({"modalities": ["video"]}, "modalities has unknown value 'video'"),
+        ({"modalities": []}, "modalities must be a non-empty list"),  # any name is allowed: the store and model check it
+        ({"modalities": ["visual", "visual"]}, "modalities list a name twice"),
         ({"train_overrides": {"epochs": 0}}, "epochs must be >= 1"),
         ({"train_overrides": {"lr": -1.0}}, "lr must be > 0"),
         ({"row_params": {"alpha": 4.5}}, None),

@@ -1,6 +1,0 @@
-"""Model definitions. Importing this package registers every model (see ``baselines.registry``)."""
-
-from baselines import fusion, linear_probe, nextvlad_baseline, proposed  # noqa: F401  (registration)
-from baselines.registry import build_model, get_model, list_models, register_model, resolve_params
-
-__all__ = ["build_model", "get_model", "list_models", "register_model", "resolve_params"]

@@ -1,1 +1,0 @@
-"""One module per ``bench`` subcommand; each exposes ``register(app)``."""
