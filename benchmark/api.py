@@ -71,7 +71,8 @@ def run(
     from benchmark.precision import check_precision
     from benchmark.report.collect import collect
     from benchmark.report.render import statistics
-    from benchmark.runner import Progress, run_suite, store_for
+    from benchmark.console import Progress
+    from benchmark.runner import run_suite
     from benchmark.splits import file_splits, random_splits
     from benchmark.uri_check import check_tracking_uri
     from features.store import open_store
@@ -84,7 +85,11 @@ def run(
     loaded = load(suite, plugins)
     specs = tuple(dict.fromkeys([resolve_spec(p) for p in plugins] + list(loaded.plugins)))
     chosen = get_profile(profile)
-    store = open_store(store_for(Path(features) if features is not None else None))
+    if features is None:
+        from features.synthetic import default_store_path
+
+        features = default_store_path()
+    store = open_store(Path(features))
     if split_files is not None:
         splits = file_splits(Path(split_files), store.ids, store.classes, n_splits, video_classes=[store.classes[i] for i in store.labels])
     else:

@@ -1,4 +1,5 @@
-"""The table printed at the end of ``bench run``: ours (mean ± std over splits, n) beside the paper."""
+"""What ``bench run`` shows in the terminal: progress bars while it trains, then the table (ours, mean ±
+std over splits and n, beside the paper)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ import math
 from rich.console import Console
 from rich.table import Table
 
+from benchmark.jobs import JobOutcome, SplitJob
 from benchmark.runner import RunSummary
+from benchmark.tracking import claims
+
+T = "bench."
 
 
 def pct(value: float, digits: int = 1) -> str:
@@ -67,3 +72,56 @@ def print_summary(summary: RunSummary, console: Console | None = None) -> None:
         console.print(f"[bold yellow]Randomly initialised extractors ({', '.join(summary.store.random_extractors)}): features carry no meaning.")
     if summary.profile != "paper":
         console.print(f"[yellow]Profile '{summary.profile}' is not the paper's protocol; use --profile paper for that.")
+
+
+class Progress:
+    """Rich progress bars over jobs and, for in-process runs, over the current job's epochs."""
+
+    def __init__(self, console=None, epochs: int = 0):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        self.bar = RichProgress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        )
+        self.epochs = epochs
+        self.jobs_task = None
+        self.epoch_task = None
+        self.current: str | None = None
+
+    def start(self, n_jobs: int, n_reused: int) -> None:
+        self.bar.start()
+        self.jobs_task = self.bar.add_task(f"jobs ({n_reused} reused)", total=n_jobs)
+        if self.epochs:
+            self.epoch_task = self.bar.add_task("epochs", total=self.epochs, visible=False)
+
+    def epoch(self, job: SplitJob, record) -> None:
+        if self.epoch_task is None:
+            return
+        if self.current != job.run_name:
+            self.current = job.run_name
+            self.bar.reset(self.epoch_task, total=job.config.train.epochs, visible=True, description=job.run_name)
+        self.bar.update(self.epoch_task, completed=record.epoch, description=f"{job.run_name} acc {record.test_acc:.3f}")
+
+    def job_done(self, outcome: JobOutcome) -> None:
+        self.bar.advance(self.jobs_task)
+        if outcome.status not in ("FINISHED", claims.CLAIMED):
+            self.bar.console.print(f"[yellow]{outcome.row} / split {outcome.split} FAILED: {outcome.reason}")
+
+    def waiting(self, holders: list) -> None:
+        """Splits other processes train: say which, and by whom, while this one waits for them."""
+        who = sorted({f"{r.data.tags.get(f'{T}host', '?')}:{r.data.tags.get(f'{T}pid', '?')}" for r in holders})
+        names = ", ".join(sorted(r.info.run_name for r in holders)[:4]) + (" ..." if len(holders) > 4 else "")
+        self.bar.console.print(f"waiting for {len(holders)} splits other processes train ({', '.join(who)}): {names}")
+
+    def taking_over(self, n: int) -> None:
+        self.bar.console.print(f"[yellow]taking over {n} splits whose process ended without finishing them")
+        self.bar.update(self.jobs_task, total=next(t.total for t in self.bar.tasks if t.id == self.jobs_task) + n)
+
+    def stop(self) -> None:
+        self.bar.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 import typer
@@ -32,6 +33,15 @@ def load_plugins(cli_specs: list[str] | None, suite=None) -> tuple[str, ...]:
     specs += [spec for spec in (suite.plugins if suite is not None else ()) if spec not in specs]
     load(specs)
     return tuple(specs)
+
+
+def store_for(features: Path | None) -> Path:
+    """``--features`` or the built-in synthetic store (generated into the cache on first use)."""
+    if features is not None:
+        return features
+    from features.synthetic import default_store_path
+
+    return default_store_path()
 
 
 @contextmanager

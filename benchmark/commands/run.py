@@ -42,7 +42,9 @@ def run(
         from benchmark.executors import make_executor
         from benchmark.params import DEVICES, check_choice, check_float, resolve_device
         from benchmark.precision import check_precision
-        from benchmark.runner import Progress, run_suite, store_for
+        from benchmark.commands.common import store_for
+        from benchmark.console import Progress
+        from benchmark.runner import run_suite
         from benchmark.splits import file_splits, random_splits
         from benchmark.suite import load_suite
         from benchmark.uri_check import check_tracking_uri

@@ -46,7 +46,7 @@ def tune(
         from benchmark.config import get_profile
         from benchmark.params import ParamError, check_choice, check_int, resolve_device
         from benchmark.precision import check_precision
-        from benchmark.runner import store_for
+        from benchmark.commands.common import store_for
         from benchmark.tuning.outputs import pct, write_report
         from benchmark.tuning.search import run_search
         from benchmark.tuning.space import build_space

@@ -75,7 +75,7 @@ def ui(
     """Serve the MLflow UI at http://127.0.0.1:PORT and print a link to each suite's table (Ctrl-C stops it)."""
     from benchmark.params import ParamError
     from benchmark.tracking import client as tracking_client, tracking_uri as resolve
-    from benchmark.tracking_views.views import all_links
+    from benchmark.tracking.views import all_links
     from benchmark.uri_check import check_tracking_uri
 
     host, url = "127.0.0.1", f"http://127.0.0.1:{port}"

@@ -7,6 +7,8 @@ processes, ``dask`` on a Dask cluster. Only ``local`` can train a configuration'
 
 from __future__ import annotations
 
+from typing import Callable
+
 from benchmark.executors.base import Executor
 from benchmark.params import ParamError, check_choice
 
@@ -14,24 +16,31 @@ EXECUTORS = ("local", "processes", "dask")
 
 
 def make_executor(
-    name: str = "local", *, jobs: int | None = None, scheduler: str | None = None, engine: str = "auto", compile: bool = False
-) -> Executor:
+    name: str = "local", *, jobs: int | None = None, scheduler: str | None = None, engine: str = "auto", compile: bool = False,
+    fn: Callable | None = None,
+) -> Executor | None:
     """``engine``/``compile`` choose the training loop of the local executor (``benchmark.engine.policy``);
-    worker executors train one split per job with the plain loop."""
+    worker executors train one split per job with the plain loop. ``fn`` replaces the split job that worker
+    executors run (nested tuning's outer split); with ``fn``, ``local`` gives None: the caller runs its jobs
+    in this process itself, with live output."""
     from benchmark.engine.policy import check_engine
 
     check_choice("executor", name, EXECUTORS)
-    check_engine(engine, name, compile)
+    if fn is None:
+        check_engine(engine, name, compile)
     if scheduler is not None and name != "dask":
         raise ParamError("--scheduler is only used with --executor dask")
+    extra = {"fn": fn} if fn is not None else {}
     if name == "processes":
         from benchmark.executors.processes import ProcessesExecutor
 
-        return ProcessesExecutor(jobs)
+        return ProcessesExecutor(jobs, **extra)
     if name == "dask":
         from benchmark.executors.dask import DaskExecutor
 
-        return DaskExecutor(jobs, scheduler)
+        return DaskExecutor(jobs, scheduler, **extra)
+    if fn is not None:
+        return None
     from benchmark.executors.inprocess import InProcessExecutor
 
     return InProcessExecutor(engine, compile)

@@ -131,7 +131,7 @@ def report_after_run(summary, uri: str | None, console) -> Path | None:
     console.print(f"report: {folder / 'index.html'}")
     try:  # the rendered files as artifacts of the parent runs that produced them
         from benchmark import tracking
-        from benchmark.tracking_views.artifacts import log_report
+        from benchmark.tracking.artifacts import log_report
 
         log_report(tracking.client(uri), [r.parent_run_id for r in summary.rows if r.parent_run_id], folder)
     except Exception as exc:  # noqa: BLE001 - the files are on disk; MLflow only gets a copy

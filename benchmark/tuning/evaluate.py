@@ -49,7 +49,8 @@ def evaluate_best(*, study_name: str, space, best: Mapping[str, Any], store, pro
                   plugins: tuple[str, ...] = ()):
     from benchmark.console import print_summary
     from benchmark.executors import make_executor
-    from benchmark.runner import Progress, run_suite
+    from benchmark.console import Progress
+    from benchmark.runner import run_suite
     from benchmark.splits import random_splits
 
     from benchmark.tuning.objective import tune_modalities

@@ -27,9 +27,9 @@ from benchmark import tracking
 from benchmark.config import Profile, stable_hash
 from benchmark.code_identity import code_fingerprint
 from benchmark.jobs import JobOutcome, SplitJob, run_split_job, split_run_fingerprint, split_run_key
-from benchmark.params import ParamError, check_choice, check_int
+from benchmark.params import ParamError, check_int
 from benchmark.splits import Split, random_splits, split_seed, validation_part
-from benchmark.tuning import nested_log
+from benchmark.tracking import nested as nested_log
 from benchmark.tuning.objective import VALIDATION_FRACTION, TuningPart, tune_modalities
 from benchmark.tuning.space import SearchParam
 from benchmark.tuning.study import redact
@@ -99,7 +99,7 @@ class OuterOutcome(JobOutcome):
 
 
 def _store(path: str):
-    from benchmark.jobs import _store as cached
+    from benchmark.jobs import cached_store as cached
 
     return cached(path)
 
@@ -222,30 +222,14 @@ class NestedSummary:
         return [o for o in self.outcomes if o.status != "FINISHED"]
 
 
-def outer_executor(name: str, jobs: int | None, scheduler: str | None):
-    """None for ``local`` (this process, with live output); else the worker executor running :func:`run_outer_split`."""
-    from benchmark.executors import EXECUTORS
-
-    check_choice("executor", name, EXECUTORS)
-    if scheduler is not None and name != "dask":
-        raise ParamError("--scheduler is only used with --executor dask")
-    if name == "processes":
-        from benchmark.executors.processes import ProcessesExecutor
-
-        return ProcessesExecutor(jobs, fn=run_outer_split)
-    if name == "dask":
-        from benchmark.executors.dask import DaskExecutor
-
-        return DaskExecutor(jobs, scheduler, fn=run_outer_split)
-    return None
-
-
 def run_nested(spec: NestedSpec, n_splits: int, *, executor: str = "local", jobs: int | None = None, scheduler: str | None = None,
                echo: Callable[[str], None] = print) -> NestedSummary:
     """Find or create the parent and one child per outer split, run the unfinished outer splits, aggregate."""
     check_int("n_splits", n_splits, low=1)
     check_int("inner_splits", spec.inner_splits, low=1)
-    worker_executor = outer_executor(executor, jobs, scheduler)
+    from benchmark.executors import make_executor
+
+    worker_executor = make_executor(executor, jobs=jobs, scheduler=scheduler, fn=run_outer_split)
     store = _store(spec.store_path)
     splits = random_splits(store.labels, store.fingerprint, n_splits)
     _plan(spec, splits[0], None, check=True)  # every value of the space builds, before anything is stored

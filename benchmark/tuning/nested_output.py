@@ -12,7 +12,7 @@ from rich.table import Table
 
 from benchmark import tracking
 from benchmark.tuning.nested import NestedSummary
-from benchmark.tuning.nested_log import chosen_of, is_done
+from benchmark.tracking.nested import chosen_of, is_done
 
 T = tracking.TAG
 

@@ -21,7 +21,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from benchmark.config import MODALITIES, Profile, RunConfig, order_modalities, resolve_config
+from benchmark.config import Profile, RunConfig, order_modalities, resolve_config
 from benchmark.data import load_modalities
 from benchmark.precision import at_precision, choose_precision
 from benchmark.splits import Split, split_seed, validation_part

@@ -164,7 +164,7 @@ def run_search(
         train_overrides=train_overrides, device=device, study_name=study_name, trials=trials, sampler=sampler, prune=prune, seed=seed,
         precision=precision, model=model,
     )
-    from benchmark.tuning.mlflow_log import StudyLogger
+    from benchmark.tracking.studies import StudyLogger
 
     logger = StudyLogger(tracking_uri, store.name, plan.name)
     return run_study(plan, storage, logger, echo=echo)
@@ -201,7 +201,7 @@ def run_study(
     close: bool = True,
 ) -> SearchResult:
     """Create or join the study and run trials until nothing is left; ``logger`` (a
-    :class:`~benchmark.tuning.mlflow_log.StudyLogger`) holds the MLflow run the trials hang under.
+    :class:`~benchmark.tracking.studies.StudyLogger`) holds the MLflow run the trials hang under.
     ``close=False`` leaves that run open (its owner finishes it: a nested evaluation's outer split)."""
     import optuna
 

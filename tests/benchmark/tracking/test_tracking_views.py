@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
 
-from benchmark.tracking_views import parents, views
+from benchmark.tracking import curves as parents, views
 from tests.benchmark.test_run import bench
 
 SUITE = """

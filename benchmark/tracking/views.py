@@ -26,7 +26,7 @@ from typing import Iterable, Mapping, Sequence
 from urllib.parse import quote
 
 from benchmark import tracking
-from benchmark.tracking_views import parents
+from benchmark.tracking import curves as parents
 
 T = tracking.TAG
 VIEW_TAG_PREFIX = "mlflow.sharedViewState."

@@ -11,7 +11,7 @@ tools read:
 
 A child whose ``bench.fingerprint`` (config + split content + dataset) already FINISHED is reused.
 Accuracy is a fraction (0..1) in every metric and tag. What the MLflow UI shows on top of this
-(parent curves, the paper's number, row order, views, description) is :mod:`benchmark.tracking_views`.
+(parent curves, the paper's number, row order, views, description) is in the rest of :mod:`benchmark.tracking`.
 """
 
 from __future__ import annotations
@@ -169,7 +169,7 @@ def device_name(device: str) -> str:
 
 @lru_cache(maxsize=1)
 def git_commit() -> str:
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
         commit = out.stdout.strip()

@@ -10,7 +10,7 @@
   = k, ``bench.study`` (the inner study), ``bench.split_run`` (the split run that scored the test
   part) and ``bench.split_run_reused``; params ``chosen.<name>``; metrics ``inner_val_acc`` (the
   chosen trial's mean validation accuracy), ``test_acc``, and the study summary of
-  :class:`~benchmark.tuning.mlflow_log.StudyLogger` (``best_val_acc``, ``n_complete`` ...);
+  :class:`~benchmark.tracking.studies.StudyLogger` (``best_val_acc``, ``n_complete`` ...);
 - the inner trials: today's trial runs (``bench.kind = trial``), children of their outer split's run,
   tagged ``bench.outer_split`` and ``bench.nested`` (the parent's run id).
 
@@ -27,23 +27,19 @@ from typing import Any, Mapping
 import numpy as np
 
 from benchmark import tracking
-from benchmark.tuning.mlflow_log import StudyLogger
+from benchmark.tracking.studies import StudyLogger
 
 T = tracking.TAG
 
 
 def find_or_create(client, experiment: str, kind: str, fingerprint: str, run_name: str, tags: Mapping[str, Any],
                    params: Mapping[str, Any]) -> Any:
-    """The run of ``kind`` with ``fingerprint`` (the earliest if a race made two), else a new one; RUNNING."""
-    found = tracking.search_all(client, [experiment], f"tags.`{T}kind` = '{kind}' and tags.`{T}fingerprint` = '{fingerprint}'")
-    if found:
-        run = min(found, key=lambda r: (r.info.start_time, r.info.run_id))
-        if run.info.status != "RUNNING" and not _finished_child(run, kind):
-            client.update_run(run.info.run_id, status="RUNNING")
-        return client.get_run(run.info.run_id)
-    run = client.create_run(experiment, run_name=run_name, tags={**tags, f"{T}kind": kind, f"{T}fingerprint": fingerprint})
-    tracking.log_params(client, run.info.run_id, params)
-    return run
+    """The run of ``kind`` with ``fingerprint`` (the oldest if a race made two), else a new one; RUNNING
+    unless it is a finished outer split (a rerun reads it and trains nothing)."""
+    from benchmark.tracking.parents import find_or_create as find_or_create_run
+
+    return find_or_create_run(client, experiment, kind, fingerprint, run_name, tags, params,
+                              reopen=lambda run: run.info.status != "RUNNING" and not _finished_child(run, kind))
 
 
 def _finished_child(run, kind: str) -> bool:

@@ -12,7 +12,8 @@ import time
 import pytest
 from mlflow.tracking import MlflowClient
 
-from benchmark import claims, tracking
+from benchmark import tracking
+from benchmark.tracking import claims
 
 FP = "abc123"
 

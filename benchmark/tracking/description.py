@@ -5,7 +5,7 @@ read the runs, and a link to each suite's table view."""
 from __future__ import annotations
 
 from benchmark import tracking
-from benchmark.tracking_views import parents, views
+from benchmark.tracking import curves as parents, views
 
 NOTE_TAG = "mlflow.note.content"
 T = tracking.TAG

@@ -1,0 +1,186 @@
+"""A suite row's parent run: found or created, opened, closed with the row's aggregates, or abandoned.
+
+The runner says *when* (:mod:`benchmark.runner`); this says *what* goes into MLflow. The one
+find-or-create of a run by kind and fingerprint (:func:`find_or_create`) serves ``bench run``'s parents
+and ``bench tune --nested``'s runs alike.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Callable, Mapping, Sequence
+
+from benchmark import tracking
+from benchmark.config import stable_hash
+from benchmark.tracking import curves as parents, description, inputs, views
+
+T = tracking.TAG
+
+
+def setting_of(config, store, split_source: str) -> str:
+    """What makes rows comparable (as the report's choice of runs): dataset, split protocol, profile and
+    training parameters. A suite's view shows the parents of its latest setting."""
+    train = sorted((k, v) for k, v in config.flat().items() if k.startswith("train."))
+    return stable_hash([store.fingerprint, split_source.split("/")[0], config.profile, train])[:16]
+
+
+def open_parent(client, run_id: str, suite, row, config, store, split_source: str) -> str:
+    """Row order, setting and the paper's number (a fraction) as tags, the store as dataset input.
+    Also run on parents found from earlier runs, so older stores gain them. Returns the setting."""
+    setting = setting_of(config, store, split_source)
+    tags = {parents.ROW_ORDER_TAG: parents.row_order(list(suite.rows).index(row)), parents.SETTING_TAG: setting}
+    paper = parents.paper_fraction(row.paper)
+    if paper is not None:
+        tags[parents.PAPER_TAG] = str(paper)
+    tracking.set_tags(client, run_id, tags)
+    inputs.log_store_input(client, run_id, store)
+    return setting
+
+
+def close_parent(client, run_id: str, row, split_run_ids: Sequence[str]) -> int:
+    """Per-epoch mean/std curves over the row's finished splits and the paper's number as metrics.
+
+    Returns the step at which the row's aggregates must be logged so that they are the latest values:
+    the last epoch of the curves, or a later step already used on this run.
+    """
+    import time
+
+    # the real close time: the end time is moved to make Duration the row's own (see end_time)
+    tracking.set_tags(client, run_id, {parents.CLOSED_AT_TAG: int(time.time() * 1000)})
+    curves = parents.epoch_curves(client, list(split_run_ids)) if split_run_ids else {}
+    parents.log_epoch_curves(client, run_id, curves)
+    paper = parents.paper_fraction(row.paper)
+    if paper is not None:
+        tracking.log_metrics(client, run_id, {parents.PAPER_METRIC: paper})
+    earlier = max((m.step for m in client.get_metric_history(run_id, "test_acc_mean")), default=0)
+    return max(parents.last_step(curves), earlier)
+
+
+def end_time(client, run_id: str, split_run_ids: Sequence[str]) -> int | None:
+    """The parent's end time for its own duration (see :func:`parents.parent_end_time`)."""
+    start = client.get_run(run_id).info.start_time
+    children = [client.get_run(r) for r in split_run_ids]
+    return parents.parent_end_time(start, children) if start else None
+
+
+def finish_suite(client, experiment_id: str, suite, store, settings: dict[str, str], flat_configs: list[dict]) -> str | None:
+    """Save the suite's table view (its latest setting) and refresh the experiment's description."""
+    if not settings:
+        return None
+    setting = next(iter(settings.values()))
+    key = views.save_suite_view(client, experiment_id, suite.name, suite.title, setting, views.differing_params(flat_configs))
+    description.describe_experiment(client, experiment_id, store)
+    return key
+
+
+def find_or_create(
+    client,
+    experiment: str,
+    kind: str,
+    fingerprint: str,
+    run_name: str,
+    tags: Mapping[str, Any],
+    params: Mapping[str, Any] | None = None,
+    *,
+    found_tags: Mapping[str, Any] | None = None,
+    reopen: Callable[[Any], bool] = lambda run: True,
+):
+    """The run of ``kind`` with ``fingerprint`` (any status), set RUNNING where ``reopen(run)``, with
+    ``found_tags`` refreshed; else a new one with ``tags`` and ``params``. Processes that started together
+    may each have created one: all keep the oldest (start time, then run id) and delete their own."""
+    query = f"tags.`{T}kind` = '{kind}' and tags.`{T}fingerprint` = '{fingerprint}'"
+    existing = tracking.search_all(client, [experiment], query)
+    if existing:
+        run = min(existing, key=_age)
+        if found_tags:
+            tracking.set_tags(client, run.info.run_id, found_tags)
+        if reopen(run):
+            client.update_run(run.info.run_id, status="RUNNING")
+        return client.get_run(run.info.run_id)
+    mine = client.create_run(experiment, run_name=run_name, tags={**tags, f"{T}kind": kind, f"{T}fingerprint": fingerprint}).info.run_id
+    if params:
+        tracking.log_params(client, mine, params)
+    oldest = min(tracking.search_all(client, [experiment], query), key=_age, default=None)
+    if oldest is not None and oldest.info.run_id != mine:
+        client.set_terminated(mine, "KILLED")
+        client.delete_run(mine)
+        return client.get_run(oldest.info.run_id)
+    return client.get_run(mine)
+
+
+def _age(run) -> tuple:
+    return (run.info.start_time or 0, run.info.run_id)
+
+
+def row_parent(client, experiment: str, suite, planned, store, splits: Sequence) -> str:
+    """The suite row's parent run (``planned``: a :class:`benchmark.planning.PlannedRow`): found by its
+    fingerprint (any status), else created with the row's tags and the flattened config as params."""
+    row, config = planned.row, planned.config
+    tags = {
+        f"{T}suite": suite.name,
+        f"{T}table": row.table,
+        f"{T}row": row.name,
+        f"{T}config_fingerprint": config.fingerprint,
+        f"{T}code_fingerprint": planned.code_fingerprint,
+        f"{T}dataset_fingerprint": store.fingerprint,
+        f"{T}dataset": store.name,
+        f"{T}synthetic": str(store.synthetic).lower(),
+        f"{T}random_extractors": ",".join(store.random_extractors),
+        f"{T}classes": json.dumps(store.classes),
+        f"{T}profile": config.profile,
+        f"{T}model": config.model,
+        f"{T}modalities": ",".join(config.modalities),
+        f"{T}precision": config.train.precision,
+        f"{T}split_source": splits[0].source if splits else "",
+        f"{T}n_parameters": str(planned.n_parameters),
+        f"{T}n_expected_splits": str(len(splits)),
+        **tracking.environment_tags("cpu"),
+        **tracking.owner_tags(),  # a parent whose process died is closed as an orphan, not left RUNNING
+    }
+    if row.paper is not None:
+        tags[f"{T}paper"] = str(row.paper)
+    found = {f"{T}n_expected_splits": len(splits), f"{T}n_parameters": planned.n_parameters, **tracking.owner_tags()}
+    run = find_or_create(client, experiment, tracking.PARENT, planned.parent_fingerprint, f"{suite.name} / {row.name}", tags,
+                         config.flat(), found_tags=found)
+    return run.info.run_id
+
+
+def close_row(client, run_id: str, row, split_run_ids: Sequence[str], accuracies: Sequence[float], best_epoch: Sequence[float],
+              n_expected: int, ceiling: Mapping[str, float] | None, reused_from: set[str]) -> None:
+    """The row's aggregates (mean, sample std, n, best-epoch mean, ceiling), its curves, and FINISHED when
+    every expected split finished, else FAILED; its end time makes Duration its own (see :func:`end_time`)."""
+    import numpy as np
+
+    step = close_parent(client, run_id, row, split_run_ids)  # curves first: the cell is the latest value
+    n = len(accuracies)
+    tracking.log_metrics(
+        client,
+        run_id,
+        {
+            "test_acc_mean": float(np.mean(accuracies)) if n else math.nan,
+            "test_acc_std": float(np.std(accuracies, ddof=1)) if n > 1 else math.nan,
+            "n_splits": n,
+            "test_acc_best_epoch_mean": float(np.nanmean(best_epoch)) if len(best_epoch) else math.nan,
+        },
+        step=step,
+    )
+    if ceiling:
+        tracking.log_metrics(client, run_id, {"test_acc_ceiling": ceiling["accuracy"], "test_acc_ceiling_se": ceiling["se"]})
+    tags: dict[str, Any] = {f"{T}n_expected_splits": n_expected}
+    if reused_from:
+        tags[f"{T}reused_children_from"] = ",".join(sorted(reused_from))
+    tracking.set_tags(client, run_id, tags)
+    status = "FINISHED" if n == n_expected else "FAILED"
+    client.set_terminated(run_id, status, end_time=end_time(client, run_id, split_run_ids))
+
+
+def abandon(client, run_ids: Sequence[str], exc: BaseException) -> None:
+    """A ``bench run`` that stops early ends its parents FAILED (an error) or KILLED (interrupted), never RUNNING."""
+    status = "KILLED" if isinstance(exc, (KeyboardInterrupt, SystemExit)) else "FAILED"
+    for run_id in run_ids:
+        try:
+            client.set_tag(run_id, f"{T}failure_reason", f"{type(exc).__name__}: {exc}"[:5000] or "interrupted")
+            client.set_terminated(run_id, status)
+        except Exception:  # noqa: BLE001  (the store itself may be what broke; the original error matters)
+            pass

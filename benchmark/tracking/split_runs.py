@@ -1,0 +1,131 @@
+"""A split's child run: created with its tags, described, logged epoch by epoch, and ended.
+
+Called by :mod:`benchmark.jobs` for every engine, so a split run looks the same whoever trained it.
+``job`` is a :class:`benchmark.jobs.SplitJob` (plain data; not imported here, so this package does not
+depend on the jobs that use it).
+"""
+
+from __future__ import annotations
+
+import io
+import traceback
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from benchmark import tracking
+from benchmark.tracking import claims
+from benchmark.tracking.inputs import log_store_input
+
+T = tracking.TAG
+
+
+def start(client, job: Any, store, device: str, engine: str = "plain") -> str:
+    """The split's child run with its tags (the same for every engine, plus which engine and precision)."""
+    tags = {
+        "mlflow.parentRunId": job.parent_run_id,
+        f"{T}kind": tracking.SPLIT,
+        f"{T}suite": job.suite,
+        f"{T}row": job.row,
+        f"{T}split": str(job.split.index),
+        f"{T}split_source": job.split.source,
+        f"{T}fingerprint": job.fingerprint,
+        f"{T}run_key": job.run_key,
+        f"{T}code_fingerprint": job.code_fingerprint,
+        f"{T}config_fingerprint": job.config.fingerprint,
+        f"{T}dataset_fingerprint": job.dataset_fingerprint,
+        f"{T}dataset": store.name,
+        f"{T}profile": job.config.profile,
+        f"{T}model": job.config.model,
+        f"{T}engine": engine,
+        f"{T}precision": job.config.train.precision,
+        **tracking.environment_tags(device),
+        **tracking.owner_tags(),
+        **claims.claim_tags(),
+    }
+    return client.create_run(job.experiment_id, run_name=job.run_name, tags=tags).info.run_id
+
+
+def describe(client, run_id: str, job: Any, store, device: str) -> None:
+    """Params (the flat config, split, device), the split's ids, the code identity, the store as input."""
+    tracking.log_params(client, run_id, {**job.config.flat(), "split": job.split.index, "device": device})
+    tracking.log_json_artifact(client, run_id, "split.json", job.split.ids(store.ids))
+    log_code(client, run_id, job.config.model)
+    log_store_input(client, run_id, store)  # the runs table's Dataset column
+
+
+def log_code(client, run_id: str, model: str) -> None:
+    """``code/identity.json`` (each covered module's file and hash) and, for a plugin's model, its source files."""
+    from benchmark.code_identity import code_identity
+
+    identity = code_identity(model)
+    tracking.log_text_artifact(client, run_id, "code/identity.json", identity.to_json())
+    project = ("baselines.", "benchmark.", "features.")
+    for name, (file, _) in identity.modules.items():
+        if not name.startswith(project):
+            tracking.log_text_artifact(client, run_id, f"code/{Path(file).name}", Path(file).read_text(encoding="utf-8"))
+
+
+def epoch_logger(client, run_id: str, on_epoch: Callable[[Any], None] | None) -> Callable[[Any], None]:
+    def log_epoch(record: Any) -> None:
+        tracking.log_metrics(
+            client, run_id, {"train_loss": record.train_loss, "test_acc": record.test_acc, "epoch_seconds": record.seconds}, step=record.epoch
+        )
+        claims.heartbeat(client, run_id)
+        if on_epoch:
+            on_epoch(record)
+
+    return log_epoch
+
+
+def finish(client, run_id: str, job: Any, store, result: Any) -> None:
+    """Final metrics, the test predictions, FINISHED."""
+    tracking.log_metrics(
+        client,
+        run_id,
+        {
+            "test_acc_best_epoch": result.test_acc_best_epoch,
+            "best_epoch": result.best_epoch,
+            "seconds_per_epoch": mean_seconds(result),
+        },
+        step=job.config.train.epochs,
+    )
+    tracking.log_text_artifact(client, run_id, "predictions.csv", predictions_csv(store, job.split.test, result.predictions))
+    client.set_terminated(run_id, "FINISHED")
+
+
+def mean_seconds(result: Any) -> float:
+    """Mean training seconds per epoch over the run's epochs (NaN for an estimator, which has none)."""
+    seconds = [r.seconds for r in result.history if np.isfinite(r.seconds)]
+    return float(np.mean(seconds)) if seconds else float("nan")
+
+
+def error(client, run_id: str, exc: Exception) -> str:
+    """An unexpected error: its traceback as an artifact, the run FAILED; returns the reason."""
+    reason = f"{type(exc).__name__}: {exc}"
+    tracking.log_text_artifact(client, run_id, "traceback.txt", "".join(traceback.format_exception(exc)))
+    fail(client, run_id, reason)
+    return reason
+
+
+def kill(client, run_ids: Sequence[str]) -> None:
+    """Interrupted (Ctrl-C, SystemExit): KILLED with the reason."""
+    for run_id in run_ids:
+        client.set_tag(run_id, f"{T}failure_reason", "interrupted")
+        client.set_terminated(run_id, "KILLED")
+
+
+def fail(client, run_id: str, reason: str) -> None:
+    client.set_tag(run_id, f"{T}failure_reason", reason[:5000])
+    client.set_terminated(run_id, "FAILED")
+
+
+def predictions_csv(store, test: np.ndarray, predictions: np.ndarray) -> str:
+    classes = store.classes
+    buffer = io.StringIO()
+    buffer.write("id,label,prediction\n")
+    labels = store.labels
+    for pos, pred in zip(test, predictions):
+        buffer.write(f"{store.ids[pos]},{classes[labels[pos]]},{classes[int(pred)]}\n")
+    return buffer.getvalue()
