@@ -14,7 +14,6 @@ Arrays are opened memory-mapped, so a store larger than memory can still be vali
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,26 +23,19 @@ import numpy as np
 import pandas as pd
 
 from features.errors import StoreError
+from features.format import (  # noqa: F401  (the format's names, also read from here)
+    ALLOWED_DTYPES,
+    FORMAT,
+    INDEX_FILE,
+    META_FILE,
+    MIN_VIDEOS_PER_CLASS,
+    PAPER_DIMS,
+    array_file,
+    mask_file,
+)
 from features.fingerprint import store_fingerprint
 from features.oracle import subset_key
-
-FORMAT = "bench-features/1"
-META_FILE = "meta.json"
-INDEX_FILE = "index.csv"
-MIN_VIDEOS_PER_CLASS = 3
-ALLOWED_DTYPES = (np.dtype("float16"), np.dtype("float32"))
-
-#: The paper's per-frame feature widths (Swin-T, VGGish, BlazePose 33 x 3).
-PAPER_DIMS: dict[str, int] = {"visual": 768, "audio": 128, "skeleton": 99}
-
-
-def array_file(modality: str) -> str:
-    return f"{modality}.npy"
-
-
-def mask_file(modality: str) -> str:
-    return f"{modality}.mask.npy"
-
+from features.validate import check_field_counts, check_index_columns, check_meta, validate_store
 
 @dataclass
 class FeatureStore:
@@ -125,8 +117,6 @@ class FeatureStore:
 
 def open_store(path: str | Path, *, check_values: bool = True) -> FeatureStore:
     """Open and validate a store; any problem raises one :class:`StoreError` naming the file."""
-    from features.validate import validate_store
-
     path = Path(path)
     if not path.is_dir():
         raise StoreError(path, "not a directory (expected a feature store, see README 'Feature store')")
@@ -152,24 +142,7 @@ def _read_meta(path: Path) -> dict:
         meta = json.loads(meta_path.read_text())
     except json.JSONDecodeError as exc:
         raise StoreError(meta_path, f"not valid JSON ({exc})") from None
-    if not isinstance(meta, dict):
-        raise StoreError(meta_path, "must hold a JSON object")
-    for key in ("format", "name", "classes", "frames", "modalities"):
-        if key not in meta:
-            raise StoreError(meta_path, f"missing key '{key}'")
-    if meta["format"] != FORMAT:
-        raise StoreError(meta_path, f"format is {meta['format']!r}, expected {FORMAT!r}")
-    if not isinstance(meta["modalities"], dict) or not meta["modalities"]:
-        raise StoreError(meta_path, "'modalities' must be a non-empty object {name: {dim: ...}}")
-    for modality, info in meta["modalities"].items():
-        if not isinstance(info, dict) or not isinstance(info.get("dim"), int):
-            raise StoreError(meta_path, f"modality '{modality}' needs an integer 'dim'")
-    if not isinstance(meta["classes"], list) or not meta["classes"]:
-        raise StoreError(meta_path, "'classes' must be a non-empty list of class names")
-    if len(set(meta["classes"])) != len(meta["classes"]):
-        raise StoreError(meta_path, "'classes' holds a name twice")
-    if not isinstance(meta["frames"], int) or meta["frames"] < 1:
-        raise StoreError(meta_path, "'frames' must be a positive integer")
+    check_meta(meta_path, meta)
     return meta
 
 
@@ -178,29 +151,12 @@ def _read_index(path: Path) -> pd.DataFrame:
     if not index_path.exists():
         raise StoreError(index_path, "missing")
     try:
-        _check_field_counts(index_path)
+        check_field_counts(index_path)
         index = pd.read_csv(index_path, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise StoreError(index_path, f"cannot be parsed as CSV ({exc})") from None
-    for column in ("id", "label"):
-        if column not in index.columns:
-            raise StoreError(index_path, f"missing column '{column}' (columns: {list(index.columns)})")
+    check_index_columns(index_path, list(index.columns))
     return index
-
-
-def _check_field_counts(index_path: Path) -> None:
-    """Every line has the header's number of fields: an id with an unquoted comma otherwise shifts the
-    columns and shows up as a puzzling error far from its cause (duplicate ids, unknown labels)."""
-    with index_path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None) or []
-        for fields in reader:
-            if fields and len(fields) != len(header):
-                raise StoreError(
-                    index_path,
-                    f"line {reader.line_num} has {len(fields)} fields but the header has {len(header)} "
-                    f"({','.join(fields)[:80]!r}); quote a value that contains a comma: \"a,b\"",
-                )
 
 
 def _load_array(path: Path) -> np.ndarray:

@@ -1,22 +1,69 @@
-"""Store validation: every check of DESIGN section 3, each failing with one line naming the file."""
+"""Store validation: every check of the store format (docs/architecture.md, README "The feature store"),
+each failing with one :class:`StoreError` line naming the file. :mod:`features.store` reads the files
+and calls these; the format's names come from :mod:`features.format`.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import csv
+from pathlib import Path
+from typing import Any, Sequence
 
 import numpy as np
 
 from features.errors import StoreError
 from features.fingerprint import cached_scan
-
-if TYPE_CHECKING:
-    from features.store import FeatureStore
+from features.format import ALLOWED_DTYPES, FORMAT, INDEX_COLUMNS, INDEX_FILE, META_FILE, META_KEYS, MIN_VIDEOS_PER_CLASS, array_file, mask_file
 
 _ROWS_PER_CHUNK = 64
 
 
-def validate_store(store: "FeatureStore", *, check_values: bool = True) -> None:
-    from features.store import ALLOWED_DTYPES, INDEX_FILE, META_FILE, array_file, mask_file
+def check_meta(meta_path: Path, meta: Any) -> None:
+    """meta.json: an object with the format's keys, the right format, modalities with integer dims,
+    unique class names and a positive frame count."""
+    if not isinstance(meta, dict):
+        raise StoreError(meta_path, "must hold a JSON object")
+    for key in META_KEYS:
+        if key not in meta:
+            raise StoreError(meta_path, f"missing key '{key}'")
+    if meta["format"] != FORMAT:
+        raise StoreError(meta_path, f"format is {meta['format']!r}, expected {FORMAT!r}")
+    if not isinstance(meta["modalities"], dict) or not meta["modalities"]:
+        raise StoreError(meta_path, "'modalities' must be a non-empty object {name: {dim: ...}}")
+    for modality, info in meta["modalities"].items():
+        if not isinstance(info, dict) or not isinstance(info.get("dim"), int):
+            raise StoreError(meta_path, f"modality '{modality}' needs an integer 'dim'")
+    if not isinstance(meta["classes"], list) or not meta["classes"]:
+        raise StoreError(meta_path, "'classes' must be a non-empty list of class names")
+    if len(set(meta["classes"])) != len(meta["classes"]):
+        raise StoreError(meta_path, "'classes' holds a name twice")
+    if not isinstance(meta["frames"], int) or meta["frames"] < 1:
+        raise StoreError(meta_path, "'frames' must be a positive integer")
+
+
+def check_field_counts(index_path: Path) -> None:
+    """Every line has the header's number of fields: an id with an unquoted comma otherwise shifts the
+    columns and shows up as a puzzling error far from its cause (duplicate ids, unknown labels)."""
+    with index_path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None) or []
+        for fields in reader:
+            if fields and len(fields) != len(header):
+                raise StoreError(
+                    index_path,
+                    f"line {reader.line_num} has {len(fields)} fields but the header has {len(header)} "
+                    f"({','.join(fields)[:80]!r}); quote a value that contains a comma: \"a,b\"",
+                )
+
+
+def check_index_columns(index_path: Path, columns: Sequence[str]) -> None:
+    for column in INDEX_COLUMNS:
+        if column not in columns:
+            raise StoreError(index_path, f"missing column '{column}' (columns: {list(columns)})")
+
+
+def validate_store(store: Any, *, check_values: bool = True) -> None:
+    """The whole store (``store``: a :class:`features.store.FeatureStore`) against its meta and index."""
 
     path, meta, index = store.path, store.meta, store.index
     n = len(index)
@@ -66,10 +113,9 @@ def _count_nonfinite(array: np.ndarray) -> int:
     return bad
 
 
-def small_classes(store: "FeatureStore") -> list[tuple[str, int]]:
+def small_classes(store: Any) -> list[tuple[str, int]]:
     """Classes with fewer videos than a split needs (DESIGN 3: a store may hold them; ``bench run``
     refuses to split them), as (class, count)."""
-    from features.store import MIN_VIDEOS_PER_CLASS
 
     counts = store.index["label"].value_counts()
     return [(cls, int(counts.get(cls, 0))) for cls in store.classes if counts.get(cls, 0) < MIN_VIDEOS_PER_CLASS]

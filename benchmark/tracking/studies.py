@@ -20,11 +20,12 @@ process that created the study, so processes that join later log under the same 
 from __future__ import annotations
 
 import math
+import time
 from typing import Any, Mapping
 
 from benchmark import tracking
 from benchmark.config import RunConfig, stable_hash
-from benchmark.tuning.study import wait_for_attr
+
 
 T = tracking.TAG
 STATES = {"complete": "FINISHED", "pruned": "FINISHED", "failed": "FAILED", "skipped": "KILLED", "killed": "KILLED"}
@@ -133,3 +134,13 @@ class StudyLogger:
             tracking.set_tags(self.client, self.parent_run_id, tags)
         if finished:
             self.client.set_terminated(self.parent_run_id, "FINISHED")
+
+
+def wait_for_attr(study, key: str, wait_s: float):
+    """A study attribute another process sets (its parent run id), waited for up to ``wait_s`` seconds."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        value = study.user_attrs.get(key)
+        if value is not None or time.monotonic() >= deadline:
+            return value
+        time.sleep(0.25)

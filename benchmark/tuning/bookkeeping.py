@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from benchmark import tracking
-from benchmark.tuning.objective import HOST, INTERRUPTED, PID, SKIPPED
+from benchmark.tuning.vocabulary import HOST, INTERRUPTED, PID, SKIPPED
 
 
 def retry_callback():

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from benchmark.suite import Suite, SuiteRow, load_suite
-from benchmark.tuning.space import MODEL as MODEL_TARGET, SearchParam
+from benchmark.tuning.space import TARGET_MODEL, SearchParam
 
 PAPER_DEFAULT_ALPHA = 4
 
@@ -27,8 +27,8 @@ def paper_alpha(alpha: int) -> float | None:
 def evaluation_suite(study_name: str, space: Mapping[str, SearchParam], best: Mapping[str, Any], model: str = "proposed",
                      modalities: tuple[str, ...] = ("visual", "audio", "skeleton")) -> tuple[Suite, dict[str, Any]]:
     """(one-row suite, training overrides) for the best setting; the paper's Table 3 beside it for ``proposed`` only."""
-    model_params = {k: v for k, v in best.items() if space[k].target == MODEL_TARGET}
-    train_params = {k: v for k, v in best.items() if space[k].target != MODEL_TARGET}
+    model_params = {k: v for k, v in best.items() if space[k].target == TARGET_MODEL}
+    train_params = {k: v for k, v in best.items() if space[k].target != TARGET_MODEL}
     alpha = int(model_params.get("alpha", PAPER_DEFAULT_ALPHA))
     label = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in best.items())
     if model != "proposed":

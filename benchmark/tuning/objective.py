@@ -27,17 +27,19 @@ from benchmark.precision import at_precision, choose_precision
 from benchmark.splits import Split, split_seed, validation_part
 from benchmark.training import EpochRecord, run_seed, train_split
 from benchmark.tuning.space import SearchParam, split_values
+from benchmark.tuning.vocabulary import (  # noqa: F401  (the names trials carry; also read from here)
+    FAILURE,
+    HOST,
+    INTERRUPTED,
+    PID,
+    SKIPPED,
+    VAL_MEAN,
+    VAL_SPLITS,
+    VAL_STD,
+    VALIDATION_FRACTION,
+    SkipTrial,
+)
 from features.store import FeatureStore
-
-VALIDATION_FRACTION = 0.2
-
-# Trial user attributes (read by the study's bookkeeping, the reports and the MLflow logger).
-VAL_SPLITS, VAL_MEAN, VAL_STD = "val_acc_splits", "val_acc_mean", "val_acc_std"
-SKIPPED, INTERRUPTED, FAILURE, HOST, PID = "skipped", "interrupted", "failure_reason", "host", "pid"
-
-
-class SkipTrial(Exception):
-    """This trial would repeat work another trial does or did (a duplicate grid point, a surplus trial)."""
 
 
 @dataclass(frozen=True)

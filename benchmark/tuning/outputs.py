@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from benchmark.tuning.objective import VAL_MEAN, VAL_SPLITS, VAL_STD
+from benchmark.tuning.vocabulary import VAL_MEAN, VAL_SPLITS, VAL_STD
 
 STATE_NAMES = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed", "RUNNING": "running", "WAITING": "waiting"}
 

@@ -18,7 +18,7 @@ from typing import Any, Iterable, Mapping
 
 from benchmark.params import ParamError
 
-MODEL, TRAIN = "model", "train"
+TARGET_MODEL, TARGET_TRAIN = "model", "train"  # where a searched parameter goes
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class SearchParam:
     """One searchable parameter. ``choices`` set: categorical; else the range ``low``..``high``."""
 
     name: str
-    target: str  # MODEL (a parameter of the tuned model) or TRAIN (a training setting)
+    target: str  # TARGET_MODEL (a parameter of the tuned model) or TARGET_TRAIN (a training setting)
     type: type  # int or float
     doc: str
     choices: tuple[Any, ...] | None = None
@@ -69,8 +69,8 @@ class SearchParam:
 TRAINING_PARAMS: dict[str, SearchParam] = {
     p.name: p
     for p in (
-        SearchParam("lr", TRAIN, float, "Adam learning rate", low=1e-5, high=1e-2, log=True, minimum=0.0, open_minimum=True),
-        SearchParam("batch_size", TRAIN, int, "mini-batch size", choices=(8, 16, 32, 64), minimum=2),
+        SearchParam("lr", TARGET_TRAIN, float, "Adam learning rate", low=1e-5, high=1e-2, log=True, minimum=0.0, open_minimum=True),
+        SearchParam("batch_size", TARGET_TRAIN, int, "mini-batch size", choices=(8, 16, 32, 64), minimum=2),
     )
 }
 
@@ -92,7 +92,7 @@ def model_params(model: str) -> dict[str, SearchParam]:
             raise ParamError(f"model {model!r}: search_space names {name!r}, which is not one of its parameters")
         choices = spec.pop("choices", None)
         try:
-            out[name] = SearchParam(name, MODEL, kind, spec.pop("doc", f"{model} parameter {name}"),
+            out[name] = SearchParam(name, TARGET_MODEL, kind, spec.pop("doc", f"{model} parameter {name}"),
                                     choices=tuple(choices) if choices is not None else None, **spec)
         except TypeError as exc:
             raise ParamError(f"model {model!r}: search_space[{name!r}]: {exc}") from None
@@ -100,7 +100,7 @@ def model_params(model: str) -> dict[str, SearchParam]:
 
 
 def searchable(model: str = DEFAULT_MODEL) -> dict[str, SearchParam]:
-    """What ``bench tune --model MODEL --param P`` accepts: the model's parameters, then training settings."""
+    """What ``bench tune --model NAME --param P`` accepts: the model's parameters, then training settings."""
     return {**model_params(model), **TRAINING_PARAMS}
 
 
@@ -187,8 +187,8 @@ def _number(param: SearchParam, text: str, where: str):
 
 def split_values(space: Mapping[str, SearchParam], values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """A trial's values as (model parameters, training overrides)."""
-    model = {k: v for k, v in values.items() if space[k].target == MODEL}
-    train = {k: v for k, v in values.items() if space[k].target == TRAIN}
+    model = {k: v for k, v in values.items() if space[k].target == TARGET_MODEL}
+    train = {k: v for k, v in values.items() if space[k].target == TARGET_TRAIN}
     return model, train
 
 

@@ -193,21 +193,14 @@ def open_study(name: str, storage_url_: str | None, sampler, pruner, settings: M
     if created:
         study.set_user_attr(SETTINGS_ATTR, json.loads(json.dumps(settings, default=str)))
     else:
+        from benchmark.tracking.studies import wait_for_attr
+
         stored = wait_for_attr(study, SETTINGS_ATTR, wait_s)
         if stored is None:  # the creator died before writing them
             study.set_user_attr(SETTINGS_ATTR, json.loads(json.dumps(settings, default=str)))
         else:
             check_settings(name, stored, settings)
     return OpenedStudy(study, created, redact(storage_url(storage_url_)))
-
-
-def wait_for_attr(study, key: str, wait_s: float):
-    deadline = time.monotonic() + wait_s
-    while True:
-        value = study.user_attrs.get(key)
-        if value is not None or time.monotonic() >= deadline:
-            return value
-        time.sleep(0.25)
 
 
 def check_settings(name: str, stored: Mapping[str, Any], settings: Mapping[str, Any]) -> None:
