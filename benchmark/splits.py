@@ -1,4 +1,4 @@
-"""The evaluation protocol's splits (paper section 3.2, DESIGN section 4).
+"""The evaluation protocol's splits (paper section 3.2; docs/architecture.md, "Protocol").
 
 Split k takes, in every class, a seeded random 2/3 of the videos for training and the rest for
 testing; the seed comes from (dataset fingerprint, k), so the same store always gives the same

@@ -114,7 +114,7 @@ def _count_nonfinite(array: np.ndarray) -> int:
 
 
 def small_classes(store: Any) -> list[tuple[str, int]]:
-    """Classes with fewer videos than a split needs (DESIGN 3: a store may hold them; ``bench run``
+    """Classes with fewer videos than a split needs (a store may hold them; ``bench run``
     refuses to split them), as (class, count)."""
 
     counts = store.index["label"].value_counts()

@@ -49,3 +49,9 @@ def plugin_sandbox():
     plugins._LOADED.update(loaded)
     plugins._ENTRY_POINTS_DONE.clear()
     plugins._ENTRY_POINTS_DONE.update(done)
+
+
+@pytest.fixture
+def sqlite_uri(tmp_path):
+    """``sqlite_uri("name")``: a fresh SQLite tracking URI in the test's folder (several per test when needed)."""
+    return lambda name="mlflow": f"sqlite:///{tmp_path / name / 'mlflow.db'}"

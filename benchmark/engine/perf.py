@@ -31,7 +31,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from benchmark.config import RunConfig, get_profile, resolve_config
+from benchmark.config import MODALITIES, RunConfig, get_profile, resolve_config
 from benchmark.data import ModalityData
 from benchmark.engine.batches import DeviceData, epoch_order
 from benchmark.engine.policy import choose_engine
@@ -41,7 +41,6 @@ from benchmark.precision import BF16_MIN_MFLOPS_PER_FRAME, at_precision, choose_
 #: A forward-only (test) sample costs about a third of a training sample (backward ~ 2x forward).
 EVAL_COST = 1 / 3
 PAPER_SPLITS = 10
-MODALITIES = ("visual", "audio", "skeleton")
 
 
 @dataclass(frozen=True)

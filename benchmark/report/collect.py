@@ -13,13 +13,14 @@ run is kept to say why the split is missing.
 from __future__ import annotations
 
 import math
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from benchmark import tracking
+from benchmark.report.artifacts import class_names, reference_predictions
+from benchmark.tracking.parents import setting_of_run
 from benchmark.params import ParamError
 from benchmark.suite import Suite, SuiteRow
 
@@ -163,27 +164,16 @@ def collect(
     for r in rows:  # rows never run, or whose run has not finished a split yet: shown as 0/n, never as a gap
         if not r.row.reported and (r.parent_id is None or (r.parent_status == "RUNNING" and r.n_expected < header.n_splits)):
             r.n_expected = header.n_splits
-    classes = _classes(parents.values())
+    classes = class_names(parents.values())
     predictions = {}
     for part in sections(suite):
         reference = next((r for r in rows if r.row.table == part.name and r.row.name == part.reference), None)
         if reference is not None and reference.finished:
-            predictions[part.name] = _predictions(client, reference.finished)
+            predictions[part.name] = reference_predictions(client, reference.finished)
     return Collected(suite, header, rows, classes, predictions)
 
 
-def _setting(run) -> tuple:
-    tags, params = run.data.tags, run.data.params
-    train = tuple(sorted((k, v) for k, v in params.items() if k.startswith("train.")))
-    return (
-        tags.get(f"{T}dataset_fingerprint", ""),
-        tags.get(f"{T}split_source", "").split("/")[0],
-        tags.get(f"{T}profile", ""),
-        train,
-    )
-
-
-def _touched(run) -> int:
+def touched(run) -> int:
     closed = run.data.tags.get(f"{T}closed_at", "")  # a parent's end time is moved to show its own duration
     return int(closed) if closed.isdigit() else (run.info.end_time or run.info.start_time or 0)
 
@@ -198,10 +188,10 @@ def _chosen_parents(client, experiment_id: str, suite: Suite, dataset_fingerprin
             query += f" and tags.`{T}dataset_fingerprint` = '{dataset_fingerprint}'"
         runs = tracking.search_all(client, [experiment_id], query)
         if runs:
-            setting = _setting(max(runs, key=_touched))
-            runs = [r for r in runs if _setting(r) == setting]
+            setting = setting_of_run(max(runs, key=touched))
+            runs = [r for r in runs if setting_of_run(r) == setting]
     chosen: dict[tuple[str, str], Any] = {}
-    for run in sorted(runs, key=_touched):  # the latest wins
+    for run in sorted(runs, key=touched):  # the latest wins
         tags = run.data.tags
         chosen[(tags.get(f"{T}table") or tags.get(f"{T}suite", ""), tags.get(f"{T}row", ""))] = run
     return chosen
@@ -237,7 +227,7 @@ def _row_runs(client, experiment_id: str, row: SuiteRow, parent) -> RowRuns:
             by_split.setdefault(k, []).append(child)
     for k, runs in by_split.items():
         finished = [r for r in runs if r.info.status == "FINISHED" and "test_acc" in r.data.metrics]
-        run = max(finished or runs, key=_touched)
+        run = max(finished or runs, key=touched)
         metrics = run.data.metrics
         record = SplitRecord(
             split=k,
@@ -299,36 +289,3 @@ def _trains_torch(model: str) -> bool:
         return get_model(model).kind == "torch"
     except ParamError:
         return True
-
-
-def _classes(parents: Iterable) -> list[str]:
-    import json
-
-    for parent in parents:
-        raw = parent.data.tags.get(f"{T}classes")
-        if raw:
-            try:
-                return list(json.loads(raw))
-            except ValueError:
-                continue
-    return []
-
-
-def _predictions(client, records: list[SplitRecord]):
-    """The reference row's ``predictions.csv`` of every finished split, with a ``split`` column."""
-    import pandas as pd
-
-    frames = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for record in records:
-            try:
-                path = client.download_artifacts(record.run_id, "predictions.csv", tmp)
-            except Exception:  # an artifact store that cannot be reached: no confusion matrix, not a crash
-                continue
-            frame = pd.read_csv(Path(path), dtype=str, keep_default_na=False)
-            frame.insert(0, "split", record.split)
-            frames.append(frame)
-            Path(path).unlink()
-    if not frames:
-        return None
-    return pd.concat(frames, ignore_index=True)

@@ -20,7 +20,8 @@ import numpy as np
 
 from benchmark import tracking
 from benchmark.config import MODALITIES
-from benchmark.report.collect import Collected, RowRuns, SplitRecord, _setting, _touched, sections
+from benchmark.report.collect import Collected, RowRuns, SplitRecord, sections, touched
+from benchmark.tracking.parents import setting_of_run
 from benchmark.report.stats import paired_test
 from benchmark.suite import Suite, SuiteRow
 
@@ -63,13 +64,14 @@ def attach(collected: Collected, uri: str | None = None) -> Collected:
 def _nested_parent(client, table_parent_id: str, sweep: str):
     """The latest nested parent that searched ``sweep`` alone, in the setting of the table's parent."""
     table_parent = client.get_run(table_parent_id)
-    setting = _setting(table_parent)
+    setting = setting_of_run(table_parent)
+    dataset = table_parent.data.tags.get(f"{T}dataset_fingerprint", "")
     query = (
         f"tags.`{T}kind` = '{tracking.NESTED}' and tags.`{T}params` = '{sweep}'"
-        f" and tags.`{T}dataset_fingerprint` = '{setting[0]}'"
+        f" and tags.`{T}dataset_fingerprint` = '{dataset}'"
     )
-    runs = [r for r in tracking.search_all(client, [table_parent.info.experiment_id], query) if _setting(r) == setting]
-    return max(runs, key=_touched, default=None)
+    runs = [r for r in tracking.search_all(client, [table_parent.info.experiment_id], query) if setting_of_run(r) == setting]
+    return max(runs, key=touched, default=None)
 
 
 def _row_runs(client, parent, row: SuiteRow) -> NestedRowRuns:
@@ -81,7 +83,7 @@ def _row_runs(client, parent, row: SuiteRow) -> NestedRowRuns:
     expected = tags.get(f"{T}n_expected_splits", "")
     n_expected = int(expected) if expected.isdigit() else 1 + max((int(c.data.tags.get(f"{T}split", -1)) for c in children), default=-1)
     result = NestedRowRuns(row, parent.info.run_id, parent.info.status, n_expected)
-    for child in sorted(children, key=_touched):  # the latest run of a split wins, a finished one first
+    for child in sorted(children, key=touched):  # the latest run of a split wins, a finished one first
         k = int(child.data.tags.get(f"{T}split", -1))
         if not 0 <= k < n_expected:
             continue

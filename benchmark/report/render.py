@@ -11,7 +11,8 @@ import re
 from pathlib import Path
 from typing import Sequence
 
-from benchmark.report import figures, nested, tables
+from benchmark.report import figure_set, nested, tables  # noqa: F401  (figure_set: importing it registers the report's figures)
+from benchmark.report.figure_registry import FIGURES, FigureInput
 from benchmark.report.collect import Collected, collect, sections
 from benchmark.report.stats import row_stats
 from benchmark.suite import Suite, load_suite
@@ -70,23 +71,14 @@ def render_report(
     chance = 100.0 / len(collected.classes) if collected.classes else None
     for part in parts:
         prefix = f"{part.name}_" if multi else ""
-        part_frame = frame[frame["table"] == part.name]
-        if part.layout == "sweep" and part.sweep:
-            path = figures.sweep(part, part_frame, header, folder / f"{prefix}sweep_{part.sweep}.png", chance)
-            written.append((path, f"{part.title}: accuracy against {part.sweep} (mean ± std over splits)"))
-        else:
-            path = figures.bars(part, part_frame, header, folder / f"{prefix}accuracy.png", chance)
-            written.append((path, f"{part.title}: accuracy per row (mean ± std over splits) beside the paper"))
-        path = figures.curves(part, collected.rows_of(part.name), header, folder / f"{prefix}curves.png")
-        if path:
-            written.append((path, f"{part.title}: training curves per row (mean and ±std band over splits)"))
-        predictions = collected.predictions.get(part.name)
-        path = figures.per_class(part, predictions, collected.classes, header, folder / f"{prefix}per_class.png")
-        if path:
-            written.append((path, f"{part.title}: per-class accuracy of {part.reference}, pooled over splits"))
-        path = figures.confusion(part, predictions, collected.classes, header, folder / f"{prefix}confusion.png")
-        if path:
-            written.append((path, f"{part.title}: confusion matrix of {part.reference}, summed over splits"))
+        inputs = FigureInput(part, frame[frame["table"] == part.name], collected.rows_of(part.name), collected.predictions.get(part.name),
+                             collected.classes, header, chance)
+        for figure in FIGURES:
+            if not figure.applies(part):
+                continue
+            path = figure.draw(inputs, folder / f"{prefix}{figure.name(part)}.png")
+            if path:
+                written.append((path, figure.caption(part)))
 
     from benchmark.report.html import page
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -101,3 +101,23 @@ def close_parent(client, parent_id: str, children: Mapping[int, Any], n_expected
     tracking.set_tags(client, parent_id, {f"{T}n_expected_splits": n_expected, f"{T}chosen": json.dumps({str(k): v for k, v in chosen.items()})})
     client.set_terminated(parent_id, "FINISHED" if len(done) == n_expected else "FAILED")
     return accs, chosen
+
+
+def parent_tags(spec: Any, store, name: str, modalities: Sequence[str], storage: str) -> dict[str, Any]:
+    """A nested evaluation's parent tags (``spec``: a :class:`benchmark.tuning.nested.NestedSpec`;
+    ``storage``: the Optuna storage with any password redacted)."""
+    return {
+        f"{T}study": name,
+        f"{T}storage": storage,
+        f"{T}params": ",".join(spec.space),
+        f"{T}dataset": store.name,
+        f"{T}dataset_fingerprint": store.fingerprint,
+        f"{T}synthetic": str(store.synthetic).lower(),
+        f"{T}random_extractors": ",".join(store.random_extractors),
+        f"{T}profile": spec.profile.name,
+        f"{T}model": spec.model,
+        f"{T}modalities": ",".join(modalities),
+        f"{T}split_source": "random-stratified-2/3",
+        f"{T}inner_splits": spec.inner_splits,
+        **tracking.environment_tags(spec.device),
+    }

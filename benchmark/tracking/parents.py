@@ -18,11 +18,22 @@ from benchmark.tracking import curves as parents, description, inputs, views
 T = tracking.TAG
 
 
+def setting_key(dataset_fingerprint: str, split_source: str, profile: str, params: Mapping[str, str]) -> str:
+    """What makes rows comparable: dataset, split protocol, profile and training parameters (the flat
+    ``train.*`` params). A suite's view and the report both show the parents of one setting."""
+    train = sorted((k, str(v)) for k, v in params.items() if k.startswith("train."))
+    return stable_hash([dataset_fingerprint, split_source.split("/")[0], profile, train])[:16]
+
+
 def setting_of(config, store, split_source: str) -> str:
-    """What makes rows comparable (as the report's choice of runs): dataset, split protocol, profile and
-    training parameters. A suite's view shows the parents of its latest setting."""
-    train = sorted((k, v) for k, v in config.flat().items() if k.startswith("train."))
-    return stable_hash([store.fingerprint, split_source.split("/")[0], config.profile, train])[:16]
+    """The setting of a row about to run."""
+    return setting_key(store.fingerprint, split_source, config.profile, config.flat())
+
+
+def setting_of_run(run) -> str:
+    """The setting of a parent run as MLflow holds it (the report's choice of runs)."""
+    tags = run.data.tags
+    return setting_key(tags.get(f"{T}dataset_fingerprint", ""), tags.get(f"{T}split_source", ""), tags.get(f"{T}profile", ""), run.data.params)
 
 
 def open_parent(client, run_id: str, suite, row, config, store, split_source: str) -> str:

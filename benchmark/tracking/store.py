@@ -1,4 +1,4 @@
-"""MLflow layout (DESIGN section 6). These names are a contract that reports, tuning and outside
+"""MLflow layout (docs/architecture.md, "Contracts"; README "Tracking"). These names are a contract that reports, tuning and outside
 tools read:
 
 - experiment = the store's ``name``; one parent run per suite row, one child run per split;

@@ -241,7 +241,7 @@ def run_nested(spec: NestedSpec, n_splits: int, *, executor: str = "local", jobs
     experiment = tracking.experiment_id(client, store.name)
     tracking.close_orphans(client, experiment)
     parent = nested_log.find_or_create(client, experiment, tracking.NESTED, fingerprint, f"nested / {name}",
-                                       _parent_tags(spec, store, name), _parent_params(spec, key))
+                                       nested_log.parent_tags(spec, store, name, tune_modalities(spec.model, store), redact(spec.storage)), _parent_params(spec, key))
     parent_id = parent.info.run_id
     children: dict[int, Any] = {}
     for split in splits:
@@ -270,24 +270,6 @@ def run_nested(spec: NestedSpec, n_splits: int, *, executor: str = "local", jobs
     final = {k: client.get_run(run.info.run_id) for k, run in children.items()}
     accs, chosen = nested_log.close_parent(client, parent_id, final, n_splits)
     return NestedSummary(name, parent_id, n_splits, accs, chosen, final, outcomes)
-
-
-def _parent_tags(spec: NestedSpec, store, name: str) -> dict[str, Any]:
-    return {
-        f"{T}study": name,
-        f"{T}storage": redact(spec.storage),
-        f"{T}params": ",".join(spec.space),
-        f"{T}dataset": store.name,
-        f"{T}dataset_fingerprint": store.fingerprint,
-        f"{T}synthetic": str(store.synthetic).lower(),
-        f"{T}random_extractors": ",".join(store.random_extractors),
-        f"{T}profile": spec.profile.name,
-        f"{T}model": spec.model,
-        f"{T}modalities": ",".join(tune_modalities(spec.model, store)),
-        f"{T}split_source": "random-stratified-2/3",
-        f"{T}inner_splits": spec.inner_splits,
-        **tracking.environment_tags(spec.device),
-    }
 
 
 def _parent_params(spec: NestedSpec, key: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from mlflow.tracking import MlflowClient
 from typer.testing import CliRunner
 
 from benchmark.cli import app
+from tests.cli import bench, flat
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "gru_attention"
@@ -36,15 +37,8 @@ modalities = ["visual", "skeleton"]
 """
 
 
-def bench(*args: str):
-    result = CliRunner().invoke(app, [str(a) for a in args], env={"COLUMNS": "250"})
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
 
 
-def flat(text: str) -> str:
-    return " ".join(text.split())
 
 
 @pytest.fixture

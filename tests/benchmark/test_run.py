@@ -16,6 +16,7 @@ from mlflow.tracking import MlflowClient
 from typer.testing import CliRunner
 
 from benchmark.cli import app
+from tests.cli import bench
 from features.store import open_store
 
 SUITE = """
@@ -46,11 +47,6 @@ def suite_file(tmp_path) -> Path:
     return path
 
 
-def bench(*args: str):
-    result = CliRunner().invoke(app, list(args))
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
 
 
 def children(client, experiment_id, status=None):

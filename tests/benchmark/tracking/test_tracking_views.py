@@ -110,8 +110,8 @@ def test_the_experiment_describes_itself_and_holds_the_suite_view(mini_run):
 
 
 def test_the_report_takes_a_parents_close_time_not_its_moved_end_time():
-    from benchmark.report.collect import _touched
+    from benchmark.report.collect import touched
 
     closed = SimpleNamespace(data=SimpleNamespace(tags={"bench.closed_at": "500"}), info=SimpleNamespace(start_time=50, end_time=100))
     older = SimpleNamespace(data=SimpleNamespace(tags={}), info=SimpleNamespace(start_time=200, end_time=300))
-    assert max([older, closed], key=_touched) is closed
+    assert max([older, closed], key=touched) is closed

@@ -63,14 +63,9 @@ def extract_args(videos: Path, out: Path, *extra: str) -> list[str]:
 
 
 def bench(*args: str):
-    from typer.testing import CliRunner
+    from tests.cli import bench as run_bench
 
-    from benchmark.cli import app
-
-    result = CliRunner().invoke(app, list(args))
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
+    return run_bench(*args)
 
 
 @pytest.fixture(scope="session")

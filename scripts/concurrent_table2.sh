@@ -1,6 +1,6 @@
 #!/bin/bash
 # table2 on a small synthetic store (30 videos, 3 classes), 4 splits, 3 epochs: one process alone, then three at once
-# Usage: benchmarks/concurrent_table2.sh [WORKDIR]   (run from the repository root with its venv active)
+# Usage: scripts/concurrent_table2.sh [WORKDIR]   (run from the repository root with its venv active)
 # Prints the wall times into WORKDIR/times.txt; each process's "trained N split runs" line is in WORKDIR/*/out*.txt.
 export OMP_NUM_THREADS=1
 W=${1:-/tmp/bench-concurrency}

@@ -1,6 +1,6 @@
 """What ``--precision auto`` picks for every row of the built-in paper suites, and why.
 
-    python benchmarks/precision_rule.py [--device cpu|cuda]
+    python scripts/precision_rule.py [--device cpu|cuda]
 
 For each profile and each torch row of ``table1``-``table3``: the forward MFLOP per frame
 (:func:`benchmark.precision.mflops_per_frame`, at the paper's dims) and what ``auto`` resolves to on

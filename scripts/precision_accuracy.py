@@ -1,6 +1,6 @@
 """bf16 autocast against fp32: the paired accuracy difference per row, over the splits both finished.
 
-    python benchmarks/precision_accuracy.py --tracking-uri sqlite:///mlruns/mlflow.db [--suite precision-check]
+    python scripts/precision_accuracy.py --tracking-uri sqlite:///mlruns/mlflow.db [--suite precision-check]
 
 Reads the FINISHED split runs of a suite (``bench.suite`` tag) through ``MlflowClient`` and pairs the
 fp32 and bf16 runs of the same row and split whose params agree apart from ``train.precision``. Per

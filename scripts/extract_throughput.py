@@ -1,8 +1,8 @@
 """Throughput of `bench extract` on this machine: decoding and each extractor, and what that means
 for VideoEmotion-8 (1,101 videos, 107 s on average).
 
-    PYTHONPATH=. python benchmarks/extract_throughput.py --seconds 107 --frames 100
-    PYTHONPATH=. python benchmarks/extract_throughput.py --video my_clip.mp4 --device cuda
+    PYTHONPATH=. python scripts/extract_throughput.py --seconds 107 --frames 100
+    PYTHONPATH=. python scripts/extract_throughput.py --video my_clip.mp4 --device cuda
 
 Without --video it writes a synthetic clip (the moving astronaut with a tone, 640x360, 25 fps) of
 --seconds. Weights default to random: speed does not depend on their values.

@@ -1,0 +1,43 @@
+"""What the report reads from run artifacts and tags beyond metrics: class names and the reference row's predictions."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Iterable
+
+T = "bench."
+
+
+def class_names(parents: Iterable) -> list[str]:
+    """The store's classes, as the parents recorded them (``bench.classes``)."""
+
+    for parent in parents:
+        raw = parent.data.tags.get(f"{T}classes")
+        if raw:
+            try:
+                return list(json.loads(raw))
+            except ValueError:
+                continue
+    return []
+
+
+def reference_predictions(client, records: Iterable):
+    """The reference row's ``predictions.csv`` of every finished split, with a ``split`` column."""
+    import pandas as pd
+
+    frames = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for record in records:
+            try:
+                path = client.download_artifacts(record.run_id, "predictions.csv", tmp)
+            except Exception:  # an artifact store that cannot be reached: no confusion matrix, not a crash
+                continue
+            frame = pd.read_csv(Path(path), dtype=str, keep_default_na=False)
+            frame.insert(0, "split", record.split)
+            frames.append(frame)
+            Path(path).unlink()
+    if not frames:
+        return None
+    return pd.concat(frames, ignore_index=True)
