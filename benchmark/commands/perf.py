@@ -62,16 +62,16 @@ def perf(
             rate, loop = statistics.median(rates), result["loops"][key]
             memory = "-" if loop["peak_memory_mib"] is None else f"{loop['peak_memory_mib']:.0f}"
             table.add_row(label + (" <- projected" if key == picked else ""), f"{rate:.2f}", ", ".join(f"{r:.2f}" for r in rates),
-                          f"{rate / result['reference_samples_per_s']:.2f}x", f"{loop['tflops']:.3f}", f"{loop['pct_of_matmul_peak']:.1f} %", memory)
+                          f"{rate / result['reference_samples_per_s']:.2f}x", f"{loop['tflops']:.3g}", f"{loop['pct_of_matmul_peak']:.1f} %", memory)
         console.print(table)
         if result["bf16_samples_per_s"] is None:
-            console.print(f"{result['engine']} bf16 not timed: this device emulates bf16 (matmul {result['matmul_tflops']['bf16']:.4f} TFLOP/s "
-                          f"against {result['matmul_tflops']['fp32']:.4f} in fp32); --precision bf16 times it anyway")
+            console.print(f"{result['engine']} bf16 not timed: this device emulates bf16 (matmul {result['matmul_tflops']['bf16']:.3g} TFLOP/s "
+                          f"against {result['matmul_tflops']['fp32']:.3g} in fp32); --precision bf16 times it anyway")
         console.print(
             f"precision {result['precision']} (--precision {precision}; native bf16: {'yes' if result['native_bf16'] else 'no'}, "
             f"{result['mflops_per_frame']} MFLOP/frame, bf16 from {result['bf16_min_mflops_per_frame']}); speedup over the reference {result['speedup']:.2f}x\n"
             f"model FLOPs per training sample (forward + backward): {result['train_gflops_per_sample']:.3f} GFLOP; matmul peak measured here "
-            f"({' x '.join(map(str, result['matmul_shape']))}): fp32 {result['matmul_tflops']['fp32']:.3f}, bf16 {result['matmul_tflops']['bf16']:.3f} TFLOP/s; "
+            f"({' x '.join(map(str, result['matmul_shape']))}): fp32 {result['matmul_tflops']['fp32']:.3g}, bf16 {result['matmul_tflops']['bf16']:.3g} TFLOP/s; "
             f"memory: {result['memory_kind']}\n"
             f"projected `bench run --suite all --profile paper` with the {result['engine']} engine at {result['precision']}: "
             f"{result['projected_all_paper_hours']:.2f} h ({result['projection']})"

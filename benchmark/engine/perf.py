@@ -319,7 +319,7 @@ def measure(setup: PerfSetup) -> dict:
         name: {
             "precision": loop_precision(name),
             "samples_per_s": round(median[name], 3),
-            "tflops": round(median[name] * flops / 1e12, 4),
+            "tflops": _significant(median[name] * flops / 1e12),
             "pct_of_matmul_peak": round(100 * median[name] * flops / matmul[loop_precision(name)], 2),
             "peak_memory_mib": None if memory[name] is None else round(memory[name], 1),
         }
@@ -341,7 +341,7 @@ def measure(setup: PerfSetup) -> dict:
         "bf16_min_mflops_per_frame": BF16_MIN_MFLOPS_PER_FRAME,
         "train_gflops_per_sample": round(flops / 1e9, 4),
         "matmul_shape": list(MATMUL_SHAPE),
-        "matmul_tflops": {p: round(r / 1e12, 4) for p, r in matmul.items()},
+        "matmul_tflops": {p: _significant(r / 1e12) for p, r in matmul.items()},
         "memory_kind": "max_memory_allocated" if device.type == "cuda" else "peak RSS of the process",
         "compile": setup.compile,
         "engine": engine,
@@ -360,6 +360,11 @@ def measure(setup: PerfSetup) -> dict:
         "projected_all_paper_reference_hours": round(samples / median["reference"] / 3600, 3),
         "projection": counted,
     }
+
+
+def _significant(x: float, digits: int = 4) -> float:
+    """``x`` to ``digits`` significant digits (TFLOP/s span 1e-4 on emulated bf16 to 1e3 on a GPU)."""
+    return float(f"{x:.{digits}g}")
 
 
 def _device_name(device: torch.device) -> str:

@@ -92,6 +92,7 @@ def test_perf_prints_json_last(tmp_path, monkeypatch, native):
     import benchmark.engine.perf as perf
 
     monkeypatch.setattr(perf, "native_bf16", lambda device: native)
+    monkeypatch.setenv("COLUMNS", "200")  # the table on one line per loop
     result = bench(*PERF_SMALL)
     assert result.exit_code == 0, result.output
     figures = json.loads(result.output.strip().splitlines()[-1])
@@ -110,7 +111,7 @@ def test_perf_prints_json_last(tmp_path, monkeypatch, native):
     assert set(figures["loops"]) == timed and figures["train_gflops_per_sample"] > 0
     for name, loop in figures["loops"].items():
         peak = figures["matmul_tflops"][loop["precision"]]
-        assert loop["tflops"] == pytest.approx(loop["samples_per_s"] * figures["train_gflops_per_sample"] / 1e3, rel=0.05, abs=1e-4)
+        assert loop["tflops"] == pytest.approx(loop["samples_per_s"] * figures["train_gflops_per_sample"] / 1e3, rel=0.01)
         assert loop["pct_of_matmul_peak"] == pytest.approx(100 * loop["samples_per_s"] * figures["train_gflops_per_sample"] / 1e3 / peak, rel=0.05, abs=0.01)
         assert loop["peak_memory_mib"] > 0
 
