@@ -5,12 +5,13 @@ for VideoEmotion-8 (1,101 videos, 107 s on average).
     PYTHONPATH=. python scripts/extract_throughput.py --video my_clip.mp4 --device cuda
 
 Without --video it writes a synthetic clip (the moving astronaut with a tone, 640x360, 25 fps) of
---seconds. Weights default to random: speed does not depend on their values.
+--seconds. Weights default to random: speed does not depend on their values. The last line is JSON.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import tempfile
@@ -102,6 +103,9 @@ def main() -> None:
                      " (decode time scales with video length: measure a 107 s clip for this projection)"))
     console.print(f"CPU time {cpu_total:.1f} s per video (all threads of this process): on a machine shared with other "
                   "work, wall time is inflated by the load average above, CPU time is not")
+    figures = {stage: round(sum(v) / len(v), 4) for stage, v in timings.items()}
+    print(json.dumps({"device": device, "gpu": gpu, "frames": args.frames, "clip_seconds": round(decoded.duration, 2),
+                      "seconds_per_video": figures, "videos_per_s": round(1 / total, 4), "ve8_hours": round(hours, 3)}), flush=True)
 
 
 if __name__ == "__main__":

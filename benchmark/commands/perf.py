@@ -16,7 +16,7 @@ def perf(
     warmup: int = typer.Option(3, "--warmup", help="Untimed steps before timing (allocation, autotuning, compilation)."),
     repeats: int = typer.Option(3, "--repeats", help="Timed repeats; the median counts."),
     engine: str = typer.Option("auto", "--engine", help="The engine whose rate is 'engine_samples_per_s' and projected: auto (what bench run --engine auto picks here), plain or vectorised."),
-    precision: str = typer.Option("auto", "--precision", help="The precision projected: " + PRECISION_HELP + " The picked loop is timed at fp32 and bf16 either way."),
+    precision: str = typer.Option("auto", "--precision", help="The precision projected: " + PRECISION_HELP + " The picked loop is timed at fp32 and bf16 where bf16 is native or asked for, at fp32 alone elsewhere."),
     compile: bool = typer.Option(False, "--compile", help="torch.compile the vectorised engine."),
     profile: str = typer.Option("paper", "--profile", help="Model and protocol profile (paper = the paper's model, batch 16, T = 100)."),
     frames: Optional[int] = typer.Option(None, "--frames", help="Frames per video (default: the profile's; paper 100)."),
@@ -54,17 +54,25 @@ def perf(
         console.print(f"measuring on {setup.device}: {steps} steps x {repeats} repeats after {warmup} warm-up steps, {splits} splits ...")
         result = measure(setup)
         table = Table(title=f"Training throughput, {result['device']}, batch {result['batch_size']}, T {result['frames']}, dims {result['dims']}", title_justify="left")
-        for column in ("loop", "samples/s (median)", "repeats", "vs reference"):
+        for column in ("loop", "samples/s (median)", "repeats", "vs reference", "TFLOP/s", "% of matmul peak", "peak MiB"):
             table.add_column(column)
         picked = f"{result['engine']} {result['precision']}"
         for key, rates in result["rates"].items():
             label = "reference (DataLoader, fp32)" if key == "reference" else key + (f" ({splits} splits)" if key.startswith("vectorised") else "")
-            rate = statistics.median(rates)
-            table.add_row(label + (" <- projected" if key == picked else ""), f"{rate:.2f}", ", ".join(f"{r:.2f}" for r in rates), f"{rate / result['reference_samples_per_s']:.2f}x")
+            rate, loop = statistics.median(rates), result["loops"][key]
+            memory = "-" if loop["peak_memory_mib"] is None else f"{loop['peak_memory_mib']:.0f}"
+            table.add_row(label + (" <- projected" if key == picked else ""), f"{rate:.2f}", ", ".join(f"{r:.2f}" for r in rates),
+                          f"{rate / result['reference_samples_per_s']:.2f}x", f"{loop['tflops']:.3g}", f"{loop['pct_of_matmul_peak']:.1f} %", memory)
         console.print(table)
+        if result["bf16_samples_per_s"] is None:
+            console.print(f"{result['engine']} bf16 not timed: this device emulates bf16 (matmul {result['matmul_tflops']['bf16']:.3g} TFLOP/s "
+                          f"against {result['matmul_tflops']['fp32']:.3g} in fp32); --precision bf16 times it anyway")
         console.print(
             f"precision {result['precision']} (--precision {precision}; native bf16: {'yes' if result['native_bf16'] else 'no'}, "
             f"{result['mflops_per_frame']} MFLOP/frame, bf16 from {result['bf16_min_mflops_per_frame']}); speedup over the reference {result['speedup']:.2f}x\n"
+            f"model FLOPs per training sample (forward + backward): {result['train_gflops_per_sample']:.3f} GFLOP; matmul peak measured here "
+            f"({' x '.join(map(str, result['matmul_shape']))}): fp32 {result['matmul_tflops']['fp32']:.3g}, bf16 {result['matmul_tflops']['bf16']:.3g} TFLOP/s; "
+            f"memory: {result['memory_kind']}\n"
             f"projected `bench run --suite all --profile paper` with the {result['engine']} engine at {result['precision']}: "
             f"{result['projected_all_paper_hours']:.2f} h ({result['projection']})"
         )

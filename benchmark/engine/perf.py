@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from benchmark.config import MODALITIES, RunConfig, get_profile, resolve_config
 from benchmark.data import ModalityData
 from benchmark.engine.batches import DeviceData, epoch_order
+from benchmark.engine.efficiency import MATMUL_SHAPE, PeakMemory, matmul_rate, training_flops_per_sample
 from benchmark.engine.policy import choose_engine
 from benchmark.engine.train import GroupTrainer, SplitTask
 from benchmark.precision import BF16_MIN_MFLOPS_PER_FRAME, at_precision, choose_precision, mflops_per_frame, native_bf16
@@ -83,21 +84,29 @@ class Loop:
     samples_per_step: int
 
 
-def interleaved_rates(loops: Mapping[str, Loop], setup: PerfSetup, device: torch.device) -> dict[str, list[float]]:
-    """samples/s per loop and repeat; each repeat times every loop in turn (the order rotating), so a
-    load that comes and goes on a shared machine affects every loop alike."""
-    for loop in loops.values():
-        loop.run_steps(setup.warmup)
-    _sync(device)
+def interleaved_rates(loops: Mapping[str, Loop], setup: PerfSetup, device: torch.device) -> tuple[dict[str, list[float]], dict[str, float | None]]:
+    """samples/s per loop and repeat, and each loop's peak memory (MiB) over its warm-up and repeats.
+
+    Each repeat times every loop in turn (the order rotating), so a load that comes and goes on a
+    shared machine affects every loop alike.
+    """
+    peaks: dict[str, list[float | None]] = {name: [] for name in loops}
+    for name, loop in loops.items():
+        with PeakMemory(device) as peak:
+            loop.run_steps(setup.warmup)
+        peaks[name].append(peak.mib)
     names = list(loops)
     rates: dict[str, list[float]] = {name: [] for name in names}
     for r in range(setup.repeats):
         for name in names[r % len(names) :] + names[: r % len(names)]:
-            start = time.perf_counter()
-            loops[name].run_steps(setup.steps)
-            _sync(device)
-            rates[name].append(setup.steps * loops[name].samples_per_step / (time.perf_counter() - start))
-    return rates
+            with PeakMemory(device) as peak:
+                start = time.perf_counter()
+                loops[name].run_steps(setup.steps)
+                _sync(device)
+                seconds = time.perf_counter() - start
+            peaks[name].append(peak.mib)
+            rates[name].append(setup.steps * loops[name].samples_per_step / seconds)
+    return rates, {name: PeakMemory.merge(values) for name, values in peaks.items()}
 
 
 def _cycle(batches: Callable[[], object]):
@@ -221,8 +230,38 @@ def projected_samples() -> tuple[float, str]:
     return rows * PAPER_SPLITS * epochs * (train + test * EVAL_COST), how
 
 
-def measure(setup: PerfSetup) -> dict:
-    """Run the four loops and return the figures (``bench perf`` prints them, JSON last)."""
+@dataclass
+class Problem:
+    """The random data and model configuration every loop of one ``bench perf`` run trains on."""
+
+    setup: PerfSetup
+    config: RunConfig
+    dims: dict[str, int]
+    frames: int
+    n_videos: int
+    n_classes: int
+    data: dict
+    labels: np.ndarray
+    train: np.ndarray
+    test: np.ndarray
+    resident: DeviceData
+
+    @property
+    def device(self) -> torch.device:
+        return self.resident.device
+
+    def loop(self, kind: str, precision: str) -> Loop:
+        """``reference`` (always fp32), ``plain`` or ``vectorised`` at ``precision``."""
+        if kind == "reference":
+            return reference_loop(self.config, self.data, self.labels, self.train, self.n_classes, self.device)
+        config = at_precision(self.config, precision)
+        if kind == "plain":
+            return plain_loop(config, self.resident, self.train, self.n_classes)
+        return vectorised_loop(config, self.resident, self.train, self.test, self.n_classes, self.setup)
+
+
+def prepare(setup: PerfSetup) -> Problem:
+    """The data (1,101 random videos by default) and the full model's configuration at the setup's profile."""
     from features.store import PAPER_DIMS
     from features.synthetic import VE8_COUNTS
 
@@ -232,7 +271,8 @@ def measure(setup: PerfSetup) -> dict:
     config = resolve_config(model="proposed", modalities=list(MODALITIES), row_params=None, profile=profile, train_overrides={"frames": frames})
     n_classes = len(VE8_COUNTS)
     n_videos = setup.videos or sum(VE8_COUNTS.values())
-    data, labels = synthetic_data(n_videos, frames, dict(setup.dims or PAPER_DIMS), n_classes)
+    dims = dict(setup.dims or PAPER_DIMS)
+    data, labels = synthetic_data(n_videos, frames, dims, n_classes)
     order = np.random.default_rng(0).permutation(n_videos)
     n_train = (2 * n_videos) // 3
     if n_train < config.train.batch_size:
@@ -240,25 +280,50 @@ def measure(setup: PerfSetup) -> dict:
 
         raise ParamError(f"--videos {n_videos} gives {n_train} training videos, fewer than one batch of {config.train.batch_size}")
     train, test = np.sort(order[:n_train]), np.sort(order[n_train:])
-    resident = DeviceData(data, labels, device)
+    return Problem(setup, config, dims, frames, n_videos, n_classes, data, labels, train, test, DeviceData(data, labels, device))
 
-    dims = dict(setup.dims or PAPER_DIMS)
+
+def timed_precisions(precision: str, native: bool) -> tuple[str, ...]:
+    """The precisions the picked loop is timed at: both where bf16 is native or asked for; fp32 alone
+    where the device only emulates bf16 (its matmuls run tens of times slower there, so the bf16
+    loop at the paper's dims would take hours and say only that)."""
+    return ("fp32", "bf16") if native or precision == "bf16" else ("fp32",)
+
+
+def loop_precision(name: str) -> str:
+    """The precision a loop of the table runs at (its name's last word; the reference is fp32)."""
+    return "fp32" if name == "reference" else name.split()[-1]
+
+
+def measure(setup: PerfSetup) -> dict:
+    """Run the four loops and return the figures (``bench perf`` prints them, JSON last)."""
+    problem = prepare(setup)
+    config, dims, device = problem.config, problem.dims, problem.device
     precision = choose_precision(setup.precision, device.type, config, dims)
     engine = choose_engine(setup.engine, device.type, n_splits=setup.splits)
     other = "vectorised" if engine == "plain" else "plain"
-    build = {
-        "plain": lambda c: plain_loop(c, resident, train, n_classes),
-        "vectorised": lambda c: vectorised_loop(c, resident, train, test, n_classes, setup),
-    }
-    loops = {"reference": reference_loop(config, data, labels, train, n_classes, device)}
-    for p in ("fp32", "bf16"):
-        loops[f"{engine} {p}"] = build[engine](at_precision(config, p))
-    loops[f"{other} {precision}"] = build[other](at_precision(config, precision))
-    rates = interleaved_rates(loops, setup, device)
+    matmul = {p: matmul_rate(p, device) for p in ("fp32", "bf16")}
+    native = native_bf16(device.type)
+    loops = {"reference": problem.loop("reference", "fp32")}
+    for p in timed_precisions(precision, native):
+        loops[f"{engine} {p}"] = problem.loop(engine, p)
+    loops[f"{other} {precision}"] = problem.loop(other, precision)
+    rates, memory = interleaved_rates(loops, setup, device)
+    flops = training_flops_per_sample(config, dims)
     median = {name: statistics.median(r) for name, r in rates.items()}
     chosen = median[f"{engine} {precision}"]
     samples, counted = projected_samples()
     projected = samples / chosen
+    efficiency = {
+        name: {
+            "precision": loop_precision(name),
+            "samples_per_s": round(median[name], 3),
+            "tflops": _significant(median[name] * flops / 1e12),
+            "pct_of_matmul_peak": round(100 * median[name] * flops / matmul[loop_precision(name)], 2),
+            "peak_memory_mib": None if memory[name] is None else round(memory[name], 1),
+        }
+        for name in rates
+    }
     return {
         "device": _device_name(device),
         "splits": setup.splits,
@@ -266,29 +331,39 @@ def measure(setup: PerfSetup) -> dict:
         "repeats": setup.repeats,
         "batch_size": config.train.batch_size,
         "profile": setup.profile,
-        "frames": frames,
+        "frames": problem.frames,
         "dims": dims,
-        "videos": n_videos,
+        "videos": problem.n_videos,
         "precision": precision,
-        "native_bf16": native_bf16(device.type),
+        "native_bf16": native,
         "mflops_per_frame": round(mflops_per_frame(config, dims), 2),
         "bf16_min_mflops_per_frame": BF16_MIN_MFLOPS_PER_FRAME,
+        "train_gflops_per_sample": round(flops / 1e9, 4),
+        "matmul_shape": list(MATMUL_SHAPE),
+        "matmul_tflops": {p: _significant(r / 1e12) for p, r in matmul.items()},
+        "memory_kind": "max_memory_allocated" if device.type == "cuda" else "peak RSS of the process",
         "compile": setup.compile,
         "engine": engine,
         "reference_samples_per_s": round(median["reference"], 3),
         "fp32_samples_per_s": round(median[f"{engine} fp32"], 3),
-        "bf16_samples_per_s": round(median[f"{engine} bf16"], 3),
+        "bf16_samples_per_s": round(median[f"{engine} bf16"], 3) if f"{engine} bf16" in median else None,
         "plain_samples_per_s": round(median[f"plain {precision}"], 3),
         "vectorised_samples_per_s": round(median[f"vectorised {precision}"], 3),
         "engine_samples_per_s": round(chosen, 3),
         "speedup": round(chosen / median["reference"], 3),
         "vectorised_speedup": round(median[f"vectorised {precision}"] / median["reference"], 3),
         "rates": {name: [round(x, 3) for x in r] for name, r in rates.items()},
+        "loops": efficiency,
         "projected_all_paper_s": round(projected, 1),
         "projected_all_paper_hours": round(projected / 3600, 3),
         "projected_all_paper_reference_hours": round(samples / median["reference"] / 3600, 3),
         "projection": counted,
     }
+
+
+def _significant(x: float, digits: int = 4) -> float:
+    """``x`` to ``digits`` significant digits (TFLOP/s span 1e-4 on emulated bf16 to 1e3 on a GPU)."""
+    return float(f"{x:.{digits}g}")
 
 
 def _device_name(device: torch.device) -> str:

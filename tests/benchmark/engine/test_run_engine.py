@@ -83,25 +83,41 @@ def test_vectorised_nan_loss_fails_the_splits_and_the_suite_goes_on(tiny_store, 
     assert len(children(client, experiment, "FINISHED")) == 2  # the probe
 
 
-def test_perf_prints_json_last(tmp_path):
-    result = bench("perf", "--device", "cpu", "--small", "--profile", "quick", "--splits", "2", "--steps", "1",
-                   "--warmup", "0", "--repeats", "1", "--videos", "120", "--frames", "4")
+PERF_SMALL = ("perf", "--device", "cpu", "--small", "--profile", "quick", "--splits", "2", "--steps", "1",
+              "--warmup", "0", "--repeats", "1", "--videos", "120", "--frames", "4")
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["native-bf16", "emulated-bf16"])
+def test_perf_prints_json_last(tmp_path, monkeypatch, native):
+    import benchmark.engine.perf as perf
+
+    monkeypatch.setattr(perf, "native_bf16", lambda device: native)
+    monkeypatch.setenv("COLUMNS", "200")  # the table on one line per loop
+    result = bench(*PERF_SMALL)
     assert result.exit_code == 0, result.output
     figures = json.loads(result.output.strip().splitlines()[-1])
     for key in ("device", "reference_samples_per_s", "engine_samples_per_s", "speedup", "projected_all_paper_s", "projected_all_paper_hours"):
         assert key in figures, key
     assert figures["engine"] == "plain"  # auto on the CPU
-    # the picked loop at both precisions, the other loop at the chosen one (tiny dims: auto picks fp32)
-    assert figures["precision"] == "fp32" and set(figures["rates"]) == {"reference", "plain fp32", "plain bf16", "vectorised fp32"}
-    assert figures["fp32_samples_per_s"] == figures["engine_samples_per_s"] and figures["bf16_samples_per_s"] > 0
-    assert "plain fp32 <- projected" in result.output and "plain bf16" in result.output
+    # the picked loop at both precisions where bf16 is native, the other loop at the chosen one (tiny dims: fp32)
+    timed = {"reference", "plain fp32", "vectorised fp32"} | ({"plain bf16"} if native else set())
+    assert figures["precision"] == "fp32" and set(figures["rates"]) == timed
+    assert figures["fp32_samples_per_s"] == figures["engine_samples_per_s"]
+    assert (figures["bf16_samples_per_s"] > 0) if native else (figures["bf16_samples_per_s"] is None and "plain bf16 not timed" in result.output)
+    assert "plain fp32 <- projected" in result.output and "% of matmul peak" in result.output
     assert figures["speedup"] == pytest.approx(figures["engine_samples_per_s"] / figures["reference_samples_per_s"], rel=1e-2)
     assert figures["projected_all_paper_s"] > 0 and figures["vectorised_samples_per_s"] > 0
+    # efficiency: achieved FLOP/s = samples/s x FLOPs per sample, as a share of the measured matmul rate
+    assert set(figures["loops"]) == timed and figures["train_gflops_per_sample"] > 0
+    for name, loop in figures["loops"].items():
+        peak = figures["matmul_tflops"][loop["precision"]]
+        assert loop["tflops"] == pytest.approx(loop["samples_per_s"] * figures["train_gflops_per_sample"] / 1e3, rel=0.01)
+        assert loop["pct_of_matmul_peak"] == pytest.approx(100 * loop["samples_per_s"] * figures["train_gflops_per_sample"] / 1e3 / peak, rel=0.05, abs=0.01)
+        assert loop["peak_memory_mib"] > 0
 
 
 def test_perf_projects_the_precision_asked_for(tmp_path):
-    result = bench("perf", "--device", "cpu", "--small", "--profile", "quick", "--splits", "2", "--steps", "1",
-                   "--warmup", "0", "--repeats", "1", "--videos", "120", "--frames", "4", "--precision", "bf16")
+    result = bench(*PERF_SMALL, "--precision", "bf16")
     assert result.exit_code == 0, result.output
     figures = json.loads(result.output.strip().splitlines()[-1])
     assert figures["precision"] == "bf16" and set(figures["rates"]) == {"reference", "plain fp32", "plain bf16", "vectorised bf16"}
