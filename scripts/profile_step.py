@@ -29,7 +29,7 @@ def main() -> None:
     import torch
     from torch.profiler import ProfilerActivity, profile
 
-    from benchmark.engine.perf import PerfSetup, prepare
+    from benchmark.perf.measure import PerfSetup, prepare
 
     setup = PerfSetup("cpu", splits=args.splits, profile=args.profile, precision=args.precision)
     loop = prepare(setup).loop(args.engine, args.precision)

@@ -36,7 +36,7 @@ def perf(
         from rich.console import Console
         from rich.table import Table
 
-        from benchmark.engine.perf import PerfSetup, measure
+        from benchmark.perf.measure import PerfSetup, measure
         from benchmark.engine.policy import ENGINES
         from benchmark.params import check_choice, check_int, resolve_device
         from benchmark.precision import check_precision

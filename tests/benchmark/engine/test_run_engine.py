@@ -89,7 +89,7 @@ PERF_SMALL = ("perf", "--device", "cpu", "--small", "--profile", "quick", "--spl
 
 @pytest.mark.parametrize("native", [True, False], ids=["native-bf16", "emulated-bf16"])
 def test_perf_prints_json_last(tmp_path, monkeypatch, native):
-    import benchmark.engine.perf as perf
+    import benchmark.perf.measure as perf
 
     monkeypatch.setattr(perf, "native_bf16", lambda device: native)
     monkeypatch.setenv("COLUMNS", "200")  # the table on one line per loop

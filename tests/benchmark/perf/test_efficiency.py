@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from benchmark.config import get_profile, resolve_config
-from benchmark.engine.efficiency import PeakMemory, matmul_rate, training_flops_per_sample
-from benchmark.engine.perf import loop_precision, timed_precisions
+from benchmark.perf.efficiency import PeakMemory, matmul_rate, training_flops_per_sample
+from benchmark.perf.measure import loop_precision, timed_precisions
 from benchmark.precision import mflops_per_frame
 
 DIMS = {"visual": 24, "audio": 16, "skeleton": 12}
@@ -32,7 +32,7 @@ def test_a_training_sample_counts_forward_and_backward():
 
 
 def test_matmul_rate_counts_two_flops_per_multiply_add(monkeypatch):
-    import benchmark.engine.efficiency as efficiency
+    import benchmark.perf.efficiency as efficiency
 
     monkeypatch.setattr(efficiency, "_time_mm", lambda a, b, out, calls: 0.001)  # every call takes 1 ms
     assert matmul_rate("fp32", "cpu", shape=(64, 32, 16)) == pytest.approx(2 * 64 * 32 * 16 / 0.001)
