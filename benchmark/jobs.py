@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from benchmark import claims, tracking
+from benchmark import claims, faults, tracking
 from benchmark.tracking_views.inputs import log_store_input
 from benchmark.config import RunConfig, stable_hash
 from benchmark.splits import Split
@@ -181,6 +181,8 @@ def run_split_job(job: SplitJob, on_epoch: Callable[[EpochRecord], None] | None 
         _killed(client, [run_id])
         raise
     except Exception as exc:  # the suite goes on; the reason is on the run and in the table
+        if faults.classify(exc) is not None:  # a full disk or vanished store: every split would fail; stop with one line
+            raise
         return _error(client, run_id, job, exc)
 
 
@@ -231,6 +233,8 @@ def run_config_jobs(
         _killed(client, run_ids)
         raise
     except Exception as exc:  # every split of the group fails with the reason; the suite goes on
+        if faults.classify(exc) is not None:
+            raise
         return [_error(client, run_id, job, exc) for job, run_id in zip(jobs, run_ids)] + [_claimed(job) for job in stepped_aside]
     return [_claimed(job) for job in stepped_aside] + [
         _fail(client, run_id, job, str(result)) if isinstance(result, NonFiniteLoss) else _finish_run(client, run_id, job, store, result)

@@ -346,8 +346,7 @@ def _oldest_parent(client, experiment: str, fingerprint: str, mine: str) -> str:
     oldest = min(found, key=lambda r: (r.info.start_time or 0, r.info.run_id), default=None)
     if oldest is None or oldest.info.run_id == mine:
         return mine
-    client.set_terminated(mine, "KILLED")
-    client.delete_run(mine)
+    tracking.discard_run(client, mine)
     return oldest.info.run_id
 
 

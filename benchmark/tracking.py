@@ -93,6 +93,18 @@ def search_all(mlflow_client, experiment_ids: list[str], filter_string: str) -> 
             return runs
 
 
+def discard_run(mlflow_client, run_id: str) -> None:
+    """End a run that never trained as KILLED and delete it; on a server with auth an EDIT user may
+    not delete, so the run stays, KILLED and tagged ``bench.discarded`` (readers skip it)."""
+    mlflow_client.set_terminated(run_id, "KILLED")
+    try:
+        mlflow_client.delete_run(run_id)
+    except Exception as exc:
+        if getattr(exc, "error_code", None) != "PERMISSION_DENIED":
+            raise
+        mlflow_client.set_tag(run_id, f"{TAG}discarded", "true")
+
+
 def log_params(mlflow_client, run_id: str, params: Mapping[str, Any]) -> None:
     from mlflow.entities import Param
 

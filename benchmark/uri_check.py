@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from benchmark import sqlite, tracking
+from benchmark import credentials, faults, sqlite, tracking
 from benchmark.params import ParamError
 
 KNOWN_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql", "http", "https", "databricks", "file")
@@ -35,9 +35,13 @@ def check_tracking_uri(uri: str | None, *, read_only: bool = False) -> str:
             "http://HOST:PORT (a bench server) or postgresql://USER:PASSWORD@HOST/DB"
         )
     if scheme == "sqlite":
-        return _check_sqlite(raw, read_only)
+        checked = _check_sqlite(raw, read_only)
+        faults.watch(checked)
+        return checked
     if scheme in ("http", "https"):
+        raw = credentials.adopt_userinfo(raw)
         _check_server(raw)
+        credentials.check_access(raw, SERVER_TIMEOUT_S)
     return raw
 
 
@@ -106,8 +110,8 @@ def _check_server(raw: str) -> None:
 
 
 def _shown(uri: str) -> str:
-    """The URI without a password."""
-    return re.sub(r"(://[^:/@]+):[^@/]+@", r"\1:***@", uri)
+    """The URI without a password (``user:***@``; a password may itself hold ``@`` or ``/``)."""
+    return re.sub(r"(://[^:/@]*):.*@", r"\1:***@", uri) if "@" in uri else uri
 
 
 def check_artifacts(mlflow_client, experiment_id: str) -> None:

@@ -1,0 +1,159 @@
+"""`bench server --auth` on 127.0.0.1, with SQLite and with PostgreSQL: who may read and who may write.
+
+One server per backend (module scope): alice has EDIT, bob READ on the dataset's experiment.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+from typer.testing import CliRunner
+
+from benchmark.cli import app
+from features.synthetic import make_synthetic_store
+from tests.conftest import TINY_COUNTS, TINY_DIMS
+from tests.services import free_port, postgres
+
+ROOT = Path(__file__).resolve().parents[3]
+EXPERIMENT = "synthetic-ve8-seed3"
+PASSWORDS = {"alice": "alice-secret-pw-1", "bob": "bob-secret-pw-22"}
+SUITE = '[[rows]]\nname = "probe"\nmodel = "linear_probe"\nmodalities = ["visual", "audio", "skeleton"]\n'
+
+
+def env_for(user: str | None, password: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_TRACKING_") and k != "MLFLOW_AUTH_ADMIN_PASSWORD"}
+    env.update(PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", HOME=env.get("BENCH_TEST_HOME", env.get("HOME", "/tmp")))
+    if user:
+        env.update(MLFLOW_TRACKING_USERNAME=user, MLFLOW_TRACKING_PASSWORD=password or PASSWORDS[user])
+    return env
+
+
+@contextmanager
+def auth_server(backend: str, folder: Path):
+    port = free_port()
+    command = [sys.executable, "-m", "benchmark.cli", "server", "--auth", "--backend-store-uri", backend,
+               "--artifacts-destination", str(folder / "artifacts"), "--auth-dir", str(folder / "auth"),
+               "--port", str(port), "--workers", "1"]
+    log = folder / "server.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(command, env=env_for(None), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    uri = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{uri}/health", timeout=2):
+                    break
+            except OSError:
+                if process.poll() is not None or time.time() > deadline:
+                    raise RuntimeError(f"bench server --auth did not start: {log.read_text()[-3000:]}")
+                time.sleep(0.5)
+        yield uri
+    finally:
+        os.killpg(process.pid, 15)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def server(request, tmp_path_factory):
+    folder = tmp_path_factory.mktemp(f"auth-{request.param}")
+    store = make_synthetic_store(folder / "tiny", counts=TINY_COUNTS, dims=TINY_DIMS, frames=12, seed=3)
+    (folder / "suite.toml").write_text('name = "tiny"\n' + SUITE)
+    with (postgres(("mlflow",)) if request.param == "postgresql" else _nothing(f"sqlite:///{folder / 'db' / 'mlflow.db'}")) as base:
+        backend = f"{base}/mlflow" if request.param == "postgresql" else base
+        with auth_server(backend, folder) as uri:
+            admin = (folder / "auth" / "admin-password")
+            assert stat.S_IMODE(admin.stat().st_mode) == 0o600 and stat.S_IMODE((folder / "auth" / "secret-key").stat().st_mode) == 0o600
+            for user, permission in (("alice", "EDIT"), ("bob", "READ")):
+                result = CliRunner().invoke(app, ["server", "user", "add", user, "--permission", permission, "--experiment", EXPERIMENT,
+                                                  "--tracking-uri", uri, "--auth-dir", str(folder / "auth")],
+                                            env={"BENCH_USER_PASSWORD": PASSWORDS[user]})
+                assert result.exit_code == 0, result.output
+                assert f"{permission} on experiment {EXPERIMENT}" in result.output
+            yield {"uri": uri, "folder": folder, "store": store, "suite": folder / "suite.toml", "admin": admin.read_text().strip(),
+                   "log": folder / "server.log", "backend": backend}
+
+
+@contextmanager
+def _nothing(value):
+    yield value
+
+
+def bench(server, user, *args, password=None, cwd=None):
+    return subprocess.Popen([sys.executable, "-m", "benchmark.cli", *args], env=env_for(user, password), cwd=cwd or server["folder"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def run_args(server):
+    return ["run", "--suite", str(server["suite"]), "--features", str(server["store"]), "--n-splits", "2",
+            "--tracking-uri", server["uri"], "--no-report"]
+
+
+def split_runs(server):
+    os.environ.update(MLFLOW_TRACKING_USERNAME="admin", MLFLOW_TRACKING_PASSWORD=server["admin"])
+    try:
+        client = MlflowClient(server["uri"])
+        experiment = client.get_experiment_by_name(EXPERIMENT).experiment_id
+        return client.search_runs([experiment], "tags.`bench.kind` = 'split'", max_results=1000)
+    finally:
+        os.environ.pop("MLFLOW_TRACKING_USERNAME")
+        os.environ.pop("MLFLOW_TRACKING_PASSWORD")
+
+
+def one_line(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    return lines[0]
+
+
+def test_unauthenticated_request_gets_401(server):
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(f"{server['uri']}/api/2.0/mlflow/experiments/search?max_results=1", timeout=10)
+    assert caught.value.code == 401
+
+
+def test_wrong_or_missing_password_is_one_line_and_exit_2_before_training(server):
+    for user, password, expected in (("alice", "not-alices-password", "refused user 'alice'"), (None, None, "asks for a user name and password")):
+        started = time.monotonic()
+        out, err = bench(server, user, *run_args(server), password=password).communicate(timeout=60)
+        assert time.monotonic() - started < 30
+        line = one_line(err)
+        assert expected in line and server["uri"] in line and "MLFLOW_TRACKING_PASSWORD" in line
+    assert not split_runs(server)
+
+
+def test_edit_users_share_the_work_and_a_read_user_reports_but_cannot_run(server):
+    processes = [bench(server, "alice", *run_args(server)) for _ in range(2)]
+    results = [p.communicate(timeout=300) for p in processes]
+    for process, (out, err) in zip(processes, results):
+        assert process.returncode == 0, out + err
+    runs = split_runs(server)
+    finished = sorted(r.data.tags["bench.split"] for r in runs if r.info.status == "FINISHED")
+    assert finished == ["0", "1"], [(r.info.status, r.data.tags) for r in runs]
+    assert sum(int(out.split("trained ")[1].split()[0]) for out, _ in results) == 2
+
+    report = bench(server, "bob", "report", "--suite", str(server["suite"]), "--tracking-uri", server["uri"], "--out", str(server["folder"] / "report"))
+    out, err = report.communicate(timeout=120)
+    assert report.returncode == 0, out + err
+    assert (server["folder"] / "report" / "table.md").read_text().count("probe") >= 1
+
+    before = len(split_runs(server))
+    refused = bench(server, "bob", *run_args(server), "--force")
+    out, err = refused.communicate(timeout=120)
+    assert refused.returncode == 2, out + err
+    line = one_line(err)
+    assert "'bob'" in line and "EDIT" in line and server["uri"] in line
+    assert len(split_runs(server)) == before
