@@ -24,6 +24,9 @@ SECRET_KEY_ENV = "MLFLOW_FLASK_SERVER_SECRET_KEY"
 MIN_PASSWORD = 12  # MLflow's own minimum for passwords
 ADMIN_PASSWORD_FILE, SECRET_KEY_FILE, CONFIG_FILE, AUTH_DB_FILE = "admin-password", "secret-key", "basic_auth.ini", "basic_auth.db"
 DEFAULT_PERMISSION = "READ"  # what every signed-in user may do on experiments nobody granted them
+# MLflow hashes (PBKDF2) the password on every request unless it caches a successful check; a bench run
+# makes hundreds of requests. The price: a changed or deleted password works up to this long on other workers.
+AUTH_CACHE_TTL_S = 60
 
 
 def is_loopback(host: str) -> bool:
@@ -150,7 +153,8 @@ def prepare_auth(backend_store_uri: str, folder: Path, auth_db_uri: str | None =
         ensure_postgres_database(database)
     config = folder / CONFIG_FILE
     text = (f"[mlflow]\ndefault_permission = {DEFAULT_PERMISSION}\ndatabase_uri = {database}\nadmin_username = {ADMIN_USER}\n"
-            "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n")
+            "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+            f"auth_cache_ttl_seconds = {AUTH_CACHE_TTL_S}\n")
     descriptor = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # may hold the database password
     os.fchmod(descriptor, 0o600)
     with os.fdopen(descriptor, "w") as handle:

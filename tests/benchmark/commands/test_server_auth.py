@@ -125,35 +125,41 @@ def test_unauthenticated_request_gets_401(server):
     assert caught.value.code == 401
 
 
+def as_user(user, password=None):
+    """os.environ for an in-process command (CliRunner sets and restores it)."""
+    creds = {"MLFLOW_TRACKING_USERNAME": user, "MLFLOW_TRACKING_PASSWORD": password or PASSWORDS.get(user)} if user else {}
+    return {"MLFLOW_TRACKING_USERNAME": None, "MLFLOW_TRACKING_PASSWORD": None, **creds}
+
+
 def test_wrong_or_missing_password_is_one_line_and_exit_2_before_training(server):
-    for user, password, expected in (("alice", "not-alices-password", "refused user 'alice'"), (None, None, "asks for a user name and password")):
-        started = time.monotonic()
-        out, err = bench(server, user, *run_args(server), password=password).communicate(timeout=60)
-        assert time.monotonic() - started < 30
-        line = one_line(err)
-        assert expected in line and server["uri"] in line and "MLFLOW_TRACKING_PASSWORD" in line
+    started = time.monotonic()  # a fresh process, as a user starts it
+    out, err = bench(server, "alice", *run_args(server), password="not-alices-password").communicate(timeout=60)
+    assert time.monotonic() - started < 30
+    line = one_line(err)
+    assert "refused user 'alice'" in line and server["uri"] in line and "MLFLOW_TRACKING_PASSWORD" in line
+    result = CliRunner().invoke(app, run_args(server), env=as_user(None))
+    assert result.exit_code == 2 and "asks for a user name and password" in one_line(result.stderr)
     assert not split_runs(server)
 
 
 def test_edit_users_share_the_work_and_a_read_user_reports_but_cannot_run(server):
-    processes = [bench(server, "alice", *run_args(server)) for _ in range(2)]
-    results = [p.communicate(timeout=300) for p in processes]
-    for process, (out, err) in zip(processes, results):
-        assert process.returncode == 0, out + err
+    other = bench(server, "alice", *run_args(server))  # another process, while this one runs the same suite
+    here = CliRunner().invoke(app, run_args(server), env=as_user("alice"))
+    out, err = other.communicate(timeout=300)
+    assert other.returncode == 0 and here.exit_code == 0, out + err + here.output
     runs = split_runs(server)
     finished = sorted(r.data.tags["bench.split"] for r in runs if r.info.status == "FINISHED")
     assert finished == ["0", "1"], [(r.info.status, r.data.tags) for r in runs]
-    assert sum(int(out.split("trained ")[1].split()[0]) for out, _ in results) == 2
+    assert sum(int(text.split("trained ")[1].split()[0]) for text in (out, here.output)) == 2
 
-    report = bench(server, "bob", "report", "--suite", str(server["suite"]), "--tracking-uri", server["uri"], "--out", str(server["folder"] / "report"))
-    out, err = report.communicate(timeout=120)
-    assert report.returncode == 0, out + err
-    assert (server["folder"] / "report" / "table.md").read_text().count("probe") >= 1
+    report = CliRunner().invoke(app, ["report", "--suite", str(server["suite"]), "--experiment", EXPERIMENT, "--tracking-uri", server["uri"],
+                                      "--out", str(server["folder"] / "report")], env=as_user("bob"))
+    assert report.exit_code == 0, report.output
+    assert "probe" in (server["folder"] / "report" / "table.md").read_text()
 
     before = len(split_runs(server))
-    refused = bench(server, "bob", *run_args(server), "--force")
-    out, err = refused.communicate(timeout=120)
-    assert refused.returncode == 2, out + err
-    line = one_line(err)
+    refused = CliRunner().invoke(app, [*run_args(server), "--force"], env=as_user("bob"))
+    assert refused.exit_code == 2, refused.output
+    line = one_line(refused.stderr)
     assert "'bob'" in line and "EDIT" in line and server["uri"] in line
     assert len(split_runs(server)) == before
