@@ -39,11 +39,18 @@ def adopt_userinfo(uri: str) -> str:
 
 def _credentials() -> tuple[str | None, str | None, str]:
     """(user, password, where they come from), the way MLflow's client reads them."""
-    from mlflow.utils.credentials import read_mlflow_creds
+    import configparser
 
-    creds = read_mlflow_creds()
+    section: dict = {}
+    path = os.path.expanduser("~/.mlflow/credentials")
+    if os.path.exists(path):  # read as mlflow.utils.credentials does, without importing MLflow (a fast refusal)
+        config = configparser.ConfigParser()
+        config.read(path)
+        section = dict(config["mlflow"]) if "mlflow" in config else {}
+    user = os.environ.get(USER_ENV) or section.get(USER_ENV.lower())
+    password = os.environ.get(PASSWORD_ENV) or section.get(PASSWORD_ENV.lower())
     where = "$" + USER_ENV if os.environ.get(USER_ENV) else "~/.mlflow/credentials"
-    return creds.username, creds.password, where
+    return user, password, where
 
 
 def check_access(uri: str, timeout_s: float) -> None:

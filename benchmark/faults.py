@@ -79,7 +79,10 @@ def classify(exc: BaseException, tracking_path: str | Path | None = None) -> Sto
         text = str(link).lower()
         for needle, problem in _SQLITE_PROBLEMS:
             if needle in text:
-                return StorageFault(tracking_path or _database_named(str(link)) or "the tracking database", problem)
+                path = tracking_path or _database_named(str(link))
+                if path and "read-only" in problem and not Path(path).exists():  # SQLite reports a moved or deleted file as read-only
+                    problem = "it vanished (moved or deleted while the command used it)"
+                return StorageFault(path or "the tracking database", problem)
     return None
 
 

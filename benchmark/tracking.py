@@ -42,8 +42,12 @@ def tracking_uri(uri: str | None = None) -> str:
 
 def client(uri: str | None = None):
     """An MLflow client; its construction opens the store (creating the tables on first use)."""
+    import logging
+
     from mlflow.tracking import MlflowClient
 
+    # MLflow logs every database error with its traceback, then raises it; the command says it in one line
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
     uri = tracking_uri(uri)
     if uri.startswith(sqlite.URI_FILENAME):  # read-only: MLflow would create a folder named "file:" in the cwd
         import contextlib
@@ -57,9 +61,19 @@ def client(uri: str | None = None):
 
 
 def _create_tables(uri: str) -> None:
+    import logging
+
     from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
-    SqlAlchemyStore(uri, str(Path(uri[len(sqlite.SCHEME) :]).parent / "artifacts")).engine.dispose()
+    quiet = [logging.getLogger(name) for name in ("mlflow.store.db.utils", "alembic.runtime.migration")]
+    levels = [logger.level for logger in quiet]
+    for logger in quiet:  # "Creating initial MLflow database tables...": noise, and not one line on a fault
+        logger.setLevel(logging.WARNING)
+    try:
+        SqlAlchemyStore(uri, str(Path(uri[len(sqlite.SCHEME) :]).parent / "artifacts")).engine.dispose()
+    finally:
+        for logger, level in zip(quiet, levels):
+            logger.setLevel(level)
 
 
 def experiment_id(mlflow_client, name: str) -> str:
