@@ -75,9 +75,9 @@ def server(
         artifacts_destination.mkdir(parents=True, exist_ok=True)
     if warning:
         typer.secho(warning, fg="yellow", err=True)
+    env["MLFLOW_BACKEND_STORE_URI"] = backend_store_uri  # not on the command line, where `ps` shows its password
     command = [
         sys.executable, "-m", "mlflow", "server",
-        "--backend-store-uri", backend_store_uri,
         "--artifacts-destination", str(artifacts_destination.resolve()),
         "--serve-artifacts",
         "--host", host,
