@@ -41,7 +41,7 @@ def find_or_create(client, experiment: str, kind: str, fingerprint: str, run_nam
         if run.info.status != "RUNNING" and not _finished_child(run, kind):
             client.update_run(run.info.run_id, status="RUNNING")
         return client.get_run(run.info.run_id)
-    run = client.create_run(experiment, run_name=run_name, tags={**tags, f"{T}kind": kind, f"{T}fingerprint": fingerprint})
+    run = client.create_run(experiment, run_name=run_name, tags={k: str(v) for k, v in {**tags, f"{T}kind": kind, f"{T}fingerprint": fingerprint}.items()})
     tracking.log_params(client, run.info.run_id, params)
     return run
 

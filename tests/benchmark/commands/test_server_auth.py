@@ -27,6 +27,7 @@ from tests.services import free_port, postgres
 ROOT = Path(__file__).resolve().parents[3]
 EXPERIMENT = "synthetic-ve8-seed3"
 PASSWORDS = {"alice": "alice-secret-pw-1", "bob": "bob-secret-pw-22"}
+PG_PASSWORD = "pg-Secret-7x9qK"  # distinctive, so that a grep for it finds only real leaks
 SUITE = '[[rows]]\nname = "probe"\nmodel = "linear_probe"\nmodalities = ["visual", "audio", "skeleton"]\n'
 
 
@@ -72,7 +73,7 @@ def server(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp(f"auth-{request.param}")
     store = make_synthetic_store(folder / "tiny", counts=TINY_COUNTS, dims=TINY_DIMS, frames=12, seed=3)
     (folder / "suite.toml").write_text('name = "tiny"\n' + SUITE)
-    with (postgres(("mlflow",)) if request.param == "postgresql" else _nothing(f"sqlite:///{folder / 'db' / 'mlflow.db'}")) as base:
+    with (postgres(("mlflow", "optuna"), password=PG_PASSWORD) if request.param == "postgresql" else _nothing(f"sqlite:///{folder / 'db' / 'mlflow.db'}")) as base:
         backend = f"{base}/mlflow" if request.param == "postgresql" else base
         with auth_server(backend, folder) as uri:
             admin = (folder / "auth" / "admin-password")
@@ -163,3 +164,44 @@ def test_edit_users_share_the_work_and_a_read_user_reports_but_cannot_run(server
     line = one_line(refused.stderr)
     assert "'bob'" in line and "EDIT" in line and server["uri"] in line
     assert len(split_runs(server)) == before
+
+
+def test_no_password_is_printed_logged_or_written(server, tmp_path):
+    """Passwords inside URIs (the server's PostgreSQL, bench tune --storage, http://USER:PASSWORD@) and the
+    admin's: not in any output, MLflow param, tag, artifact, report or file the commands wrote."""
+    secret_uri = server["uri"].replace("http://", f"http://alice:{PASSWORDS['alice']}@")
+    storage = (server["backend"].rsplit("/", 1)[0] + "/optuna") if server["backend"].startswith("postgresql") else None
+    commands = [
+        [*run_args(server)[:-1], "--force"],  # with the report: rendered here and logged to MLflow
+        ["report", "--suite", str(server["suite"]), "--experiment", EXPERIMENT, "--out", str(tmp_path / "report")],
+        ["tune", "--param", "alpha", "--values", "2,4", "--n-splits", "1", "--epochs", "1", "--features", str(server["store"]),
+         *(["--storage", storage] if storage else [])],
+        ["ui"],
+    ]
+    outputs = []
+    for args in commands:
+        result = CliRunner().invoke(app, [*args, "--tracking-uri", secret_uri] if "--tracking-uri" not in args else
+                                    [a if a != server["uri"] else secret_uri for a in args], env=as_user(None))
+        assert result.exit_code == 0, (args, result.output)
+        outputs.append(result.output)
+    secrets = [PASSWORDS["alice"], server["admin"], *([PG_PASSWORD] if storage else [])]
+    texts = outputs + [server["log"].read_text()]
+    texts += [p.read_bytes().decode("utf-8", "replace") for p in tmp_path.rglob("*") if p.is_file()]
+    os.environ.update(MLFLOW_TRACKING_USERNAME="admin", MLFLOW_TRACKING_PASSWORD=server["admin"])
+    try:
+        client = MlflowClient(server["uri"])
+        for experiment in client.search_experiments():
+            texts.append(repr(experiment.tags))
+            for run in client.search_runs([experiment.experiment_id], max_results=1000):
+                texts += [repr(run.data.params), repr(run.data.tags), repr(run.info)]
+                folder = tmp_path / "artifacts" / run.info.run_id
+                folder.mkdir(parents=True)
+                client.download_artifacts(run.info.run_id, "", str(folder))
+                texts += [p.read_bytes().decode("utf-8", "replace") for p in folder.rglob("*") if p.is_file()]
+    finally:
+        os.environ.pop("MLFLOW_TRACKING_USERNAME")
+        os.environ.pop("MLFLOW_TRACKING_PASSWORD")
+    assert len(texts) > 20 and any("bench.versions" in text for text in texts)
+    for secret in secrets:
+        leaks = [text[max(0, text.find(secret) - 80) : text.find(secret) + 40] for text in texts if secret in text]
+        assert not leaks, leaks
