@@ -145,7 +145,7 @@ def test_wrong_or_missing_password_is_one_line_and_exit_2_before_training(server
 
 def test_edit_users_share_the_work_and_a_read_user_reports_but_cannot_run(server):
     other = bench(server, "alice", *run_args(server))  # another process, while this one runs the same suite
-    here = CliRunner().invoke(app, run_args(server), env=as_user("alice"))
+    here = CliRunner().invoke(app, [*run_args(server), "--executor", "processes", "--jobs", "1"], env=as_user("alice"))  # workers inherit the credentials
     out, err = other.communicate(timeout=300)
     assert other.returncode == 0 and here.exit_code == 0, out + err + here.output
     runs = split_runs(server)
