@@ -55,6 +55,21 @@ class StorageFault(Exception):
         self.path, self.problem = str(path), problem
         super().__init__(f"{self.path}: {problem}")
 
+    def __reduce__(self):  # raised in a worker process, it crosses back pickled
+        return (type(self), (self.path, self.problem))
+
+
+def raise_if_fault(exc: BaseException) -> None:
+    """In an executor, for a job's error: a storage fault (or a feature store whose files vanished
+    after the run opened it) stops the command instead of failing every split one by one."""
+    from features.errors import StoreError
+
+    if isinstance(exc, StoreError):
+        raise StorageFault(exc.file, f"the feature store changed or vanished while the command ran ({exc.problem})") from exc
+    fault = classify(exc)
+    if fault is not None:
+        raise fault from exc
+
 
 def _chain(exc: BaseException):
     seen = set()

@@ -123,3 +123,17 @@ def test_sqlite_and_os_errors_are_named_faults_and_others_are_not(tmp_path):
     assert full is not None and "split.json" in str(full) and "full" in str(full)
     assert faults.classify(ValueError("a training error")) is None
     assert faults.classify(FileNotFoundError(2, "No such file or directory")) is None  # names no file: not a storage fault
+
+
+def test_a_fault_in_a_worker_process_reaches_the_command_as_one_fault():
+    import pickle
+
+    from features.errors import StoreError
+
+    vanished = StoreError("/data/store/visual.npy", "file is missing")
+    with pytest.raises(faults.StorageFault) as caught:
+        faults.raise_if_fault(pickle.loads(pickle.dumps(vanished)))  # as the processes executor receives it
+    assert "/data/store/visual.npy" in str(caught.value) and "vanished" in str(caught.value)
+    again = pickle.loads(pickle.dumps(caught.value))
+    assert (again.path, again.problem) == (caught.value.path, caught.value.problem)
+    faults.raise_if_fault(RuntimeError("a training error"))  # not a fault: the split fails, the suite goes on
