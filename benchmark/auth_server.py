@@ -159,9 +159,9 @@ def prepare_auth(backend_store_uri: str, folder: Path, auth_db_uri: str | None =
     os.fchmod(descriptor, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         handle.write(text)
-    from benchmark.uri_check import _shown
+    from benchmark.uri_check import shown
 
-    setup.shown.append(f"users: {_shown(database)} (settings {config})")
+    setup.shown.append(f"users: {shown(database)} (settings {config})")
     setup.env = {ADMIN_PASSWORD_ENV: password, SECRET_KEY_ENV: key, "MLFLOW_AUTH_CONFIG_PATH": str(config)}
     return setup
 

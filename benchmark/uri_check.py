@@ -31,7 +31,7 @@ def check_tracking_uri(uri: str | None, *, read_only: bool = False) -> str:
     scheme = raw.split(":", 1)[0].split("+", 1)[0].lower() if ":" in raw else ""
     if scheme not in KNOWN_SCHEMES or not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", raw):
         raise ParamError(
-            f"tracking URI {_shown(raw)!r} is not one MLflow can open: use sqlite:///PATH/mlflow.db, "
+            f"tracking URI {shown(raw)!r} is not one MLflow can open: use sqlite:///PATH/mlflow.db, "
             "http://HOST:PORT (a bench server) or postgresql://USER:PASSWORD@HOST/DB"
         )
     if scheme == "sqlite":
@@ -106,12 +106,13 @@ def _check_server(raw: str) -> None:
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         problem = f"is not reachable (no answer within {SERVER_TIMEOUT_S} s: {reason})"
-    raise ParamError(f"tracking server {_shown(raw)} {problem}; start it with `bench server` or check --tracking-uri")
+    raise ParamError(f"tracking server {shown(raw)} {problem}; start it with `bench server` or check --tracking-uri")
 
 
-def _shown(uri: str) -> str:
+def shown(uri: str) -> str:
     """The URI without a password (``user:***@``; a password may itself hold ``@`` or ``/``)."""
     return re.sub(r"(://[^:/@]*):.*@", r"\1:***@", uri) if "@" in uri else uri
+
 
 
 def check_artifacts(mlflow_client, experiment_id: str) -> None:

@@ -43,7 +43,7 @@ def server(
         return
     from benchmark import auth_server
     from benchmark.commands.common import user_errors
-    from benchmark.uri_check import _shown
+    from benchmark.uri_check import shown
 
     with user_errors():  # refused before anything binds or is created
         warning = auth_server.check_exposure(host, auth, insecure)
@@ -90,7 +90,7 @@ def server(
         if value:
             command += [option, str(value)]
     shown = "<this machine's address>" if host in ("0.0.0.0", "::") else host
-    typer.echo(f"tracking store: {_shown(backend_store_uri)}")
+    typer.echo(f"tracking store: {shown(backend_store_uri)}")
     if auth:
         for line in setup.shown:
             typer.echo(f"  {line}")

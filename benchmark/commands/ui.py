@@ -76,7 +76,7 @@ def ui(
     from benchmark.params import ParamError
     from benchmark.tracking import client as tracking_client, tracking_uri as resolve
     from benchmark.tracking_views.views import all_links
-    from benchmark.uri_check import _shown, check_tracking_uri
+    from benchmark.uri_check import check_tracking_uri, shown
 
     host, url = "127.0.0.1", f"http://127.0.0.1:{port}"
     with user_errors():
@@ -111,7 +111,7 @@ def ui(
             typer.secho(f"error: the MLflow server did not answer at {url} (exit code {code}); see its output above", fg="red", err=True)
             raise typer.Exit(1)
         if not received:
-            typer.echo(f"MLflow UI for {_shown(uri)} at {url}")
+            typer.echo(f"MLflow UI for {shown(uri)} at {url}")
             if links:
                 for experiment, suite, link in links:
                     typer.echo(f"  {experiment} / {suite}: {link}")
