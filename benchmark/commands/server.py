@@ -89,14 +89,14 @@ def server(
                           ("--gunicorn-opts", gunicorn_opts), ("--uvicorn-opts", uvicorn_opts)):
         if value:
             command += [option, str(value)]
-    shown = "<this machine's address>" if host in ("0.0.0.0", "::") else host
+    address = "<this machine's address>" if host in ("0.0.0.0", "::") else host
     typer.echo(f"tracking store: {shown(backend_store_uri)}")
     if auth:
         for line in setup.shown:
             typer.echo(f"  {line}")
         typer.echo("  add users: bench server user add NAME --permission READ|EDIT; workers set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD")
-    typer.echo(f"tracking URI for workers: http://{shown}:{port}")
-    typer.echo(f"  e.g. bench run --suite all --executor dask --scheduler tcp://SCHEDULER:8786 --tracking-uri http://{shown}:{port}")
+    typer.echo(f"tracking URI for workers: http://{address}:{port}")
+    typer.echo(f"  e.g. bench run --suite all --executor dask --scheduler tcp://SCHEDULER:8786 --tracking-uri http://{address}:{port}")
     sys.stdout.flush()
     raise typer.Exit(subprocess.call(command, env=env))
 
