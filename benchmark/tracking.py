@@ -10,6 +10,8 @@ tools read:
   ``test_acc_std``, ``n_splits``.
 
 A child whose ``bench.fingerprint`` (config + split content + dataset) already FINISHED is reused.
+A run that never trained and could not be deleted (an EDIT user on a server with auth) is KILLED and
+tagged ``bench.discarded = true``.
 Accuracy is a fraction (0..1) in every metric and tag. What the MLflow UI shows on top of this
 (parent curves, the paper's number, row order, views, description) is :mod:`benchmark.tracking_views`.
 """
