@@ -69,8 +69,10 @@ def check_access(uri: str, timeout_s: float) -> None:
             if not (user and password):
                 raise ParamError(f"tracking server {uri} asks for a user name and password: {HOW}") from None
             raise ParamError(f"tracking server {uri} refused user {user!r} (wrong user name or password, from {where}): {HOW} to an account on it") from None
-        if exc.code == 403:
-            raise ParamError(f"tracking server {uri} denies user {user!r} access: ask its admin (bench server user add)") from None
+        if exc.code == 403:  # MLflow's security middleware answers 403 to a Host header it does not allow, too
+            said = exc.read(300).decode("utf-8", "replace").strip().splitlines()[:1]
+            raise ParamError(f"tracking server {uri} answered 403 ({said[0] if said else 'forbidden'}) for user {user!r}: ask its admin "
+                             "(bench server user add; --allowed-hosts for the host name you use)") from None
         return  # another answer (an old server without this endpoint ...): the commands' own errors say more
     except (urllib.error.URLError, OSError):
         return  # /health answered a moment ago; a network hiccup is the commands' business
