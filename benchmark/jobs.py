@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from benchmark import tracking
+from benchmark import faults, tracking
 from benchmark.tracking import claims, split_runs
 from benchmark.config import RunConfig, stable_hash
 from benchmark.splits import Split
@@ -136,6 +136,8 @@ def run_split_job(job: SplitJob, on_epoch: Callable[[EpochRecord], None] | None 
         split_runs.kill(client, [run_id])
         raise
     except Exception as exc:  # the suite goes on; the reason is on the run and in the table
+        if faults.classify(exc) is not None:  # a full disk or vanished store: every split would fail; stop with one line
+            raise
         return _errored(client, run_id, job, exc)
 
 
@@ -187,6 +189,8 @@ def run_config_jobs(
         split_runs.kill(client, run_ids)
         raise
     except Exception as exc:  # every split of the group fails with the reason; the suite goes on
+        if faults.classify(exc) is not None:
+            raise
         return [_errored(client, run_id, job, exc) for job, run_id in zip(jobs, run_ids)] + [_claimed(job) for job in stepped_aside]
     return [_claimed(job) for job in stepped_aside] + [
         _fail(client, run_id, job, str(result)) if isinstance(result, NonFiniteLoss) else _finished(client, run_id, job, store, result)

@@ -47,6 +47,7 @@ def create_atomically(url: str, open_store) -> None:
     so a process killed during MLflow's migrations leaves no half-made database (only a temporary file,
     removed by the next creation). Call under :func:`creation_lock`; ``open_store(url)`` creates the tables."""
     import os
+    import uuid
 
     if not url.startswith(SCHEME) or url.startswith(URI_FILENAME):
         return
@@ -55,8 +56,14 @@ def create_atomically(url: str, open_store) -> None:
         leftover.unlink(missing_ok=True)
     if db.exists():
         return
-    temporary = db.parent / f".{db.name}.creating-{os.getpid()}"
-    open_store(f"{SCHEME}{temporary}")
+    # unique per attempt: MLflow caches its engine per URI, so a retry in this process needs a new name
+    temporary = db.parent / f".{db.name}.creating-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        open_store(f"{SCHEME}{temporary}")
+    except BaseException:  # a full disk, say: the half-made file must not stay and fill it
+        for leftover in db.parent.glob(f"{temporary.name}*"):  # with its journal
+            leftover.unlink(missing_ok=True)
+        raise
     try:  # a hard link never replaces a database that another MLflow client created meanwhile
         os.link(temporary, db)
     except FileExistsError:

@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from benchmark import sqlite, tracking
+from benchmark import credentials, faults, sqlite, tracking
 from benchmark.params import ParamError
 
 KNOWN_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql", "http", "https", "databricks", "file")
@@ -31,13 +31,17 @@ def check_tracking_uri(uri: str | None, *, read_only: bool = False) -> str:
     scheme = raw.split(":", 1)[0].split("+", 1)[0].lower() if ":" in raw else ""
     if scheme not in KNOWN_SCHEMES or not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", raw):
         raise ParamError(
-            f"tracking URI {_shown(raw)!r} is not one MLflow can open: use sqlite:///PATH/mlflow.db, "
+            f"tracking URI {shown(raw)!r} is not one MLflow can open: use sqlite:///PATH/mlflow.db, "
             "http://HOST:PORT (a bench server) or postgresql://USER:PASSWORD@HOST/DB"
         )
     if scheme == "sqlite":
-        return _check_sqlite(raw, read_only)
+        checked = _check_sqlite(raw, read_only)
+        faults.watch(checked)
+        return checked
     if scheme in ("http", "https"):
+        raw = credentials.adopt_userinfo(raw)
         _check_server(raw)
+        credentials.check_access(raw, SERVER_TIMEOUT_S)
     return raw
 
 
@@ -102,12 +106,13 @@ def _check_server(raw: str) -> None:
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         problem = f"is not reachable (no answer within {SERVER_TIMEOUT_S} s: {reason})"
-    raise ParamError(f"tracking server {_shown(raw)} {problem}; start it with `bench server` or check --tracking-uri")
+    raise ParamError(f"tracking server {shown(raw)} {problem}; start it with `bench server` or check --tracking-uri")
 
 
-def _shown(uri: str) -> str:
-    """The URI without a password."""
-    return re.sub(r"(://[^:/@]+):[^@/]+@", r"\1:***@", uri)
+def shown(uri: str) -> str:
+    """The URI without a password (``user:***@``; a password may itself hold ``@`` or ``/``)."""
+    return re.sub(r"(://[^:/@]*):.*@", r"\1:***@", uri) if "@" in uri else uri
+
 
 
 def check_artifacts(mlflow_client, experiment_id: str) -> None:

@@ -12,3 +12,6 @@ class StoreError(ValueError):
         self.file = Path(file)
         self.problem = problem
         super().__init__(f"{self.file}: {problem}")
+
+    def __reduce__(self):  # raised in a worker process, it crosses back pickled
+        return (type(self), (self.file, self.problem))

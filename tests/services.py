@@ -45,8 +45,8 @@ def _as_postgres(command: list[str]) -> list[str]:
 
 
 @contextmanager
-def postgres(databases: tuple[str, ...] = ("mlflow", "optuna")) -> Iterator[str]:
-    """Yield ``postgresql://bench:bench@127.0.0.1:PORT`` with the given databases created."""
+def postgres(databases: tuple[str, ...] = ("mlflow", "optuna"), password: str = "bench") -> Iterator[str]:
+    """Yield ``postgresql://bench:PASSWORD@127.0.0.1:PORT`` with the given databases created."""
     bin_dir = _pg_bin()
     if bin_dir is None:
         pytest.skip("PostgreSQL is not installed (apt-get install postgresql; .ci/run does this)")
@@ -56,7 +56,7 @@ def postgres(databases: tuple[str, ...] = ("mlflow", "optuna")) -> Iterator[str]
         shutil.chown(root, "postgres", "postgres")
     port = free_port()
     pwfile = root / "pw"
-    pwfile.write_text("bench\n")
+    pwfile.write_text(password + "\n")
     if os.geteuid() == 0:
         shutil.chown(pwfile, "postgres", "postgres")
     run = lambda cmd: subprocess.run(_as_postgres(cmd), check=True, capture_output=True, text=True)  # noqa: E731
@@ -65,11 +65,11 @@ def postgres(databases: tuple[str, ...] = ("mlflow", "optuna")) -> Iterator[str]
         str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-l", str(root / "log"),
         "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1", "start",
     ])
-    env = {**os.environ, "PGPASSWORD": "bench"}
+    env = {**os.environ, "PGPASSWORD": password}
     try:
         for name in databases:
             subprocess.run([str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "bench", name], check=True, env=env, capture_output=True)
-        yield f"postgresql://bench:bench@127.0.0.1:{port}"
+        yield f"postgresql://bench:{password}@127.0.0.1:{port}"
     finally:
         subprocess.run(_as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]), capture_output=True)
         shutil.rmtree(root, ignore_errors=True)

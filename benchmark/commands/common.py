@@ -46,7 +46,10 @@ def store_for(features: Path | None) -> Path:
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Bad input ends in one clear line and exit code 2, not a traceback."""
+    """Bad input (and refused credentials) ends in one clear line and exit code 2, a storage fault
+    (full disk, read-only or vanished files) in one line and exit code 3, not a traceback."""
+    from benchmark import faults
+    from benchmark.credentials import refusal
     from benchmark.params import ParamError
     from features.errors import StoreError
 
@@ -55,6 +58,19 @@ def user_errors() -> Iterator[None]:
     except (StoreError, ParamError) as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(2) from None
+    except (typer.Exit, typer.Abort, SystemExit):
+        raise
+    except Exception as exc:
+        line = refusal(exc)
+        if line is not None:
+            typer.secho(f"error: {line}", fg="red", err=True)
+            raise typer.Exit(2) from None
+        fault = faults.classify(exc)
+        if fault is None:
+            raise
+        typer.secho(f"error: {fault}; free space or fix the folder, then run the same command again to continue",
+                    fg="red", err=True)
+        raise typer.Exit(faults.EXIT_CODE) from None
     except KeyboardInterrupt:
         typer.secho("\ninterrupted: finished runs are kept; run the same command again to resume.", fg="yellow", err=True)
         sys.exit(130)

@@ -24,6 +24,7 @@ def extract(
     retry_failed: bool = typer.Option(False, "--retry-failed", help="Try videos that failed in an earlier run again."),
     name: Optional[str] = typer.Option(None, "--name", help="Store name, the MLflow experiment (default: the folder's name)."),
     batch_size: int = typer.Option(32, "--batch-size", help="Frames per Swin batch."),
+    audio_last_window: str = typer.Option("zero-padded", "--audio-last-window", help="zero-padded (every timestamp inside the audio gets an embedding) or dropped (how earlier stores were extracted: to resume one)."),
 ) -> None:
     """Extract visual, audio and skeleton features from videos into a feature store (README: Extracting features from videos)."""
     with user_errors():
@@ -36,7 +37,7 @@ def extract(
             outcome = run_extract(
                 videos_dir, out, manifest=manifest, frames=frames, workers=workers, device=device,
                 visual_weights=visual_weights, audio_weights=audio_weights, strict=strict,
-                retry_failed=retry_failed, name=name, batch_size=batch_size,
+                retry_failed=retry_failed, name=name, batch_size=batch_size, audio_last_window=audio_last_window,
                 progress=lambda total: _progress(console, total), say=console.print,
             )
         except ExtractFailed as exc:

@@ -35,6 +35,9 @@ def run(
 ) -> None:
     """Run a suite: every row over every split, reusing finished runs, then print the table."""
     with user_errors():
+        from benchmark.uri_check import check_tracking_uri
+
+        tracking_uri = check_tracking_uri(tracking_uri)  # first: refused credentials in seconds, before torch loads
         from rich.console import Console
 
         from benchmark.config import get_profile
@@ -47,14 +50,12 @@ def run(
         from benchmark.runner import run_suite
         from benchmark.splits import file_splits, random_splits
         from benchmark.suite import load_suite
-        from benchmark.uri_check import check_tracking_uri
         from features.store import open_store
 
         check_choice("device", device, DEVICES)
         resolve_device(device)  # --device cuda without a GPU: an input error before anything is logged
         if lr is not None:
             check_float("--lr", lr, low=0.0, open_low=True)
-        tracking_uri = check_tracking_uri(tracking_uri)
         check_precision(precision)
         console = Console()
         chosen = get_profile(profile)

@@ -76,11 +76,16 @@ def ui(
     from benchmark.params import ParamError
     from benchmark.tracking import client as tracking_client, tracking_uri as resolve
     from benchmark.tracking.views import all_links
-    from benchmark.uri_check import check_tracking_uri
+    from benchmark.uri_check import check_tracking_uri, shown
 
     host, url = "127.0.0.1", f"http://127.0.0.1:{port}"
     with user_errors():
         uri = resolve(check_tracking_uri(tracking_uri))
+        if uri.startswith(("http://", "https://")):  # a bench server is its own UI (signed in, when it has --auth)
+            for experiment, suite, link in all_links(tracking_client(uri), uri.rstrip("/")):
+                typer.echo(f"  {experiment} / {suite}: {link}")
+            typer.echo(f"MLflow UI of the tracking server: {uri} (your browser asks for the user name and password)")
+            return
         if not _port_free(host, port):
             raise ParamError(f"port {port} on {host} is in use (another bench ui or MLflow server?); pass --port")
         links = all_links(tracking_client(uri), url)
@@ -106,7 +111,7 @@ def ui(
             typer.secho(f"error: the MLflow server did not answer at {url} (exit code {code}); see its output above", fg="red", err=True)
             raise typer.Exit(1)
         if not received:
-            typer.echo(f"MLflow UI for {uri} at {url}")
+            typer.echo(f"MLflow UI for {shown(uri)} at {url}")
             if links:
                 for experiment, suite, link in links:
                     typer.echo(f"  {experiment} / {suite}: {link}")

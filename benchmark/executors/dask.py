@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterator, Sequence
 
+from benchmark import faults
 from benchmark.executors.base import Executor
 from benchmark.jobs import JobOutcome, SplitJob, run_split_job
 
@@ -53,6 +54,7 @@ class DaskExecutor(Executor):
                 try:
                     yield future.result()
                 except Exception as exc:  # noqa: BLE001  (KilledWorker and friends: infrastructure errors)
+                    faults.raise_if_fault(exc)  # a full disk or a vanished store: stop with one line
                     yield JobOutcome(job.fingerprint, job.row, job.split.index, "FAILED", "", reason=f"{type(exc).__name__}: {exc}")
         finally:
             client.close()

@@ -13,6 +13,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterator, Sequence
 
+from benchmark import faults
 from benchmark.executors.base import Executor
 from benchmark.jobs import JobOutcome, SplitJob, run_split_job
 
@@ -50,6 +51,7 @@ class ProcessesExecutor(Executor):
                         except BrokenProcessPool:
                             pending.append(futures[future])
                         except Exception as exc:  # noqa: BLE001  (an infrastructure error, not a training one)
+                            faults.raise_if_fault(exc)  # a full disk or a vanished store: stop with one line
                             job = futures[future]
                             yield JobOutcome(job.fingerprint, job.row, job.split.index, "FAILED", "", reason=f"{type(exc).__name__}: {exc}")
         for job in pending:

@@ -133,6 +133,8 @@ def collect(
     dataset_fingerprint: str | None = None,
     parent_run_ids: Sequence[str] | None = None,
 ) -> Collected:
+    from benchmark.uri_check import shown
+
     resolved_uri = tracking.tracking_uri(uri)
     if resolved_uri.startswith("sqlite:///") and not resolved_uri.startswith("sqlite:///file:") and not Path(resolved_uri[len("sqlite:///") :]).is_file():
         raise ParamError(
@@ -143,14 +145,14 @@ def collect(
     exp = client.get_experiment_by_name(experiment)
     if exp is None or exp.lifecycle_stage == "deleted":
         raise ParamError(
-            f"no runs yet: experiment {experiment!r} does not exist at {resolved_uri}; "
+            f"no runs yet: experiment {experiment!r} does not exist at {shown(resolved_uri)}; "
             f"run `bench run --suite {suite.name}` first (or pass --experiment / --tracking-uri)"
         )
     parents = _chosen_parents(client, exp.experiment_id, suite, dataset_fingerprint, parent_run_ids)
     if not parents:
         where = f" for dataset {dataset_fingerprint[:12]}" if dataset_fingerprint else ""
         raise ParamError(
-            f"no runs yet: experiment {experiment!r} at {resolved_uri} has no runs of suite {suite.name!r}{where}; "
+            f"no runs yet: experiment {experiment!r} at {shown(resolved_uri)} has no runs of suite {suite.name!r}{where}; "
             f"run `bench run --suite {suite.name}` first"
         )
     rows: list[RowRuns] = []

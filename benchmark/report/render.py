@@ -94,7 +94,9 @@ def report_command(summary, uri: str | None, out: Path | None = None) -> str:
 
     parts = ["bench", "report", "--suite", summary.suite.name, "--features", str(summary.store.path)]
     if uri:
-        parts += ["--tracking-uri", uri]
+        from benchmark.uri_check import shown
+
+        parts += ["--tracking-uri", shown(uri)]
     if out is not None:
         parts += ["--out", str(out)]
     return shlex.join(parts)

@@ -29,6 +29,7 @@ from benchmark.tracking.store import (  # noqa: F401  (the package's face: ``tra
     client,
     close_orphans,
     device_name,
+    discard_run,
     environment_tags,
     experiment_id,
     finished_split_runs,

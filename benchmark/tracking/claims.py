@@ -133,8 +133,7 @@ def _verdict(mine, others: Iterable[Any], ignore_finished: bool) -> str:
 def step_aside(client, run_id: str) -> None:
     """End and delete a losing claim: it never trained, so nothing of it should show or stay RUNNING."""
     client.set_tag(run_id, STATE, STEPPED_ASIDE)
-    client.set_terminated(run_id, "KILLED")
-    client.delete_run(run_id)
+    tracking.discard_run(client, run_id)
 
 
 def settled(client, experiment: str, fingerprint: str, since_ms: int) -> tuple[str, Any]:

@@ -109,13 +109,13 @@ def find_or_create(
         if reopen(run):
             client.update_run(run.info.run_id, status="RUNNING")
         return client.get_run(run.info.run_id)
-    mine = client.create_run(experiment, run_name=run_name, tags={**tags, f"{T}kind": kind, f"{T}fingerprint": fingerprint}).info.run_id
+    all_tags = {**tags, f"{T}kind": kind, f"{T}fingerprint": fingerprint}
+    mine = client.create_run(experiment, run_name=run_name, tags={k: str(v) for k, v in all_tags.items()}).info.run_id  # a server takes strings only
     if params:
         tracking.log_params(client, mine, params)
     oldest = min(tracking.search_all(client, [experiment], query), key=_age, default=None)
     if oldest is not None and oldest.info.run_id != mine:
-        client.set_terminated(mine, "KILLED")
-        client.delete_run(mine)
+        tracking.discard_run(client, mine)
         return client.get_run(oldest.info.run_id)
     return client.get_run(mine)
 

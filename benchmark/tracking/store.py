@@ -10,6 +10,8 @@ tools read:
   ``test_acc_std``, ``n_splits``.
 
 A child whose ``bench.fingerprint`` (config + split content + dataset) already FINISHED is reused.
+A run that never trained and could not be deleted (an EDIT user on a server with auth) is KILLED and
+tagged ``bench.discarded = true``.
 Accuracy is a fraction (0..1) in every metric and tag. What the MLflow UI shows on top of this
 (parent curves, the paper's number, row order, views, description) is in the rest of :mod:`benchmark.tracking`.
 """
@@ -42,8 +44,12 @@ def tracking_uri(uri: str | None = None) -> str:
 
 def client(uri: str | None = None):
     """An MLflow client; its construction opens the store (creating the tables on first use)."""
+    import logging
+
     from mlflow.tracking import MlflowClient
 
+    # MLflow logs every database error with its traceback, then raises it; the command says it in one line
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
     uri = tracking_uri(uri)
     if uri.startswith(sqlite.URI_FILENAME):  # read-only: MLflow would create a folder named "file:" in the cwd
         import contextlib
@@ -57,9 +63,19 @@ def client(uri: str | None = None):
 
 
 def _create_tables(uri: str) -> None:
+    import logging
+
     from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
-    SqlAlchemyStore(uri, str(Path(uri[len(sqlite.SCHEME) :]).parent / "artifacts")).engine.dispose()
+    quiet = [logging.getLogger(name) for name in ("mlflow.store.db.utils", "alembic.runtime.migration")]
+    levels = [logger.level for logger in quiet]
+    for logger in quiet:  # "Creating initial MLflow database tables...": noise, and not one line on a fault
+        logger.setLevel(logging.WARNING)
+    try:
+        SqlAlchemyStore(uri, str(Path(uri[len(sqlite.SCHEME) :]).parent / "artifacts")).engine.dispose()
+    finally:
+        for logger, level in zip(quiet, levels):
+            logger.setLevel(level)
 
 
 def experiment_id(mlflow_client, name: str) -> str:
@@ -91,6 +107,18 @@ def search_all(mlflow_client, experiment_ids: list[str], filter_string: str) -> 
         token = page.token
         if not token:
             return runs
+
+
+def discard_run(mlflow_client, run_id: str) -> None:
+    """End a run that never trained as KILLED and delete it; on a server with auth an EDIT user may
+    not delete, so the run stays, KILLED and tagged ``bench.discarded`` (readers skip it)."""
+    mlflow_client.set_terminated(run_id, "KILLED")
+    try:
+        mlflow_client.delete_run(run_id)
+    except Exception as exc:
+        if getattr(exc, "error_code", None) != "PERMISSION_DENIED":
+            raise
+        mlflow_client.set_tag(run_id, f"{TAG}discarded", "true")
 
 
 def log_params(mlflow_client, run_id: str, params: Mapping[str, Any]) -> None:

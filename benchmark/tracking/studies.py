@@ -62,7 +62,8 @@ class StudyLogger:
             if found:
                 run_id = min(found, key=lambda r: (r.info.start_time, r.info.run_id)).info.run_id
         if run_id is None:
-            run = self.client.create_run(self.experiment, run_name=f"tune / {self.study_name}", tags={**tags, **tracking.environment_tags(self.device)})
+            tags = {k: str(v) for k, v in {**tags, **tracking.environment_tags(self.device)}.items()}  # a server (REST) wants strings
+            run = self.client.create_run(self.experiment, run_name=f"tune / {self.study_name}", tags=tags)
             run_id = run.info.run_id
             tracking.log_params(self.client, run_id, params)
             study.set_user_attr(self._attr, run_id)
@@ -99,7 +100,7 @@ class StudyLogger:
             **tracking.owner_tags(),
             **tracking.environment_tags(self.device),
         }
-        run = self.client.create_run(self.experiment, run_name=f"{self.study_name} / trial {trial.number} ({label})", tags=tags)
+        run = self.client.create_run(self.experiment, run_name=f"{self.study_name} / trial {trial.number} ({label})", tags={k: str(v) for k, v in tags.items()})
         tracking.log_params(self.client, run.info.run_id, {**{f"tune.{k}": v for k, v in values.items()}, **config.flat()})
         trial.set_user_attr("mlflow_run_id", run.info.run_id)
         return run.info.run_id

@@ -43,12 +43,13 @@ class Parts:
     def __init__(self, store: Path):
         self.dir = Path(store) / PARTS_DIR
 
-    def prepare(self, settings: dict) -> None:
-        """Create the folder, or check that its parts were made with the same settings."""
+    def prepare(self, settings: dict, legacy: dict | None = None) -> None:
+        """Create the folder, or check that its parts were made with the same settings. ``legacy``:
+        the value a setting had before it was recorded (a ``settings.json`` without that key)."""
         self.dir.mkdir(parents=True, exist_ok=True)
         path = self.dir / SETTINGS_FILE
         if path.exists():
-            old = json.loads(path.read_text())
+            old = {**(legacy or {}), **json.loads(path.read_text())}
             if old != settings:
                 changed = sorted(k for k in set(old) | set(settings) if old.get(k) != settings.get(k))
                 raise ParamError(

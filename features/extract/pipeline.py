@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from benchmark.params import ParamError, check_int, resolve_device
+from benchmark.params import ParamError, check_choice, check_int, resolve_device
 from features.extract.assemble import FAILURES_FILE, assemble, content_digest, is_current
 from features.extract.decode import AUDIO_RATE, MAX_SIDE, SAMPLING_RULE
 from features.extract.parts import PARTS_DIR, Part, Parts
@@ -62,6 +62,7 @@ def extract(
     retry_failed: bool = False,
     name: str | None = None,
     batch_size: int = 32,
+    audio_last_window: str = "zero-padded",
     progress: "ProgressFactory | None" = None,
     say: Callable[[str], None] = print,
 ) -> Outcome:
@@ -72,10 +73,14 @@ def extract(
     if (out / META_FILE).exists() and not (out / PARTS_DIR).is_dir():
         raise ParamError(f"--out {out} already holds a feature store that bench extract did not write; choose another folder")
     device = resolve_device(device)
+    from features.extract.audio import DROPPED, LAST_WINDOW
+
+    check_choice("--audio-last-window", audio_last_window, LAST_WINDOW)
     visual, audio = resolve_visual(visual_weights), resolve_audio(audio_weights)
     parts = Parts(out)
     parts.prepare({"frames": frames, "sampling": SAMPLING_RULE, "max_side": MAX_SIDE, "audio_rate": AUDIO_RATE,
-                   "visual_weights": visual.meta_value, "audio_weights": audio.meta_value})
+                   "visual_weights": visual.meta_value, "audio_weights": audio.meta_value, "audio_last_window": audio_last_window},
+                  legacy={"audio_last_window": DROPPED})  # parts made before the setting existed dropped it
 
     outcome = Outcome(out=out, total=len(sources.videos), ignored=sources.ignored,
                       random=[m for m, w in (("visual", visual), ("audio", audio)) if w.is_random])
@@ -95,14 +100,14 @@ def extract(
     else:
         settings = Settings(frames=frames, device=device, visual=visual, audio=audio, batch_size=batch_size,
                             threads=max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None,
-                            native_log=parts.dir / NATIVE_LOG)
+                            native_log=parts.dir / NATIVE_LOG, audio_last_window=audio_last_window)
         _run(todo, parts, settings, workers, strict, outcome, progress or _no_progress)
 
     ok = [v for v in sources.videos if parts.done(v)]
     outcome.failed = [(v, parts.failure(v)) for v in sources.videos if not parts.done(v) and parts.failure(v) is not None]
     name = name or videos_dir.resolve().name
     if not is_current(out, content_digest(name, ok, outcome.failed)):
-        modality_info = _modality_info(visual, audio)
+        modality_info = _modality_info(visual, audio, audio_last_window)
         assemble(out, parts=parts, ok=ok, failed=outcome.failed, root=videos_dir, name=name,
                  classes=sources.classes, frames=frames, modality_info=modality_info,
                  extraction={"tool": "bench extract", "ver_bench": _version(), "frames": frames, "sampling": SAMPLING_RULE,
@@ -191,14 +196,14 @@ ProgressFactory = Callable[[int], object]
 _no_progress = _NoProgress
 
 
-def _modality_info(visual: Weights, audio: Weights) -> dict[str, dict]:
+def _modality_info(visual: Weights, audio: Weights, audio_last_window: str = "zero-padded") -> dict[str, dict]:
     from features.extract.audio import VGGishFeatures
     from features.extract.skeleton import PoseFeatures
     from features.extract.visual import SwinFeatures
 
     return {
         "visual": {"dim": SwinFeatures.dim, **SwinFeatures.info(), **visual.describe()},
-        "audio": {"dim": VGGishFeatures.dim, **VGGishFeatures.info(), **audio.describe()},
+        "audio": {"dim": VGGishFeatures.dim, **VGGishFeatures.info(audio_last_window), **audio.describe()},
         "skeleton": {"dim": PoseFeatures.dim, **PoseFeatures.info()},
     }
 

@@ -30,6 +30,7 @@ class Settings:
     batch_size: int = 32
     threads: int | None = None  # torch threads per worker process; None leaves torch's default
     native_log: Path | None = None  # where C++ libraries' stderr lines go (mediapipe logs at every video)
+    audio_last_window: str = "zero-padded"  # features.extract.audio.LAST_WINDOW
 
 
 class Extractors:
@@ -46,7 +47,7 @@ class Extractors:
 
             torch.set_num_threads(self.settings.threads)
         s = self.settings
-        self.models = _models(s.visual, s.audio, s.device, s.batch_size)
+        self.models = _models(s.visual, s.audio, s.device, s.batch_size, s.audio_last_window)
 
     def __call__(self, video: Video) -> Part:
         """Raises VideoReadError when the file cannot be used as a video."""
@@ -75,14 +76,14 @@ class Extractors:
 
 
 @lru_cache(maxsize=1)
-def _models(visual: Weights, audio: Weights, device: str, batch_size: int) -> tuple:
+def _models(visual: Weights, audio: Weights, device: str, batch_size: int, last_window: str = "zero-padded") -> tuple:
     """The three extractors, kept for the next run in the same process (a notebook, or a re-run
     after --retry-failed) since building them takes seconds. The pose tracker is reset per video."""
     from features.extract.audio import VGGishFeatures
     from features.extract.skeleton import PoseFeatures
     from features.extract.visual import SwinFeatures
 
-    return SwinFeatures(visual, device, batch_size), VGGishFeatures(audio, device), PoseFeatures()
+    return SwinFeatures(visual, device, batch_size), VGGishFeatures(audio, device, last_window), PoseFeatures()
 
 
 def attempt(extractors: Extractors, video: Video) -> tuple[Part | None, str | None]:

@@ -6,7 +6,7 @@ from features.extract.weights import resolve_audio
 
 
 def test_each_timestamp_gets_the_window_that_holds_it():
-    vggish = VGGishFeatures(resolve_audio("random"))
+    vggish = VGGishFeatures(resolve_audio("random"), last_window="dropped")  # how earlier stores were extracted
     rng = np.random.default_rng(0)
     audio = (0.1 * rng.standard_normal(int(2.5 * AUDIO_RATE))).astype(np.float32)  # two whole 0.96 s windows
     features, mask = vggish(audio, np.array([0.1, 0.9, 1.0, 1.95, 2.4]))
@@ -20,3 +20,18 @@ def test_each_timestamp_gets_the_window_that_holds_it():
     np.testing.assert_array_equal(shifted[2], features[2])
     none, none_mask = vggish(None, np.array([0.5, 1.0]))
     assert none.shape == (2, 128) and not none.any() and not none_mask.any()
+
+
+def test_the_last_partial_window_is_zero_padded_so_every_timestamp_inside_the_audio_has_an_embedding():
+    rng = np.random.default_rng(0)
+    audio = (0.1 * rng.standard_normal(int(2.5 * AUDIO_RATE))).astype(np.float32)
+    times = np.array([0.1, 1.0, 1.95, 2.4, 2.6])  # 2.6 s: past the audio's end
+    padded, mask = VGGishFeatures(resolve_audio("random"))(audio, times)
+    dropped, _ = VGGishFeatures(resolve_audio("random"), last_window="dropped")(audio, times)
+    assert mask.tolist() == [True, True, True, True, False]
+    np.testing.assert_array_equal(padded[:2], dropped[:2])  # whole windows: the same bytes as before
+    np.testing.assert_array_equal(padded[2], padded[3])  # both in the padded window 2
+    assert padded[2].any() and not np.array_equal(padded[2], padded[1])
+    assert not padded[4].any()
+    exact, exact_mask = VGGishFeatures(resolve_audio("random"))(audio[: 2 * 15360], np.array([0.5, 1.9]))  # exactly 2 windows
+    assert exact_mask.all()

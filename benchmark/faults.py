@@ -1,0 +1,116 @@
+"""Storage faults: a full disk, a read-only or vanished folder, files that disappeared under a run.
+
+These are not training errors (every later split would hit them too) nor bad input: the command
+stops at once with one line naming the path and the problem and exits with :data:`EXIT_CODE`.
+Nothing is lost: SQLite rolls the failed transaction back, a run left RUNNING is closed as KILLED by
+the next ``bench run`` (its process is gone), and that rerun trains only what did not finish.
+"""
+
+from __future__ import annotations
+
+import errno
+import re
+from pathlib import Path
+
+EXIT_CODE = 3
+
+_ERRNO_PROBLEMS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is exhausted",
+    errno.EFBIG: "the file size limit was reached",
+    errno.EROFS: "the file system is read-only",
+    errno.ENOENT: "it vanished (no such file or folder)",
+    errno.ESTALE: "it vanished (stale file handle)",
+    errno.EIO: "an input/output error occurred",
+}
+# SQLite's own messages (sqlite3.OperationalError, usually wrapped by SQLAlchemy and then MLflow).
+_SQLITE_PROBLEMS = (
+    ("database or disk is full", "the disk is full"),
+    ("attempt to write a readonly database", "it became read-only"),
+    ("readonly database", "it became read-only"),
+    ("unable to open database file", "it cannot be opened (its folder vanished or became read-only)"),
+    ("disk i/o error", "an input/output error occurred (full disk or vanished file?)"),
+    ("no such table", "its tables vanished (the database file was deleted or replaced)"),
+    ("file is not a database", "it was replaced by a file that is not a database"),
+)
+
+
+_watched: list[str] = []  # the SQLite database of the command running now (set by the URI check)
+
+
+def watch(uri: str | None) -> None:
+    """Remember the command's SQLite tracking database, to name it when SQLite's message does not."""
+    path = sqlite_path(uri)
+    _watched[:] = [path] if path else []
+
+
+def watched() -> str | None:
+    return _watched[0] if _watched else None
+
+
+class StorageFault(Exception):
+    """One line: the path, then the problem."""
+
+    def __init__(self, path: str | Path, problem: str):
+        self.path, self.problem = str(path), problem
+        super().__init__(f"{self.path}: {problem}")
+
+    def __reduce__(self):  # raised in a worker process, it crosses back pickled
+        return (type(self), (self.path, self.problem))
+
+
+def raise_if_fault(exc: BaseException) -> None:
+    """In an executor, for a job's error: a storage fault (or a feature store whose files vanished
+    after the run opened it) stops the command instead of failing every split one by one."""
+    from features.errors import StoreError
+
+    if isinstance(exc, StoreError):
+        raise StorageFault(exc.file, f"the feature store changed or vanished while the command ran ({exc.problem})") from exc
+    fault = classify(exc)
+    if fault is not None:
+        raise fault from exc
+
+
+def _chain(exc: BaseException):
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def classify(exc: BaseException, tracking_path: str | Path | None = None) -> StorageFault | None:
+    """The storage fault behind ``exc`` (anywhere in its chain), or None for any other error.
+    ``tracking_path``: the SQLite database to name when the error itself names no file."""
+    tracking_path = tracking_path or watched()
+    for link in _chain(exc):
+        if isinstance(link, StorageFault):
+            return link
+        if isinstance(link, OSError) and link.errno in _ERRNO_PROBLEMS:
+            if link.errno == errno.ENOENT and not link.filename:
+                continue  # e.g. a missing executable: not a storage fault
+            return StorageFault(link.filename or tracking_path or "the tracking store", _ERRNO_PROBLEMS[link.errno])
+    for link in _chain(exc):
+        text = str(link).lower()
+        for needle, problem in _SQLITE_PROBLEMS:
+            if needle in text:
+                path = tracking_path or _database_named(str(link))
+                if path and "read-only" in problem and not Path(path).exists():  # SQLite reports a moved or deleted file as read-only
+                    problem = "it vanished (moved or deleted while the command used it)"
+                return StorageFault(path or "the tracking database", problem)
+    return None
+
+
+def _database_named(text: str) -> str | None:
+    found = re.search(r"sqlite:///(\S+?\.db)", text)
+    return found.group(1) if found else None
+
+
+def sqlite_path(uri: str | None) -> str | None:
+    """The database file of a ``sqlite:///`` URI (also a read-only ``file:`` opening), else None."""
+    if not uri or not uri.startswith("sqlite:///"):
+        return None
+    rest = uri[len("sqlite:///") :]
+    if rest.startswith("file:"):
+        rest = rest[len("file:") :].split("?", 1)[0]
+    return rest
