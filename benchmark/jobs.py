@@ -97,7 +97,8 @@ def _start_run(client, job: SplitJob, store, device: str, engine: str = "plain")
 
 
 def _describe_run(client, run_id: str, job: SplitJob, store, device: str) -> None:
-    tracking.log_params(client, run_id, {**job.config.flat(), "split": job.split.index, "device": device})
+    sizes = {"n_train": len(job.split.train), "n_test": len(job.split.test)}  # for the corrected test, without artifacts
+    tracking.log_params(client, run_id, {**job.config.flat(), "split": job.split.index, "device": device, **sizes})
     tracking.log_json_artifact(client, run_id, "split.json", job.split.ids(store.ids))
     log_store_input(client, run_id, store)  # the runs table's Dataset column
 

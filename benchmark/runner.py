@@ -18,6 +18,7 @@ import numpy as np
 
 from benchmark import claims, tracking
 from benchmark.tracking_views import rows as views
+from benchmark.tracking_views.comparisons import compare_results, log_comparisons, split_design
 from benchmark.config import Profile, RunConfig, resolve_config, stable_hash
 from benchmark.executors import Executor
 from benchmark.jobs import JobOutcome, SplitJob, split_run_fingerprint
@@ -34,6 +35,7 @@ T = tracking.TAG
 class RowResult:
     row: SuiteRow
     accuracies: list[float] = field(default_factory=list)
+    splits: list[int] = field(default_factory=list)  # the split index of each accuracy (for paired comparisons)
     best_epoch: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     n_expected: int = 0
@@ -66,6 +68,7 @@ class RunSummary:
     reused: int
     failed: int
     experiment_id: str
+    comparisons: dict = field(default_factory=dict)  # (table, row) -> significance.Comparison with its reference
 
 
 @dataclass(frozen=True)
@@ -155,8 +158,10 @@ def run_suite(
     force: bool = False,
     progress: "Progress | None" = None,
     precision: str = "auto",
+    rope: float = 1.0,
 ) -> RunSummary:
-    """``precision`` (auto|fp32|bf16) is resolved per configuration here, for the device this process sees."""
+    """``precision`` (auto|fp32|bf16) is resolved per configuration here, for the device this process sees;
+    ``rope`` (accuracy points) is the Bayesian comparison's region of practical equivalence."""
     from benchmark.params import resolve_device
 
     split_source = splits[0].source.split("/")[0] if splits else ""
@@ -229,11 +234,13 @@ def run_suite(
             fp = child_fp[(p.row.table, p.row.name, s.index)]
             if fp in outcomes and outcomes[fp].status == "FINISHED":
                 result.accuracies.append(outcomes[fp].test_acc)
+                result.splits.append(s.index)
                 result.best_epoch.append(outcomes[fp].test_acc_best_epoch)
                 result.split_run_ids.append(outcomes[fp].run_id)
             elif fp in finished:
                 run = finished[fp]
                 result.accuracies.append(run.data.metrics["test_acc"])
+                result.splits.append(s.index)
                 result.best_epoch.append(run.data.metrics.get("test_acc_best_epoch", math.nan))
                 result.split_run_ids.append(run.info.run_id)
                 parent = run.data.tags.get("mlflow.parentRunId")
@@ -244,6 +251,8 @@ def run_suite(
         _close_parent(client, result, reused_from)
         results.append(result)
     views.finish_suite(client, experiment, suite, store, settings, [p.config.flat() for p in planned])
+    comparisons = compare_results(suite, results, splits, rope)
+    log_comparisons(client, suite, results, comparisons, split_design(splits))
     return RunSummary(
         suite=suite,
         store=store,
@@ -253,6 +262,7 @@ def run_suite(
         reused=len(child_fp) - len(jobs) + n_reused_from_others,
         failed=sum(o.status == "FAILED" for o in outcomes.values()),
         experiment_id=experiment,
+        comparisons=comparisons,
     )
 
 

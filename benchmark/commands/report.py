@@ -16,6 +16,7 @@ def report(
     experiment: Optional[str] = typer.Option(None, "--experiment", "-e", help="MLflow experiment (= the store's name) to read, without opening the store."),
     tracking_uri: Optional[str] = typer.Option(None, "--tracking-uri", help=TRACKING_HELP),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: reports/<dataset>/<suite>/)."),
+    rope: float = typer.Option(1.0, "--rope", help="Region of practical equivalence of the Bayesian comparison with the reference row, in accuracy points (±ROPE)."),
 ) -> None:
     """Write table.md, table.tex, table.csv, figures (PNG) and index.html for a suite's runs."""
     with user_errors():
@@ -23,7 +24,10 @@ def report(
         from benchmark.report.render import render_report
         from benchmark.uri_check import check_tracking_uri
 
+        from benchmark.params import check_float
+
         tracking_uri = check_tracking_uri(tracking_uri, read_only=True)
+        check_float("--rope", rope, low=0.0)
 
         if features is not None and experiment is not None:
             raise ParamError("give either --features or --experiment, not both")
@@ -37,7 +41,7 @@ def report(
             from features.synthetic import synthetic_name
 
             experiment = synthetic_name()
-        folder = render_report(suite, experiment, tracking_uri, out, dataset_fingerprint=fingerprint)
+        folder = render_report(suite, experiment, tracking_uri, out, dataset_fingerprint=fingerprint, rope=rope)
         typer.echo(f"report written to {folder}/ (open {folder / 'index.html'})")
 
 

@@ -7,7 +7,8 @@ the setting, and every row takes its latest parent in that setting, so a quick `
 never mixes with a full run. A row's split runs are found by ``bench.config_fingerprint`` and
 ``bench.dataset_fingerprint`` (they may have been trained under another suite's row) for splits
 ``0 .. bench.n_expected_splits - 1``; per split the latest FINISHED run counts, else the latest other
-run is kept to say why the split is missing.
+run is kept to say why the split is missing. A split's sizes come from its ``n_train`` / ``n_test``
+params (runs older than them: the counts in their ``split.json`` artifact), for the corrected test.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any, Iterable, Sequence
 
 from benchmark import tracking
 from benchmark.params import ParamError
+from benchmark.report import significance
 from benchmark.suite import Suite, SuiteRow
 
 T = tracking.TAG
@@ -37,6 +39,8 @@ class SplitRecord:
     seconds_per_epoch: float = math.nan  # training wall seconds per epoch (``seconds_per_epoch`` metric)
     reason: str = ""
     commit: str = ""
+    n_train: int = 0  # training and test part sizes (0: unknown)
+    n_test: int = 0
     curves: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
 
     @property
@@ -55,6 +59,7 @@ class RowRuns:
     splits: dict[int, SplitRecord] = field(default_factory=dict)
     ceiling: float = math.nan  # best reachable accuracy (parent metric test_acc_ceiling), synthetic stores only
     n_parameters: int | None = None  # the parent's ``bench.n_parameters`` tag (absent on older runs)
+    design: str = ""  # which design the splits form (significance.SUBSAMPLING, ...), for the test's correction
 
     @property
     def finished(self) -> list[SplitRecord]:
@@ -105,6 +110,7 @@ class Header:
     random_extractors: list[str] = field(default_factory=list)
     date: str = field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
     notes: list[str] = field(default_factory=list)
+    rope: float = 1.0  # region of practical equivalence of the Bayesian test, in accuracy points
 
 
 @dataclass
@@ -228,6 +234,7 @@ def _row_runs(client, experiment_id: str, row: SuiteRow, parent) -> RowRuns:
     result.ceiling = float(parent.data.metrics.get("test_acc_ceiling", math.nan))
     count = tags.get(f"{T}n_parameters", "")
     result.n_parameters = int(count) if count.isdigit() else None
+    result.design = tags.get(f"{T}{significance.DESIGN_TAG}") or significance.design_from_source(source, expected)
     by_split: dict[int, list] = {}
     for child in children:
         k = int(child.data.tags[f"{T}split"])
@@ -246,6 +253,7 @@ def _row_runs(client, experiment_id: str, row: SuiteRow, parent) -> RowRuns:
             seconds_per_epoch=float(metrics.get("seconds_per_epoch", math.nan)),
             reason=run.data.tags.get(f"{T}failure_reason", ""),
             commit=run.data.tags.get("mlflow.source.git.commit", ""),
+            **_sizes(client, run),
         )
         if record.finished:
             record.curves = {
@@ -253,6 +261,23 @@ def _row_runs(client, experiment_id: str, row: SuiteRow, parent) -> RowRuns:
             }
         result.splits[k] = record
     return result
+
+
+def _sizes(client, run) -> dict[str, int]:
+    """``n_train`` / ``n_test`` of a split run: its params, else the lengths in its ``split.json``."""
+    params = run.data.params
+    if params.get("n_train", "").isdigit() and params.get("n_test", "").isdigit():
+        return {"n_train": int(params["n_train"]), "n_test": int(params["n_test"])}
+    if run.info.status != "FINISHED":
+        return {}
+    import json
+
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            ids = json.loads(Path(client.download_artifacts(run.info.run_id, "split.json", tmp)).read_text())
+            return {"n_train": len(ids["train"]), "n_test": len(ids["test"])}
+        except Exception:  # no artifact (hand-made runs) or a store that cannot be reached: sizes unknown
+            return {}
 
 
 def _protocol(source: str) -> str:

@@ -13,6 +13,7 @@ from typing import Sequence
 
 from benchmark.report import figures, nested, tables
 from benchmark.report.collect import Collected, collect, sections
+from benchmark.report.significance import DEFAULT_ROPE
 from benchmark.report.stats import row_stats
 from benchmark.suite import Suite, load_suite
 
@@ -25,11 +26,11 @@ def default_out(dataset: str, suite: str) -> Path:
     return Path("reports") / _safe(dataset) / _safe(suite)
 
 
-def statistics(collected: Collected):
-    """Every row's statistics, section by section (each against its own reference row)."""
+def statistics(collected: Collected, rope: float = DEFAULT_ROPE):
+    """Every row's statistics, section by section (each against its own reference row; Holm within a section)."""
     import pandas as pd
 
-    frames = [row_stats(collected.rows_of(part.name), part.reference) for part in sections(collected.suite)]
+    frames = [row_stats(collected.rows_of(part.name), part.reference, rope) for part in sections(collected.suite)]
     return pd.concat(frames, ignore_index=True)
 
 
@@ -41,12 +42,14 @@ def render_report(
     *,
     dataset_fingerprint: str | None = None,
     parent_run_ids: Sequence[str] | None = None,
+    rope: float = DEFAULT_ROPE,
 ) -> Path:
     """Read the suite's runs from MLflow and write every output; returns the folder.
 
     ``experiment`` is the dataset's experiment (the store's name). ``parent_run_ids`` pins the exact
     parent runs (the end of ``bench run`` passes its own); otherwise the latest consistent ones are
-    used. Raises ``ParamError`` with a clear message when there are no runs yet.
+    used. ``rope``: the Bayesian test's region of practical equivalence, in accuracy points. Raises
+    ``ParamError`` with a clear message when there are no runs yet.
     """
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     loaded = load_suite(suite) if isinstance(suite, str) else suite
@@ -55,8 +58,9 @@ def render_report(
     loaded = collected.suite
     folder = Path(out) if out is not None else default_out(experiment, loaded.name)
     folder.mkdir(parents=True, exist_ok=True)
-    frame = nested.annotate(statistics(collected), collected)
+    frame = nested.annotate(statistics(collected, rope), collected)
     header = collected.header
+    header.rope = rope
     incomplete = [
         f"{r['row']} ({r['n_splits']}/{r['n_expected']})" for r in frame.to_dict("records") if tables.status(r) not in ("complete", "reported")
     ]
@@ -77,6 +81,9 @@ def render_report(
         else:
             path = figures.bars(part, part_frame, header, folder / f"{prefix}accuracy.png", chance)
             written.append((path, f"{part.title}: accuracy per row (mean ± std over splits) beside the paper"))
+        path = figures.forest(part, part_frame, header, folder / f"{prefix}forest.png", rope)
+        if path:
+            written.append((path, f"{part.title}: difference from {part.reference} per row with its corrected 95 % interval and the ±{rope:g}-point ROPE"))
         path = figures.curves(part, collected.rows_of(part.name), header, folder / f"{prefix}curves.png")
         if path:
             written.append((path, f"{part.title}: training curves per row (mean and ±std band over splits)"))
@@ -108,7 +115,7 @@ def report_command(summary, uri: str | None, out: Path | None = None) -> str:
     return shlex.join(parts)
 
 
-def report_after_run(summary, uri: str | None, console) -> Path | None:
+def report_after_run(summary, uri: str | None, console, rope: float = DEFAULT_ROPE) -> Path | None:
     """The end of ``bench run``: render from MLflow the parents this run just closed.
 
     A report that cannot be written never turns a finished run into a failed command: it says why
@@ -121,6 +128,7 @@ def report_after_run(summary, uri: str | None, console) -> Path | None:
             uri,
             dataset_fingerprint=summary.store.fingerprint,
             parent_run_ids=[r.parent_run_id for r in summary.rows if r.parent_run_id],
+            rope=rope,
         )
     except Exception as exc:  # noqa: BLE001 - the runs are safe in MLflow; the report can be made later
         import tempfile
