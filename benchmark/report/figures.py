@@ -285,21 +285,22 @@ def forest(section: Suite, frame, header: Header, path: Path, rope: float) -> Pa
     highs = np.array([r["diff_ci_high"] if math.isfinite(r["diff_ci_high"]) else r["diff"] for r in records])
     ax.axvspan(-rope, rope, color="#2e8b57", alpha=0.15, label=f"ROPE ±{rope:g} point{'s' if rope != 1 else ''} (practically equivalent)")
     ax.axvline(0, color=CHANCE, linewidth=1)
-    ax.errorbar(diffs, y, xerr=[diffs - lows, highs - diffs], fmt="o", color=MEASURED, capsize=5,
+    ax.errorbar(diffs, y, xerr=np.vstack([diffs - lows, highs - diffs]), fmt="o", color=MEASURED, capsize=5,
                 label="mean difference, corrected 95 % interval")
-    span = max(float(np.max(np.abs(np.concatenate([lows, highs, [rope]])))), 1.0)
-    ax.set_xlim(-1.15 * span, 1.15 * span + 0.9 * span)  # room on the right for the p-values
-    for yi, r, high in zip(y, records, highs):
+    low, high = min(float(lows.min()), -rope), max(float(highs.max()), rope)
+    pad = 0.08 * (high - low)
+    ax.set_xlim(low - pad, high + pad)
+    for yi, r in zip(y, records):  # the test's figures in a column right of the axes
         p, holm = r.get("p_value", math.nan), r.get("p_holm", math.nan)
         text = "no test" if not math.isfinite(p) else f"p = {_p_text(p)}, Holm {_p_text(holm)}"
         probs = [r.get(k, math.nan) for k in ("prob_reference_better", "prob_equivalent", "prob_row_better")]
         if all(math.isfinite(v) for v in probs):
             text += f"\nP(ref / ≈ / row) = {probs[0]:.2f} / {probs[1]:.2f} / {probs[2]:.2f}"
-        ax.annotate(text, (1.2 * span, yi), va="center", fontsize=8)
+        ax.annotate(text, (1.02, yi), xycoords=("axes fraction", "data"), va="center", fontsize=8, annotation_clip=False)
     ax.set_yticks(y, [r["row"] for r in records])
     ax.set_xlabel(f"row − {section.reference} (accuracy points)")
-    ax.set_ylim(-0.8, len(records) - 0.2 + 0.6)
-    ax.legend(loc="upper left", fontsize=8, ncol=2)
+    ax.set_ylim(-0.8, len(records) - 0.2 + 0.9)  # room above the rows for the legend
+    ax.legend(loc="upper left", fontsize=8, ncol=1)
     ax.grid(axis="x", alpha=0.3)
     ax.set_title(_title(section, f"difference from {section.reference} (corrected resampled t-test, {int(records[0]['n_paired'])} paired splits)"), fontsize=10)
     return _finish(fig, path, header)
