@@ -1,4 +1,5 @@
-"""The table printed at the end of ``bench run``: ours (mean ± std over splits, n) beside the paper."""
+"""The tables printed at the end of ``bench run``: ours (mean ± std over splits, n) beside the paper, then
+each row against its table's reference row."""
 
 from __future__ import annotations
 
@@ -22,26 +23,43 @@ def summary_table(summary: RunSummary) -> Table:
     title = f"{summary.suite.title}\n{store.name} ({store.fingerprint[:12]}), profile {summary.profile}, precision {precisions}"
     table = Table(title=title, title_justify="left")
     ceilings = any(r.ceiling for r in summary.rows)
-    for column, justify in (("Row", "left"), ("Accuracy %", "right"), ("n", "right"), ("Paper %", "right"), ("Δ", "right"),
-                            ("Diff vs ref [95% CI]", "right"), ("p", "right"), ("p Holm", "right"), ("W/T/L", "right"),
-                            ("P(ref/≈/row)", "right"), ("best-epoch % (optimistic)", "right")):
+    for column, justify in (("Row", "left"), ("Accuracy %", "right"), ("n", "right"), ("Paper %", "right"), ("Δ", "right"), ("best-epoch % (optimistic)", "right")):
         table.add_column(column, justify=justify)
     if ceilings:
         table.add_column("best reachable %", justify="right")
     measured = {(r.row.table, r.row.name): r for r in summary.rows}
-    references = {(part.name, part.reference) for part in (summary.suite.parts or (summary.suite,)) if part.reference}
     for row in summary.suite.rows:
         paper = "—" if row.paper is None else f"{row.paper:.1f}"
         if row.reported:
-            table.add_row(row.name, "[dim]reported only[/dim]", "", paper, "", "", "", "", "", "", "", *([""] if ceilings else []))
+            table.add_row(row.name, "[dim]reported only[/dim]", "", paper, "", "", *([""] if ceilings else []))
             continue
         result = measured[(row.table, row.name)]
         acc = f"{pct(result.mean)} ± {pct(result.std)}" if result.n else "no finished split"
         n = f"{result.n}" if result.n == result.n_expected else f"[red]{result.n}/{result.n_expected}[/red]"
         delta = "" if row.paper is None or not result.n else f"{100 * result.mean - row.paper:+.1f}"
         best = pct(sum(result.best_epoch) / len(result.best_epoch)) if result.best_epoch else "—"
-        compared = comparison_cells(summary.comparisons.get((row.table, row.name)), (row.table, row.name) in references)
-        table.add_row(row.name, acc, n, paper, delta, *compared, best, *([ceiling_cell(result.ceiling)] if ceilings else []))
+        table.add_row(row.name, acc, n, paper, delta, best, *([ceiling_cell(result.ceiling)] if ceilings else []))
+    return table
+
+
+def comparison_table(summary: RunSummary) -> Table | None:
+    """Each row against its table's reference (:mod:`benchmark.report.significance`): the difference with
+    its corrected interval, corrected and Holm p, wins / ties / losses and the Bayesian probabilities."""
+    if not summary.comparisons:
+        return None
+    parts = summary.suite.parts or (summary.suite,)
+    references = {(part.name, part.reference) for part in parts if part.reference}
+    names = ", ".join(sorted({part.reference for part in parts if part.reference}))
+    table = Table(title=f"Against the reference row ({names}), paired over the splits", title_justify="left")
+    for column in ("Row", "Diff vs ref [95% CI]", "p", "p Holm", "W/T/L", "P(ref/≈/row)"):
+        table.add_column(column, justify="left" if column == "Row" else "right", no_wrap=column != "Row")
+    for row in summary.suite.rows:
+        if row.reported:
+            continue
+        if (row.table, row.name) in references:
+            table.add_row(row.name, "ref.", "ref.", "", "", "")
+            continue
+        table.add_row(row.name, *comparison_cells(summary.comparisons.get((row.table, row.name))))
     return table
 
 
@@ -49,16 +67,13 @@ def _p(value: float) -> str:
     return "—" if not math.isfinite(value) else ("<0.001" if value < 0.001 else f"{value:.3f}")
 
 
-def comparison_cells(comparison, reference: bool) -> list[str]:
+def comparison_cells(c) -> list[str]:
     """Diff [CI], corrected p, Holm p, W/T/L, P(ref better / equivalent / row better) of one row."""
-    if reference:
-        return ["ref.", "ref.", "", "", ""]
-    if comparison is None or not math.isfinite(comparison.diff):
+    if c is None or not math.isfinite(c.diff):
         return ["—"] * 5
-    c = comparison
     diff = f"{c.diff:+.1f}" + (f" [{c.diff_ci_low:+.1f}, {c.diff_ci_high:+.1f}]" if math.isfinite(c.diff_ci_low) and c.diff_ci_low != c.diff_ci_high else "")
     probs = (c.prob_reference_better, c.prob_equivalent, c.prob_row_better)
-    prob = " / ".join(f"{v:.2f}" for v in probs) if all(math.isfinite(v) for v in probs) else "—"
+    prob = "/".join(f"{v:.2f}" for v in probs) if all(math.isfinite(v) for v in probs) else "—"
     return [diff, _p(c.p_value), _p(c.p_holm), f"{c.wins}/{c.ties}/{c.losses}", prob]
 
 
@@ -70,6 +85,15 @@ def ceiling_cell(ceiling: dict[str, float] | None) -> str:
 def print_summary(summary: RunSummary, console: Console | None = None) -> None:
     console = console or Console()
     console.print(summary_table(summary))
+    comparisons = comparison_table(summary)
+    if comparisons is not None:
+        rope = next(iter(summary.comparisons.values())).rope
+        console.print(comparisons)
+        console.print(
+            f"Diff: row − reference in points with the corrected 95 % interval; p: corrected resampled t-test "
+            f"(Nadeau & Bengio), Holm across each table's rows; P: Bayesian correlated t-test, ROPE ±{rope:g} points. "
+            "The plain paired t-test's p (too small on overlapping splits) is in the report's table.csv (p_naive)."
+        )
     console.print(
         f"trained {summary.trained} split runs, reused {summary.reused} finished ones"
         + (f", [red]{summary.failed} failed[/red]" if summary.failed else "")
@@ -77,13 +101,6 @@ def print_summary(summary: RunSummary, console: Console | None = None) -> None:
     for result in summary.rows:
         for failure in result.failures:
             console.print(f"[red]{result.row.name}: {failure}")
-    if summary.comparisons:
-        rope = next(iter(summary.comparisons.values())).rope
-        console.print(
-            f"Diff: row − reference in points with the corrected 95 % interval; p: corrected resampled t-test (Nadeau & Bengio), "
-            f"Holm across each table's rows; P: Bayesian correlated t-test, ROPE ±{rope:g} points. "
-            "The plain paired t-test's p is in the report's table.csv (p_naive)."
-        )
     if summary.store.synthetic:
         console.print("[bold yellow]Synthetic data: these numbers say nothing about real videos.")
     if any(r.ceiling for r in summary.rows):

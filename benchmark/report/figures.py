@@ -292,7 +292,7 @@ def forest(section: Suite, frame, header: Header, path: Path, rope: float) -> Pa
     ax.set_xlim(low - pad, high + pad)
     for yi, r in zip(y, records):  # the test's figures in a column right of the axes
         p, holm = r.get("p_value", math.nan), r.get("p_holm", math.nan)
-        text = "no test" if not math.isfinite(p) else f"p = {_p_text(p)}, Holm {_p_text(holm)}"
+        text = "no test" if not math.isfinite(p) else f"p {_p_text(p)}, Holm {_p_text(holm)}"
         probs = [r.get(k, math.nan) for k in ("prob_reference_better", "prob_equivalent", "prob_row_better")]
         if all(math.isfinite(v) for v in probs):
             text += f"\nP(ref / ≈ / row) = {probs[0]:.2f} / {probs[1]:.2f} / {probs[2]:.2f}"
@@ -307,6 +307,7 @@ def forest(section: Suite, frame, header: Header, path: Path, rope: float) -> Pa
 
 
 def _p_text(p: float) -> str:
+    """``= 0.028`` or ``< 0.001``."""
     if not math.isfinite(p):
         return "—"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
+    return "< 0.001" if p < 0.001 else f"= {p:.3f}"

@@ -54,6 +54,11 @@ def _mean_finite(values) -> float:
     return float(values.mean()) if len(values) else math.nan
 
 
+def NOT_COMPARED(rope: float) -> sig.Comparison:  # noqa: N802 - a constant-like factory
+    """The comparison record of a row that is not compared (reference, reported, nothing finished)."""
+    return sig.Comparison(rope=rope, wins=math.nan, ties=math.nan, losses=math.nan)
+
+
 def sizes_of(row: RowRuns) -> dict[int, tuple[int, int]]:
     """(n_train, n_test) of the row's finished splits that recorded them."""
     return {s.split: (s.n_train, s.n_test) for s in row.finished if s.n_train > 0 and s.n_test > 0}
@@ -87,7 +92,7 @@ def row_stats(rows: list[RowRuns], reference: str | None, rope: float = sig.DEFA
         n = len(values)
         mean = float(values.mean()) if n else math.nan
         best_mean = float(np.nanmean(best)) if n and np.isfinite(best).any() else math.nan
-        test = compared.get(r.row.name, sig.Comparison(rope=rope))
+        test = compared.get(r.row.name, NOT_COMPARED(rope))
         note = test.note
         if r.row.reported:
             note = "reported in the literature, not re-run"

@@ -38,6 +38,7 @@ CSV_COLUMNS = [
 ]
 PERCENT = ["mean", "std", "paper", "delta", "best_epoch_mean", "best_epoch_gain", "ceiling", "diff", "diff_ci_low", "diff_ci_high"]
 P_VALUES = ["p_value", "p_naive", "p_holm"]
+COUNTS = ["wins", "ties", "losses"]
 PROBABILITIES = ["prob_reference_better", "prob_equivalent", "prob_row_better"]
 SWEEP_SYMBOLS = {"alpha": ("α", r"$\alpha$")}
 
@@ -189,7 +190,7 @@ def _comparison_cells(record, flavour: Flavour) -> list[str]:
     else:
         diff_cell = esc(f"{diff} [{low}, {high}]")
     n = record["wins"] + record["ties"] + record["losses"] if math.isfinite(record["diff"]) else 0
-    wtl = f"{record['wins']}/{record['ties']}/{record['losses']}" if n else dash
+    wtl = f"{record['wins']:.0f}/{record['ties']:.0f}/{record['losses']:.0f}" if n else dash
     probs = [record[k] for k in PROBABILITIES]
     prob_cell = " / ".join(f"{v:.2f}" for v in probs) if all(math.isfinite(v) for v in probs) else dash
     return [diff_cell, esc(_p(record["p_value"]) or "") or dash, esc(_p(record["p_holm"]) or "") or dash, wtl, prob_cell]
@@ -277,6 +278,7 @@ def csv_frame(frame):
     ]
     out = out[CSV_COLUMNS]
     out[PERCENT] = out[PERCENT].round(4)
+    out[COUNTS] = out[COUNTS].astype("Int64")  # whole numbers, empty where the row is not compared
     for column in P_VALUES + PROBABILITIES:
         out[column] = out[column].map(lambda p: float(f"{p:.4g}") if math.isfinite(p) else math.nan)
     return out
