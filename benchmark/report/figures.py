@@ -278,7 +278,7 @@ def forest(section: Suite, frame, header: Header, path: Path, rope: float) -> Pa
     if not section.reference or not records:
         return None
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(9.0, max(4.2, 1.8 + 0.6 * len(records))))
+    fig, ax = plt.subplots(figsize=(9.5, max(4.2, 1.8 + 0.75 * len(records))))
     y = np.arange(len(records))[::-1]
     diffs = np.array([r["diff"] for r in records])
     lows = np.array([r["diff_ci_low"] if math.isfinite(r["diff_ci_low"]) else r["diff"] for r in records])
@@ -297,7 +297,9 @@ def forest(section: Suite, frame, header: Header, path: Path, rope: float) -> Pa
         if all(math.isfinite(v) for v in probs):
             text += f"\nP(ref / ≈ / row) = {probs[0]:.2f} / {probs[1]:.2f} / {probs[2]:.2f}"
         ax.annotate(text, (1.02, yi), xycoords=("axes fraction", "data"), va="center", fontsize=8, annotation_clip=False)
-    ax.set_yticks(y, [r["row"] for r in records])
+    import textwrap
+
+    ax.set_yticks(y, [textwrap.fill(r["row"], 24) for r in records])  # long names would squeeze the axes
     ax.set_xlabel(f"row − {section.reference} (accuracy points)")
     ax.set_ylim(-0.8, len(records) - 0.2 + 0.9)  # room above the rows for the legend
     ax.legend(loc="upper left", fontsize=8, ncol=1)
