@@ -1,5 +1,5 @@
-"""What ``bench run`` shows in the terminal: progress bars while it trains, then the table (ours, mean ±
-std over splits and n, beside the paper)."""
+"""What ``bench run`` shows in the terminal: progress bars while it trains, then the tables (ours, mean ±
+std over splits and n, beside the paper; then each row against its table's reference row)."""
 
 from __future__ import annotations
 
@@ -46,6 +46,41 @@ def summary_table(summary: RunSummary) -> Table:
     return table
 
 
+def comparison_table(summary: RunSummary) -> Table | None:
+    """Each row against its table's reference (:mod:`benchmark.report.significance`): the difference with
+    its corrected interval, corrected and Holm p, wins / ties / losses and the Bayesian probabilities."""
+    if not summary.comparisons:
+        return None
+    parts = summary.suite.parts or (summary.suite,)
+    references = {(part.name, part.reference) for part in parts if part.reference}
+    names = ", ".join(sorted({part.reference for part in parts if part.reference}))
+    table = Table(title=f"Against the reference row ({names}), paired over the splits", title_justify="left")
+    for column in ("Row", "Diff vs ref [95% CI]", "p", "p Holm", "W/T/L", "P(ref/≈/row)"):
+        table.add_column(column, justify="left" if column == "Row" else "right", no_wrap=column != "Row")
+    for row in summary.suite.rows:
+        if row.reported:
+            continue
+        if (row.table, row.name) in references:
+            table.add_row(row.name, "ref.", "ref.", "", "", "")
+            continue
+        table.add_row(row.name, *comparison_cells(summary.comparisons.get((row.table, row.name))))
+    return table
+
+
+def _p(value: float) -> str:
+    return "—" if not math.isfinite(value) else ("<0.001" if value < 0.001 else f"{value:.3f}")
+
+
+def comparison_cells(c) -> list[str]:
+    """Diff [CI], corrected p, Holm p, W/T/L, P(ref better / equivalent / row better) of one row."""
+    if c is None or not math.isfinite(c.diff):
+        return ["—"] * 5
+    diff = f"{c.diff:+.1f}" + (f" [{c.diff_ci_low:+.1f}, {c.diff_ci_high:+.1f}]" if math.isfinite(c.diff_ci_low) and c.diff_ci_low != c.diff_ci_high else "")
+    probs = (c.prob_reference_better, c.prob_equivalent, c.prob_row_better)
+    prob = "/".join(f"{v:.2f}" for v in probs) if all(math.isfinite(v) for v in probs) else "—"
+    return [diff, _p(c.p_value), _p(c.p_holm), f"{c.wins}/{c.ties}/{c.losses}", prob]
+
+
 def ceiling_cell(ceiling: dict[str, float] | None) -> str:
     """``94.9 ± 0.05``: the store's Bayes ceiling for the row's modalities and its Monte Carlo standard error."""
     return "—" if not ceiling else f"{pct(ceiling['accuracy'])} ± {pct(ceiling['se'], 2)}"
@@ -54,6 +89,15 @@ def ceiling_cell(ceiling: dict[str, float] | None) -> str:
 def print_summary(summary: RunSummary, console: Console | None = None) -> None:
     console = console or Console()
     console.print(summary_table(summary))
+    comparisons = comparison_table(summary)
+    if comparisons is not None:
+        rope = next(iter(summary.comparisons.values())).rope
+        console.print(comparisons)
+        console.print(
+            f"Diff: row − reference in points with the corrected 95 % interval; p: corrected resampled t-test "
+            f"(Nadeau & Bengio), Holm across each table's rows; P: Bayesian correlated t-test, ROPE ±{rope:g} points. "
+            "The plain paired t-test's p (too small on overlapping splits) is in the report's table.csv (p_naive)."
+        )
     console.print(
         f"trained {summary.trained} split runs, reused {summary.reused} finished ones"
         + (f", [red]{summary.failed} failed[/red]" if summary.failed else "")

@@ -17,6 +17,7 @@ import numpy as np
 
 from benchmark import tracking
 from benchmark.config import Profile
+from benchmark.tracking.comparisons import compare_results, log_comparisons, split_design
 from benchmark.executors import Executor
 from benchmark.jobs import JobOutcome, SplitJob, split_run_fingerprint, split_run_key
 from benchmark.planning import PlannedRow, plan_rows
@@ -34,6 +35,7 @@ T = tracking.TAG
 class RowResult:
     row: SuiteRow
     accuracies: list[float] = field(default_factory=list)
+    splits: list[int] = field(default_factory=list)  # the split index of each accuracy (for paired comparisons)
     best_epoch: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     n_expected: int = 0
@@ -66,6 +68,7 @@ class RunSummary:
     reused: int
     failed: int
     experiment_id: str
+    comparisons: dict = field(default_factory=dict)  # (table, row) -> significance.Comparison with its reference
 
 
 def run_suite(
@@ -83,10 +86,12 @@ def run_suite(
     precision: str = "auto",
     plugins: tuple[str, ...] = (),
     on_notice: "Callable[[str], None] | None" = None,
+    rope: float = 1.0,
 ) -> RunSummary:
     """``precision`` (auto|fp32|bf16) is resolved per configuration here, for the device this process sees.
     ``plugins``: the specs every worker loads (already loaded here); ``on_notice``: one line per row whose
-    finished runs came from other code (they are trained again, never served)."""
+    finished runs came from other code (they are trained again, never served); ``rope`` (accuracy points)
+    is the Bayesian comparison's region of practical equivalence."""
     from benchmark.params import resolve_device
 
     split_source = splits[0].source.split("/")[0] if splits else ""
@@ -168,11 +173,13 @@ def run_suite(
             fp = child_fp[(p.row.table, p.row.name, s.index)]
             if fp in outcomes and outcomes[fp].status == "FINISHED":
                 result.accuracies.append(outcomes[fp].test_acc)
+                result.splits.append(s.index)
                 result.best_epoch.append(outcomes[fp].test_acc_best_epoch)
                 result.split_run_ids.append(outcomes[fp].run_id)
             elif fp in finished:
                 run = finished[fp]
                 result.accuracies.append(run.data.metrics["test_acc"])
+                result.splits.append(s.index)
                 result.best_epoch.append(run.data.metrics.get("test_acc_best_epoch", math.nan))
                 result.split_run_ids.append(run.info.run_id)
                 parent = run.data.tags.get("mlflow.parentRunId")
@@ -184,6 +191,8 @@ def run_suite(
                         result.n_expected, result.ceiling, reused_from)
         results.append(result)
     views.finish_suite(client, experiment, suite, store, settings, [p.config.flat() for p in planned])
+    comparisons = compare_results(suite, results, splits, rope)
+    log_comparisons(client, suite, results, comparisons, split_design(splits))
     return RunSummary(
         suite=suite,
         store=store,
@@ -193,6 +202,7 @@ def run_suite(
         reused=len(child_fp) - len(jobs) + n_reused_from_others,
         failed=sum(o.status == "FAILED" for o in outcomes.values()),
         experiment_id=experiment,
+        comparisons=comparisons,
     )
 
 

@@ -17,6 +17,7 @@ def report(
     tracking_uri: Optional[str] = typer.Option(None, "--tracking-uri", help=TRACKING_HELP),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: reports/<dataset>/<suite>/)."),
     plugin: list[str] = typer.Option([], "--plugin", help=PLUGIN_HELP),
+    rope: float = typer.Option(1.0, "--rope", help="Region of practical equivalence of the Bayesian comparison with the reference row, in accuracy points (±ROPE)."),
 ) -> None:
     """Write table.md, table.tex, table.csv, figures (PNG) and index.html for a suite's runs."""
     with user_errors():
@@ -25,8 +26,11 @@ def report(
         from benchmark.suite import load_suite
         from benchmark.uri_check import check_tracking_uri
 
+        from benchmark.params import check_float
+
         tracking_uri = check_tracking_uri(tracking_uri, read_only=True)
         load_plugins(plugin, load_suite(suite))  # the rows' models: their kind decides the precision column
+        check_float("--rope", rope, low=0.0)
 
         if features is not None and experiment is not None:
             raise ParamError("give either --features or --experiment, not both")
@@ -40,7 +44,7 @@ def report(
             from features.synthetic import synthetic_name
 
             experiment = synthetic_name()
-        folder = render_report(suite, experiment, tracking_uri, out, dataset_fingerprint=fingerprint)
+        folder = render_report(suite, experiment, tracking_uri, out, dataset_fingerprint=fingerprint, rope=rope)
         typer.echo(f"report written to {folder}/ (open {folder / 'index.html'})")
 
 

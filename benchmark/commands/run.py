@@ -30,6 +30,7 @@ def run(
     compile: bool = typer.Option(False, "--compile", help="torch.compile the vectorised engine (pays off on long GPU runs; compiling takes minutes)."),
     tracking_uri: Optional[str] = typer.Option(None, "--tracking-uri", help=TRACKING_HELP),
     force: bool = typer.Option(False, "--force", help="Train again even where a finished run exists."),
+    rope: float = typer.Option(1.0, "--rope", help="Region of practical equivalence of the Bayesian comparison with the reference row, in accuracy points (±ROPE)."),
     report: bool = typer.Option(True, "--report/--no-report", help="Render the report (bench report) into reports/<dataset>/<suite>/ at the end."),
     plugin: list[str] = typer.Option([], "--plugin", help=PLUGIN_HELP),
 ) -> None:
@@ -56,6 +57,7 @@ def run(
         resolve_device(device)  # --device cuda without a GPU: an input error before anything is logged
         if lr is not None:
             check_float("--lr", lr, low=0.0, open_low=True)
+        check_float("--rope", rope, low=0.0)
         check_precision(precision)
         console = Console()
         chosen = get_profile(profile)
@@ -90,12 +92,13 @@ def run(
             precision=precision,
             plugins=plugins,
             on_notice=lambda line: console.print(f"[yellow]{line}"),
+            rope=rope,
         )
         print_summary(summary, console)
         if report:
             from benchmark.report.render import report_after_run
 
-            report_after_run(summary, tracking_uri, console)
+            report_after_run(summary, tracking_uri, console, rope=rope)
         if summary.failed:
             raise typer.Exit(1)
 

@@ -41,3 +41,18 @@ def reference_predictions(client, records: Iterable):
     if not frames:
         return None
     return pd.concat(frames, ignore_index=True)
+
+
+def split_sizes(client, run) -> dict[str, int]:
+    """``n_train`` / ``n_test`` of a split run: its params, else the lengths in its ``split.json``."""
+    params = run.data.params
+    if params.get("n_train", "").isdigit() and params.get("n_test", "").isdigit():
+        return {"n_train": int(params["n_train"]), "n_test": int(params["n_test"])}
+    if run.info.status != "FINISHED":
+        return {}
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            ids = json.loads(Path(client.download_artifacts(run.info.run_id, "split.json", tmp)).read_text())
+            return {"n_train": len(ids["train"]), "n_test": len(ids["test"])}
+        except Exception:  # no artifact (hand-made runs) or a store that cannot be reached: sizes unknown
+            return {}

@@ -4,10 +4,10 @@ Which runs make the report: parents tagged ``bench.kind = parent`` and ``bench.s
 (one per row and *setting*). A setting is what makes numbers comparable across rows: dataset
 fingerprint, split protocol, profile and training parameters. The most recently touched parent fixes
 the setting, and every row takes its latest parent in that setting, so a quick ``--epochs 2`` try
-never mixes with a full run. A row's split runs are found by ``bench.config_fingerprint`` and
-``bench.dataset_fingerprint`` and ``bench.code_fingerprint`` (they may have been trained under another suite's row) for splits
+never mixes with a full run. A row's split runs are found by ``bench.config_fingerprint``,
+``bench.dataset_fingerprint`` and ``bench.code_fingerprint`` (maybe trained under another suite's row), splits
 ``0 .. bench.n_expected_splits - 1``; per split the latest FINISHED run counts, else the latest other
-run is kept to say why the split is missing.
+run is kept to say why the split is missing. Split sizes (for the corrected test): ``n_train`` / ``n_test`` params, else ``split.json``.
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from benchmark import tracking
-from benchmark.report.artifacts import class_names, reference_predictions
-from benchmark.tracking.parents import setting_of_run
 from benchmark.params import ParamError
+from benchmark.report import significance
+from benchmark.report.artifacts import class_names, reference_predictions, split_sizes
 from benchmark.suite import Suite, SuiteRow
+from benchmark.tracking.parents import setting_of_run
 
 T = tracking.TAG
 CURVES = ("test_acc", "train_loss")
@@ -38,6 +39,8 @@ class SplitRecord:
     seconds_per_epoch: float = math.nan  # training wall seconds per epoch (``seconds_per_epoch`` metric)
     reason: str = ""
     commit: str = ""
+    n_train: int = 0  # training and test part sizes (0: unknown)
+    n_test: int = 0
     curves: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
 
     @property
@@ -56,6 +59,7 @@ class RowRuns:
     splits: dict[int, SplitRecord] = field(default_factory=dict)
     ceiling: float = math.nan  # best reachable accuracy (parent metric test_acc_ceiling), synthetic stores only
     n_parameters: int | None = None  # the parent's ``bench.n_parameters`` tag (absent on older runs)
+    design: str = ""  # which design the splits form (significance.SUBSAMPLING, ...), for the test's correction
 
     @property
     def finished(self) -> list[SplitRecord]:
@@ -106,6 +110,7 @@ class Header:
     random_extractors: list[str] = field(default_factory=list)
     date: str = field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
     notes: list[str] = field(default_factory=list)
+    rope: float = 1.0  # region of practical equivalence of the Bayesian test, in accuracy points
 
 
 @dataclass
@@ -222,6 +227,7 @@ def _row_runs(client, experiment_id: str, row: SuiteRow, parent) -> RowRuns:
     result.ceiling = float(parent.data.metrics.get("test_acc_ceiling", math.nan))
     count = tags.get(f"{T}n_parameters", "")
     result.n_parameters = int(count) if count.isdigit() else None
+    result.design = tags.get(f"{T}{significance.DESIGN_TAG}") or significance.design_from_source(source, expected)
     by_split: dict[int, list] = {}
     for child in children:
         k = int(child.data.tags[f"{T}split"])
@@ -240,6 +246,7 @@ def _row_runs(client, experiment_id: str, row: SuiteRow, parent) -> RowRuns:
             seconds_per_epoch=float(metrics.get("seconds_per_epoch", math.nan)),
             reason=run.data.tags.get(f"{T}failure_reason", ""),
             commit=run.data.tags.get("mlflow.source.git.commit", ""),
+            **split_sizes(client, run),
         )
         if record.finished:
             record.curves = {

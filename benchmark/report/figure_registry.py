@@ -27,13 +27,14 @@ class FigureInput:
     classes: list[str]
     header: Any  # benchmark.report.collect.Header
     chance: float | None
+    rope: float = 1.0  # the Bayesian comparison's region of practical equivalence, accuracy points
 
 
 @dataclass(frozen=True)
 class Figure:
     name: Callable[[Suite], str]  # the file's stem for a section (``accuracy`` -> accuracy.png / .pdf)
     draw: Callable[[FigureInput, Path], Path | None]
-    caption: Callable[[Suite], str]
+    caption: Callable[[Suite, FigureInput], str]
     applies: Callable[[Suite], bool]
 
 
@@ -41,7 +42,7 @@ FIGURES: list[Figure] = []
 
 
 def register_figure(
-    name: str | Callable[[Suite], str], caption: Callable[[Suite], str], applies: Callable[[Suite], bool] = lambda part: True
+    name: str | Callable[[Suite], str], caption: Callable[[Suite, FigureInput], str], applies: Callable[[Suite], bool] = lambda part: True
 ) -> Callable:
     """Register ``draw(inputs, path) -> path | None``; ``name`` may depend on the section (a sweep's
     parameter); in a suite of several sections the file name is prefixed by the section's name."""

@@ -6,8 +6,8 @@ exactly the swept parameter in the same setting as the section's rows (dataset, 
 profile, training parameters; the latest such parent). Its cells are the outer splits' test
 accuracies (mean ± std, n, p against the reference row, as any row). Its footnote gives the value
 chosen on each outer split and the selection bias: the best row of the table (by mean, the way the
-paper picked alpha = 4) minus the nested row, averaged over the splits both finished, with the
-paired t-test over those splits.
+paper picked alpha = 4) minus the nested row, averaged over the splits both finished, with its
+corrected interval and the corrected resampled t-test over those splits (the naive p beside it).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import numpy as np
 from benchmark import tracking
 from benchmark.config import MODALITIES
 from benchmark.report.collect import Collected, RowRuns, SplitRecord, sections, touched
+from benchmark.report.stats import comparison
 from benchmark.tracking.parents import setting_of_run
-from benchmark.report.stats import paired_test
 from benchmark.suite import Suite, SuiteRow
 
 T = tracking.TAG
@@ -129,12 +129,15 @@ def footnote(nested_row: NestedRowRuns, rows: list[RowRuns]) -> str:
     shared = sorted(set(best_accs) & set(nested))
     if not shared:
         return text + f". Selection bias: no split shared with the best row ({best.row.name})"
-    bias = 100.0 * float(np.mean([best_accs[k] - nested[k] for k in shared]))
-    p_value, n, note = paired_test(best_accs, nested)
-    test = f"paired t-test p = {p_value:.3g}" if math.isfinite(p_value) else f"no p-value, {note}"
+    test = comparison(best, nested_row)
+    if math.isfinite(test.p_value):
+        stat = (f"95 % CI [{test.diff_ci_low:+.1f}, {test.diff_ci_high:+.1f}], corrected resampled t-test p = {test.p_value:.3g}, "
+                f"naive paired t-test p = {test.p_naive:.3g}")
+    else:
+        stat = f"no p-value, {test.note}"
     return text + (
-        f". Selection bias = best row ({best.row.name}, picked on test accuracy) − nested = {bias:+.1f} points "
-        f"over the {len(shared)} splits both finished ({test})"
+        f". Selection bias = best row ({best.row.name}, picked on test accuracy) − nested = {test.diff:+.1f} points "
+        f"over the {len(shared)} splits both finished ({stat})"
     )
 
 

@@ -11,9 +11,10 @@ import re
 from pathlib import Path
 from typing import Sequence
 
-from benchmark.report import figure_set, nested, tables  # noqa: F401  (figure_set: importing it registers the report's figures)
+from benchmark.report import csv_table, figure_set, nested, tables  # noqa: F401  (figure_set: importing it registers the report's figures)
 from benchmark.report.figure_registry import FIGURES, FigureInput
 from benchmark.report.collect import Collected, collect, sections
+from benchmark.report.significance import DEFAULT_ROPE
 from benchmark.report.stats import row_stats
 from benchmark.suite import Suite, load_suite
 
@@ -26,11 +27,11 @@ def default_out(dataset: str, suite: str) -> Path:
     return Path("reports") / _safe(dataset) / _safe(suite)
 
 
-def statistics(collected: Collected):
-    """Every row's statistics, section by section (each against its own reference row)."""
+def statistics(collected: Collected, rope: float = DEFAULT_ROPE):
+    """Every row's statistics, section by section (each against its own reference row; Holm within a section)."""
     import pandas as pd
 
-    frames = [row_stats(collected.rows_of(part.name), part.reference) for part in sections(collected.suite)]
+    frames = [row_stats(collected.rows_of(part.name), part.reference, rope) for part in sections(collected.suite)]
     return pd.concat(frames, ignore_index=True)
 
 
@@ -42,12 +43,14 @@ def render_report(
     *,
     dataset_fingerprint: str | None = None,
     parent_run_ids: Sequence[str] | None = None,
+    rope: float = DEFAULT_ROPE,
 ) -> Path:
     """Read the suite's runs from MLflow and write every output; returns the folder.
 
     ``experiment`` is the dataset's experiment (the store's name). ``parent_run_ids`` pins the exact
     parent runs (the end of ``bench run`` passes its own); otherwise the latest consistent ones are
-    used. Raises ``ParamError`` with a clear message when there are no runs yet.
+    used. ``rope``: the Bayesian test's region of practical equivalence, in accuracy points. Raises
+    ``ParamError`` with a clear message when there are no runs yet.
     """
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     loaded = load_suite(suite) if isinstance(suite, str) else suite
@@ -56,15 +59,16 @@ def render_report(
     loaded = collected.suite
     folder = Path(out) if out is not None else default_out(experiment, loaded.name)
     folder.mkdir(parents=True, exist_ok=True)
-    frame = nested.annotate(statistics(collected), collected)
+    frame = nested.annotate(statistics(collected, rope), collected)
     header = collected.header
+    header.rope = rope
     incomplete = [
         f"{r['row']} ({r['n_splits']}/{r['n_expected']})" for r in frame.to_dict("records") if tables.status(r) not in ("complete", "reported")
     ]
     parts = sections(loaded)
     (folder / "table.md").write_text(tables.markdown(parts, frame, header, incomplete))
     (folder / "table.tex").write_text(tables.latex(parts, frame, header, incomplete))
-    tables.write_csv(folder / "table.csv", frame, header, incomplete)
+    csv_table.write_csv(folder / "table.csv", frame, header, incomplete)
 
     written: list[tuple[Path, str]] = []
     multi = len(parts) > 1
@@ -72,17 +76,17 @@ def render_report(
     for part in parts:
         prefix = f"{part.name}_" if multi else ""
         inputs = FigureInput(part, frame[frame["table"] == part.name], collected.rows_of(part.name), collected.predictions.get(part.name),
-                             collected.classes, header, chance)
+                             collected.classes, header, chance, rope)
         for figure in FIGURES:
             if not figure.applies(part):
                 continue
             path = figure.draw(inputs, folder / f"{prefix}{figure.name(part)}.png")
             if path:
-                written.append((path, figure.caption(part)))
+                written.append((path, figure.caption(part, inputs)))
 
     from benchmark.report.html import page
 
-    files = ["table.md", "table.tex", "table.csv", tables.META_NAME] + [q.name for p, _ in written for q in (p, p.with_suffix(".pdf"))]
+    files = ["table.md", "table.tex", "table.csv", csv_table.META_NAME] + [q.name for p, _ in written for q in (p, p.with_suffix(".pdf"))]
     (folder / "index.html").write_text(page(parts, frame, header, incomplete, written, files))
     return folder
 
@@ -102,7 +106,7 @@ def report_command(summary, uri: str | None, out: Path | None = None) -> str:
     return shlex.join(parts)
 
 
-def report_after_run(summary, uri: str | None, console) -> Path | None:
+def report_after_run(summary, uri: str | None, console, rope: float = DEFAULT_ROPE) -> Path | None:
     """The end of ``bench run``: render from MLflow the parents this run just closed.
 
     A report that cannot be written never turns a finished run into a failed command: it says why
@@ -115,6 +119,7 @@ def report_after_run(summary, uri: str | None, console) -> Path | None:
             uri,
             dataset_fingerprint=summary.store.fingerprint,
             parent_run_ids=[r.parent_run_id for r in summary.rows if r.parent_run_id],
+            rope=rope,
         )
     except Exception as exc:  # noqa: BLE001 - the runs are safe in MLflow; the report can be made later
         import tempfile

@@ -1,10 +1,11 @@
 """Per-row statistics in percent: mean and sample std over splits, the paper's number and our
-difference, a paired test against the suite's reference row, and the cost of best-epoch reporting.
+difference, the comparison with the suite's reference row, and the cost of best-epoch reporting.
 
-The test is Student's paired t-test (``scipy.stats.ttest_rel``, two-sided) over the splits both rows
-finished: the splits are shared, so a paired test removes the split-to-split variation that both
-rows see. With fewer than two shared splits there is no test (``p_value`` empty, ``test_note`` says
-why).
+The comparison (:mod:`benchmark.report.significance`) pairs the splits both rows finished: the
+corrected resampled t-test (``p_value``, the headline) with the mean difference and its corrected
+interval, the plain paired t-test (``p_naive``), Holm's adjustment across the section's compared
+rows (``p_holm``), wins / ties / losses and the Bayesian correlated t-test's three probabilities.
+With fewer than two shared splits there is no test (``p_value`` empty, ``test_note`` says why).
 """
 
 from __future__ import annotations
@@ -13,14 +14,17 @@ import math
 
 import numpy as np
 
+from benchmark.report import significance as sig
 from benchmark.report.collect import RowRuns
+from benchmark.splits import TRAIN_FRACTION
 
-TEST_NAME = "paired t-test (scipy.stats.ttest_rel, two-sided)"
+TEST_NAME = sig.NAME
+NOMINAL_RATIO = (1 - TRAIN_FRACTION) / TRAIN_FRACTION  # n_test/n_train of the 2/3 protocol (runs without sizes)
 
 COLUMNS = [
     "table", "row", "reported", "ran", "running", "mean", "std", "n_splits", "n_expected", "paper", "delta",
-    "p_value", "n_paired", "test_note", "best_epoch_mean", "best_epoch_gain", "missing", "ceiling",
-    "n_parameters", "seconds_per_epoch",
+    "p_value", "n_paired", "test_note", *[k for k in sig.RECORD_KEYS if k != "p_value"], "best_epoch_mean", "best_epoch_gain", "missing", "ceiling",
+    "n_parameters", "seconds_per_epoch", "design",
 ]
 
 
@@ -50,12 +54,36 @@ def _mean_finite(values) -> float:
     return float(values.mean()) if len(values) else math.nan
 
 
-def row_stats(rows: list[RowRuns], reference: str | None):
+def NOT_COMPARED(rope: float) -> sig.Comparison:  # noqa: N802 - a constant-like factory
+    """The comparison record of a row that is not compared (reference, reported, nothing finished)."""
+    return sig.Comparison(rope=rope, wins=math.nan, ties=math.nan, losses=math.nan)
+
+
+def sizes_of(row: RowRuns) -> dict[int, tuple[int, int]]:
+    """(n_train, n_test) of the row's finished splits that recorded them."""
+    return {s.split: (s.n_train, s.n_test) for s in row.finished if s.n_train > 0 and s.n_test > 0}
+
+
+def comparison(row: RowRuns, reference: RowRuns, rope: float = sig.DEFAULT_ROPE) -> sig.Comparison:
+    """``row`` against ``reference`` over their shared finished splits, with the sizes either recorded
+    (a split has the same sizes in both: same split protocol; the row's own first)."""
+    accs = {s.split: s.test_acc for s in row.finished}
+    ref = {s.split: s.test_acc for s in reference.finished}
+    sizes = {**sizes_of(reference), **sizes_of(row)}
+    design = row.design or reference.design
+    default = NOMINAL_RATIO if design == sig.SUBSAMPLING else None
+    ratio = sig.size_ratio(sizes, sorted(set(accs) & set(ref)), default)
+    return sig.compare(accs, ref, ratio, rope, design)
+
+
+def row_stats(rows: list[RowRuns], reference: str | None, rope: float = sig.DEFAULT_ROPE):
     """One record per row (reported rows included), in suite order, as a pandas DataFrame."""
     import pandas as pd
 
-    accs = {r.row.name: {s.split: s.test_acc for s in r.finished} for r in rows}
-    ref = accs.get(reference, {}) if reference else {}
+    ref_row = next((r for r in rows if r.row.name == reference), None) if reference else None
+    compared = {r.row.name: comparison(r, ref_row, rope) for r in rows
+                if ref_row is not None and not r.row.reported and r.row.name != reference and r.finished}
+    sig.with_holm(list(compared.values()))
     records = []
     for r in rows:
         finished = r.finished
@@ -64,14 +92,15 @@ def row_stats(rows: list[RowRuns], reference: str | None):
         n = len(values)
         mean = float(values.mean()) if n else math.nan
         best_mean = float(np.nanmean(best)) if n and np.isfinite(best).any() else math.nan
-        p_value, n_paired, note = math.nan, 0, ""
+        test = compared.get(r.row.name, NOT_COMPARED(rope))
+        note = test.note
         if r.row.reported:
             note = "reported in the literature, not re-run"
         elif r.row.name == reference:
             note = "reference"
-        elif reference and n:
-            p_value, n_paired, note = paired_test(accs[r.row.name], ref)
-        elif reference:
+        elif reference and n and ref_row is None:
+            note = "reference row not in the table"
+        elif reference and not n:
             note = "no finished split"
         paper = r.row.paper if r.row.paper is not None else math.nan
         records.append(
@@ -87,8 +116,8 @@ def row_stats(rows: list[RowRuns], reference: str | None):
                 "n_expected": r.n_expected,
                 "paper": paper,
                 "delta": mean - paper if n and math.isfinite(paper) else math.nan,
-                "p_value": p_value,
-                "n_paired": n_paired,
+                **test.as_record(),
+                "n_paired": test.n_paired,
                 "test_note": note,
                 "best_epoch_mean": best_mean,
                 "best_epoch_gain": best_mean - mean if n else math.nan,
@@ -96,6 +125,7 @@ def row_stats(rows: list[RowRuns], reference: str | None):
                 "ceiling": 100.0 * r.ceiling,  # best reachable (synthetic stores), NaN elsewhere
                 "n_parameters": r.n_parameters if r.n_parameters is not None else math.nan,
                 "seconds_per_epoch": _mean_finite([s.seconds_per_epoch for s in finished]),
+                "design": r.design,
             }
         )
     return pd.DataFrame.from_records(records, columns=COLUMNS)

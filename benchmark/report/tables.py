@@ -16,24 +16,28 @@ significant digits.
 from __future__ import annotations
 
 import html as _html
-import json
 import math
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 from benchmark.config import MODALITIES
 from benchmark.report import header as hdr
 from benchmark.report.collect import Header
 from benchmark.report.nested import footnote_of
+from benchmark.report.significance import Footnote
 from benchmark.suite import Suite
 
 CSV_COLUMNS = [
     "table", "row", "mean", "std", "n_splits", "n_expected", "paper", "delta", "p_value", "n_paired",
     "best_epoch_mean", "best_epoch_gain", "status", "note", "ceiling", "n_parameters", "seconds_per_epoch",
+    "p_naive", "p_holm", "diff", "diff_ci_low", "diff_ci_high", "wins", "ties", "losses",
+    "prob_reference_better", "prob_equivalent", "prob_row_better", "rope",
 ]
-PERCENT = ["mean", "std", "paper", "delta", "best_epoch_mean", "best_epoch_gain", "ceiling"]
+PERCENT = ["mean", "std", "paper", "delta", "best_epoch_mean", "best_epoch_gain", "ceiling", "diff", "diff_ci_low", "diff_ci_high"]
+P_VALUES = ["p_value", "p_naive", "p_holm"]
+COUNTS = ["wins", "ties", "losses"]
+PROBABILITIES = ["prob_reference_better", "prob_equivalent", "prob_row_better"]
 SWEEP_SYMBOLS = {"alpha": ("α", r"$\alpha$")}
 
 
@@ -110,7 +114,9 @@ def display(section: Suite, frame, flavour: Flavour) -> tuple[list[str], list[li
     columns += [
         esc("Accuracy (%)"), "n", esc("Paper (%)"),
         r"$\Delta$" if flavour is TEX else "Δ",
+        esc(f"Diff vs {reference} [95% CI]") if reference else esc("Diff"),
         esc(f"p vs {reference}") if reference else "p",
+        esc("p Holm"), esc("W/T/L"), esc("P(ref / ≈ / row)") if flavour is not TEX else r"P(ref / $\approx$ / row)",
         esc("Best epoch (%)"),
     ]
     if section.costs:
@@ -135,7 +141,7 @@ def display(section: Suite, frame, flavour: Flavour) -> tuple[list[str], list[li
         paper = _num(record["paper"]) or dash
         state = status(record)
         if state == "reported":
-            cells += ["reported", dash, paper, dash, dash, dash] + ([dash, dash] if section.costs else []) + [dash] * ceilings
+            cells += ["reported", dash, paper] + [dash] * 7 + ([dash, dash] if section.costs else []) + [dash] * ceilings
             if row.source:
                 footnotes.append(esc(f"{row.name}: {row.source}"))
             rows.append(cells)
@@ -147,15 +153,15 @@ def display(section: Suite, frame, flavour: Flavour) -> tuple[list[str], list[li
             n = f"{record['n_splits']}/{record['n_expected'] or '?'}{flavour.dagger}"
             footnotes.append(flavour.dagger + " " + esc(f"{row.name}: {record['missing']}"))
         if record["test_note"] == "reference":
-            p = "ref."
+            comparison = ["ref.", "ref.", dash, dash, dash]
         else:
-            p = esc(_p(record["p_value"]) or "") or dash
+            comparison = _comparison_cells(record, flavour)
             if record["test_note"]:
                 footnotes.append(esc(f"{row.name}: no p-value, {record['test_note']}"))
         best = _num(record["best_epoch_mean"])
         gain = _num(record["best_epoch_gain"], sign=True)
         best_cell = dash if best is None else f"{best} ({gain})"
-        cells += [accuracy, n, paper, _num(record["delta"], sign=True) or dash, p, best_cell]
+        cells += [accuracy, n, paper, _num(record["delta"], sign=True) or dash, *comparison, best_cell]
         if section.costs:  # Params and s/epoch come before Best reachable, as in the columns
             cells += [_count(record["n_parameters"]) or dash, _num(record["seconds_per_epoch"], digits=2) or dash]
         if ceilings:
@@ -163,7 +169,29 @@ def display(section: Suite, frame, flavour: Flavour) -> tuple[list[str], list[li
         rows.append(cells)
         if footnote_of(record):  # the nested row's chosen values and selection bias
             footnotes.append(esc(f"{row.name}: {footnote_of(record)}"))
+    if reference:
+        rope = next((r["rope"] for r in frame.to_dict("records") if math.isfinite(r.get("rope", math.nan))), 1.0)
+        designs = sorted({d for d in frame.get("design", []) if isinstance(d, str) and d})
+        footnotes.append(esc(Footnote(designs, rope).text(reference)))
     return columns, rows, footnotes
+
+
+def _comparison_cells(record, flavour: Flavour) -> list[str]:
+    """Diff [CI], corrected p, Holm p, W/T/L and the three probabilities of one compared row."""
+    dash, esc = flavour.dash, flavour.escape
+    diff = _num(record["diff"], sign=True)
+    low, high = _num(record["diff_ci_low"], sign=True), _num(record["diff_ci_high"], sign=True)
+    if diff is None:
+        diff_cell = dash
+    elif low is None or (record["diff_ci_low"] == record["diff_ci_high"] == record["diff"]):
+        diff_cell = esc(diff)
+    else:
+        diff_cell = esc(f"{diff} [{low}, {high}]")
+    n = record["wins"] + record["ties"] + record["losses"] if math.isfinite(record["diff"]) else 0
+    wtl = f"{record['wins']:.0f}/{record['ties']:.0f}/{record['losses']:.0f}" if n else dash
+    probs = [record[k] for k in PROBABILITIES]
+    prob_cell = " / ".join(f"{v:.2f}" for v in probs) if all(math.isfinite(v) for v in probs) else dash
+    return [diff_cell, esc(_p(record["p_value"]) or "") or dash, esc(_p(record["p_holm"]) or "") or dash, wtl, prob_cell]
 
 
 def _section_frame(frame, section: Suite):
@@ -173,7 +201,8 @@ def _section_frame(frame, section: Suite):
 def caption(section: Suite, header: Header) -> str:
     text = (
         f"{section.title}. Test accuracy after the last epoch, mean ± std over {header.n_splits} splits "
-        f"(n = finished splits); Δ = ours − paper in points; p: paired t-test against {section.reference}; "
+        f"(n = finished splits); Δ = ours − paper in points; Diff, p, Holm, W/T/L and P: this row against {section.reference} "
+        "over the paired splits (see the last footnote); "
         "best epoch: mean of the best test accuracy over epochs (optimistic; gain over the last epoch in brackets)."
     )
     if section.costs:
@@ -202,13 +231,21 @@ def markdown(sections: list[Suite], frame, header: Header, incomplete: list[str]
     return "\n".join(out) + "\n"
 
 
+def _tex_unicode(text: str) -> str:
+    """The few non-ASCII symbols of captions and footnotes as LaTeX math (pdflatex has no glyphs for them)."""
+    for symbol, tex in (("±", r"$\pm$"), ("Δ", r"$\Delta$"), ("−", "$-$"), ("≈", r"$\approx$")):
+        text = text.replace(symbol, tex)
+    return text
+
+
 def latex(sections: list[Suite], frame, header: Header, incomplete: list[str]) -> str:
     out = [f"% {line}" for line in hdr.plain(header, incomplete)]
     out += [r"% needs \usepackage{booktabs} and \usepackage{amssymb} (for \checkmark)", ""]
     warning = " ".join(hdr.warnings(header))
     for section in sections:
         columns, rows, footnotes = display(section, _section_frame(frame, section), TEX)
-        text = _tex_escape(caption(section, header)).replace("±", r"$\pm$").replace("Δ", r"$\Delta$").replace("−", "$-$")
+        text = _tex_unicode(_tex_escape(caption(section, header)))
+        footnotes = [_tex_unicode(f) for f in footnotes]
         if warning:
             text += r" \textbf{" + _tex_escape(warning) + "}"
         out += [
@@ -228,49 +265,3 @@ def latex(sections: list[Suite], frame, header: Header, incomplete: list[str]) -
             out.append(r"\par\smallskip{\footnotesize " + r"\\ ".join(footnotes) + "}")
         out += [r"\end{table}", ""]
     return "\n".join(out)
-
-
-def csv_frame(frame):
-    """The machine-readable table: one row per suite row, percentages."""
-    out = frame.copy()
-    out["status"] = [status(r) for r in out.to_dict("records")]
-    out["note"] = [
-        "; ".join(x for x in (r["test_note"], r["missing"], footnote_of(r)) if x) for r in out.to_dict("records")
-    ]
-    out = out[CSV_COLUMNS]
-    out[PERCENT] = out[PERCENT].round(4)
-    out["p_value"] = out["p_value"].map(lambda p: float(f"{p:.4g}") if math.isfinite(p) else math.nan)
-    return out
-
-
-META_NAME = "table.meta.json"
-
-
-def write_csv(path: Path, frame, header: Header, incomplete: list[str]) -> None:
-    """``table.csv`` (a ``warning`` column first, then :data:`CSV_COLUMNS`) and its ``table.meta.json``."""
-    out = csv_frame(frame)
-    out.insert(0, "warning", " ".join(hdr.warnings(header)))
-    out.to_csv(path, index=False)
-    path.with_name(META_NAME).write_text(json.dumps(meta(header, incomplete), indent=1, ensure_ascii=False) + "\n")
-
-
-def meta(header: Header, incomplete: list[str]) -> dict:
-    """The CSV's provenance: where its numbers come from, warnings, notes and units."""
-    return {
-        "warnings": hdr.warnings(header),
-        "suite": header.suite,
-        "title": header.title,
-        "dataset": header.dataset,
-        "dataset_fingerprints": header.dataset_fingerprints,
-        "synthetic": header.synthetic,
-        "random_extractors": header.random_extractors,
-        "profiles": header.profiles,
-        "split_sources": header.split_sources,
-        "n_splits": header.n_splits,
-        "commits": header.commits,
-        "date": header.date,
-        "tracking_uri": header.tracking_uri,
-        "header": dict(hdr.lines(header)),
-        "notes": hdr.notes(header, incomplete),
-        "units": {"mean": "%", "std": "%", "paper": "%", "delta": "points", "best_epoch_mean": "%", "best_epoch_gain": "points"},
-    }

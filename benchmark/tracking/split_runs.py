@@ -48,8 +48,9 @@ def start(client, job: Any, store, device: str, engine: str = "plain") -> str:
 
 
 def describe(client, run_id: str, job: Any, store, device: str) -> None:
-    """Params (the flat config, split, device), the split's ids, the code identity, the store as input."""
-    tracking.log_params(client, run_id, {**job.config.flat(), "split": job.split.index, "device": device})
+    """Params (the flat config, split, split sizes, device), the split's ids, the code identity, the store as input."""
+    sizes = {"n_train": len(job.split.train), "n_test": len(job.split.test)}  # for the corrected test, without artifacts
+    tracking.log_params(client, run_id, {**job.config.flat(), "split": job.split.index, "device": device, **sizes})
     tracking.log_json_artifact(client, run_id, "split.json", job.split.ids(store.ids))
     log_code(client, run_id, job.config.model)
     log_store_input(client, run_id, store)  # the runs table's Dataset column

@@ -35,7 +35,8 @@ EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 EXPERIMENT_KIND = "custom_model_development"
 SUITE_OF_VIEW_TAG = f"{T}view."  # bench.view.<key> = suite name (the key is sanitised, the name is not)
 RUN_NAME_WIDTH = 300  # px: parent names such as "table2 / w/o skeleton branch" in full
-METRIC_COLUMNS = ("test_acc_mean", "test_acc_std", "n_splits", parents.PAPER_METRIC, "test_acc_best_epoch_mean")
+METRIC_COLUMNS = ("test_acc_mean", "test_acc_std", "n_splits", parents.PAPER_METRIC, "test_acc_best_epoch_mean",
+                  "test_acc_diff", "p_value", "p_holm", "prob_row_better")  # the last four: comparison with the reference row
 
 
 def view_key(suite: str) -> str:

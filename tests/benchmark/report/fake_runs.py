@@ -1,7 +1,9 @@
 """Write a small MLflow database by hand, following the tag contract of ``benchmark.tracking``.
 
 Faster than training and exact: each split's accuracy is chosen by the test. ``None`` leaves a split
-without a run; a string makes it a FAILED run with that reason.
+without a run; a string makes it a FAILED run with that reason. Split k's sizes (``sizes(k)`` ->
+(n_train, n_test)) go on its run as the ``n_train`` / ``n_test`` params, or, with
+``sizes_in="split.json"``, only as the lengths of a ``split.json`` artifact (runs older than the params).
 """
 
 from __future__ import annotations
@@ -28,6 +30,11 @@ def predictions_csv(acc: float, n: int = 12) -> str:
     return "\n".join(lines) + "\n"
 
 
+def default_sizes(k: int) -> tuple[int, int]:
+    """Split sizes that differ a little from split to split, so a test can tell which ones were used."""
+    return 20 + k, 10
+
+
 def log_suite(
     uri: str,
     suite: Suite,
@@ -39,6 +46,8 @@ def log_suite(
     epochs: int = 3,
     profile: str = "quick",
     ceilings: dict[str, float] | None = None,
+    sizes=default_sizes,
+    sizes_in: str = "params",
 ) -> dict[str, str]:
     """Parents and children for each row in ``accs`` (row name -> per-split accuracy); returns parent ids."""
     client = MlflowClient(uri)
@@ -73,6 +82,12 @@ def log_suite(
                 client.set_tag(child, "bench.failure_reason", acc)
                 client.set_terminated(child, "FAILED")
                 continue
+            n_train, n_test = sizes(k)
+            if sizes_in == "params":
+                tracking.log_params(client, child, {"n_train": n_train, "n_test": n_test})
+            else:
+                tracking.log_json_artifact(client, child, "split.json", {
+                    "train": [f"tr{i}" for i in range(n_train)], "test": [f"te{i}" for i in range(n_test)]})
             curve = [acc * (e + 1) / epochs for e in range(epochs - 1)] + [acc]
             curve[0] = max(curve[0], acc + 0.02)  # best epoch is optimistic by 2 points
             for epoch, value in enumerate(curve, start=1):

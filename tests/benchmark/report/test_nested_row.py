@@ -11,7 +11,8 @@ from scipy.stats import ttest_rel
 from benchmark import tracking
 from benchmark.report.render import render_report
 from benchmark.suite import load_suite
-from tests.benchmark.report.fake_runs import DATASET_FP, log_suite
+from tests.benchmark.report.fake_runs import DATASET_FP, default_sizes, log_suite
+from tests.benchmark.report.recompute import corrected
 
 TABLE3 = {
     "alpha=2": [0.40, 0.42, 0.41, 0.43],
@@ -55,15 +56,18 @@ def test_the_nested_row_its_chosen_values_and_the_selection_bias(uri, tmp_path):
     assert table.loc[ROW, "mean"] == pytest.approx(nested.mean(), abs=1e-4)
     assert table.loc[ROW, "std"] == pytest.approx(nested.std(ddof=1), abs=1e-4)
     assert table.loc[ROW, "n_splits"] == 3 and table.loc[ROW, "status"] == "complete"
-    reference = np.array(TABLE3["alpha=4"][:3])
-    assert table.loc[ROW, "p_value"] == pytest.approx(ttest_rel(nested / 100, reference).pvalue, rel=1e-3)
+    sizes = {k: default_sizes(k) for k in NESTED}  # the nested row's splits are the table's: their sizes
+    reference = dict(enumerate(TABLE3["alpha=4"][:3]))
+    mine = {k: acc for k, (acc, _) in NESTED.items()}
+    assert table.loc[ROW, "p_value"] == pytest.approx(corrected(mine, reference, sizes)["p"], rel=1e-3)
+    assert table.loc[ROW, "p_naive"] == pytest.approx(ttest_rel(nested / 100, list(reference.values())).pvalue, rel=1e-3)
     best = 100 * np.array(TABLE3["alpha=8"][:3])
     bias = (best - nested).mean()
-    p = ttest_rel(best, nested).pvalue
+    p = corrected(dict(enumerate(TABLE3["alpha=8"][:3])), mine, sizes)["p"]
     note = table.loc[ROW, "note"]
     assert "split 0: 8; split 1: 4; split 2: 8" in note
     assert f"best row (alpha=8, picked on test accuracy) − nested = {bias:+.1f} points over the 3 splits both finished" in note
-    assert f"p = {p:.3g}" in note
+    assert f"corrected resampled t-test p = {p:.3g}" in note and f"naive paired t-test p = {ttest_rel(best, nested).pvalue:.3g}" in note
     markdown = (folder / "table.md").read_text()
     assert f"| {ROW} | {nested.mean():.1f} ± {nested.std(ddof=1):.1f} | 3 |" in markdown
     assert f"- {ROW}: value chosen on validation" in markdown

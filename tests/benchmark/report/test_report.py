@@ -19,6 +19,7 @@ from benchmark.report.collect import collect
 from benchmark.report.render import render_report
 from benchmark.suite import load_suite
 from tests.benchmark.report.fake_runs import DATASET_FP, log_suite
+from tests.benchmark.report.recompute import corrected
 
 NAN_REASON = "loss became NaN at epoch 2"
 TABLE2 = {
@@ -48,14 +49,23 @@ def table2(db, tmp_path_factory):
     return uri, render_report("table2", "fake-ds", uri, tmp / "report")
 
 
+def _child_runs(uri: str, experiment: str = "fake-ds") -> tuple[dict, dict]:
+    """row -> split -> metrics, and row -> split -> (n_train, n_test), of the FINISHED split runs."""
+    client = MlflowClient(uri)
+    experiment_id = client.get_experiment_by_name(experiment).experiment_id
+    children = client.search_runs([experiment_id], "tags.`bench.kind` = 'split' and attributes.status = 'FINISHED'")
+    acc, sizes = {}, {}
+    for run in children:
+        row, k = run.data.tags["bench.row"], int(run.data.tags["bench.split"])
+        acc.setdefault(row, {})[k] = run.data.metrics
+        if "n_train" in run.data.params:
+            sizes.setdefault(row, {})[k] = (int(run.data.params["n_train"]), int(run.data.params["n_test"]))
+    return acc, sizes
+
+
 def test_csv_numbers_equal_what_the_child_runs_give(table2):
     uri, folder = table2
-    client = MlflowClient(uri)
-    experiment = client.get_experiment_by_name("fake-ds").experiment_id
-    children = client.search_runs([experiment], "tags.`bench.kind` = 'split' and attributes.status = 'FINISHED'")
-    acc = {}
-    for run in children:
-        acc.setdefault(run.data.tags["bench.row"], {})[int(run.data.tags["bench.split"])] = run.data.metrics
+    acc, sizes = _child_runs(uri)
     table = read_csv(folder)
     assert list(table.index) == list(TABLE2)
     for row, splits in acc.items():
@@ -71,10 +81,32 @@ def test_csv_numbers_equal_what_the_child_runs_give(table2):
         assert table.loc[row, "delta"] == pytest.approx(values.mean() - paper, abs=1e-4)
         if row != "Ours":
             shared = sorted(set(splits) & set(acc["Ours"]))
-            expected = ttest_rel([splits[k]["test_acc"] for k in shared], [acc["Ours"][k]["test_acc"] for k in shared]).pvalue
-            assert table.loc[row, "p_value"] == pytest.approx(expected, rel=1e-3)
+            mine = {k: m["test_acc"] for k, m in splits.items()}
+            ours = {k: m["test_acc"] for k, m in acc["Ours"].items()}
+            expected = corrected(mine, ours, sizes[row])
+            assert table.loc[row, "p_value"] == pytest.approx(expected["p"], rel=1e-3)
+            assert table.loc[row, "diff"] == pytest.approx(expected["diff"], abs=1e-4)
+            assert (table.loc[row, "diff_ci_low"], table.loc[row, "diff_ci_high"]) == pytest.approx((expected["low"], expected["high"]), abs=1e-4)
+            naive = ttest_rel([mine[k] for k in shared], [ours[k] for k in shared]).pvalue
+            assert table.loc[row, "p_naive"] == pytest.approx(naive, rel=1e-3)
+            assert table.loc[row, "p_value"] > table.loc[row, "p_naive"]  # the correction widens, never narrows
             assert table.loc[row, "n_paired"] == len(shared)
+            wins = sum(mine[k] > ours[k] for k in shared)
+            assert (table.loc[row, "wins"], table.loc[row, "ties"], table.loc[row, "losses"]) == (wins, 0, len(shared) - wins)
+            probs = table.loc[row, ["prob_reference_better", "prob_equivalent", "prob_row_better"]].astype(float)
+            assert probs.sum() == pytest.approx(1.0, abs=1e-3) and table.loc[row, "rope"] == 1.0
     assert np.isnan(table.loc["Ours", "p_value"]) and table.loc["Ours", "note"] == "reference"
+    compared = table.drop(index="Ours")
+    assert (compared["p_holm"] >= compared["p_value"] - 1e-9).all()
+
+
+def test_older_runs_without_size_params_take_the_sizes_from_split_json(db, tmp_path):
+    accs = {"Ours": [0.55, 0.53, 0.56, 0.54], "w/o audio branch": [0.50, 0.52, 0.49, 0.53]}
+    log_suite(db, load_suite("table2"), accs, experiment="old-runs", sizes=lambda k: (30 + 2 * k, 15), sizes_in="split.json")
+    table = pd.read_csv(render_report("table2", "old-runs", db, tmp_path / "out") / "table.csv").set_index("row")
+    sizes = {k: (30 + 2 * k, 15) for k in range(4)}
+    expected = corrected(dict(enumerate(accs["w/o audio branch"])), dict(enumerate(accs["Ours"])), sizes)
+    assert table.loc["w/o audio branch", "p_value"] == pytest.approx(expected["p"], rel=1e-3)
 
 
 def test_missing_and_failed_splits_are_shown_with_their_n_and_marked(table2):
@@ -94,7 +126,7 @@ def test_every_output_has_the_header_and_the_synthetic_warning(table2):
     _, folder = table2
     for name in ("table.md", "table.tex", "table.meta.json", "index.html"):  # the CSV's header is its sidecar
         text = (folder / name).read_text()
-        for expected in ("SYNTHETIC DATA", DATASET_FP, "fake-ds", "quick", "abc123", "UTC", "ttest_rel"):
+        for expected in ("SYNTHETIC DATA", DATASET_FP, "fake-ds", "quick", "abc123", "UTC", "Nadeau", "p_naive"):
             assert expected in text, (name, expected)
         assert "RANDOMLY INITIALISED" not in text
     assert "SYNTHETIC DATA" in (folder / "table.csv").read_text()
@@ -142,7 +174,7 @@ def test_figures_are_pngs_and_pdfs_and_the_page_shows_all_of_them(table2):
 
     _, folder = table2
     pngs = sorted(p.name for p in folder.glob("*.png"))
-    assert pngs == ["accuracy.png", "confusion.png", "curves.png", "per_class.png"]
+    assert pngs == ["accuracy.png", "confusion.png", "curves.png", "forest.png", "per_class.png"]
     page = (folder / "index.html").read_text()
     for name in pngs:
         image = matplotlib.image.imread(folder / name)
