@@ -24,7 +24,7 @@ def _accuracy_figure(inputs: FigureInput, path: Path) -> Path | None:
     return bars(inputs.part, inputs.frame, inputs.header, path, inputs.chance)
 
 
-@register_figure(lambda part, inputs: f"sweep_{part.sweep}", lambda part, inputs: f"{part.title}: accuracy against {part.sweep} (mean ± std over splits)",
+@register_figure(lambda part: f"sweep_{part.sweep}", lambda part, inputs: f"{part.title}: accuracy against {part.sweep} (mean ± std over splits)",
                  applies=_is_sweep)
 def _sweep_figure(inputs: FigureInput, path: Path) -> Path | None:
     return sweep(inputs.part, inputs.frame, inputs.header, path, inputs.chance)
