@@ -118,15 +118,6 @@ def _unload(plugin: Plugin) -> None:
     _LOADED.pop(plugin.spec, None)
 
 
-def loaded() -> list[Plugin]:
-    return list(_LOADED.values())
-
-
-def plugin_of(model: str) -> Plugin | None:
-    """The plugin that registered ``model`` (None for built-ins)."""
-    return next((p for p in _LOADED.values() if model in p.models), None)
-
-
 def load_entry_points(name: str | None = None) -> None:
     """Load installed ``ver_bench.models`` entry points: the one called ``name`` first, else all of them.
 
@@ -150,13 +141,6 @@ def load_entry_points(name: str | None = None) -> None:
             dist = getattr(ep, "dist", None)
             where = f" (entry point {ep.name!r} of {dist.name})" if dist is not None else f" (entry point {ep.name!r})"
             raise PluginError(f"{exc}{where}") from None
-
-
-def entry_point_names() -> list[str]:
-    """The ``ver_bench.models`` entry points installed (``name = module``)."""
-    from importlib.metadata import entry_points
-
-    return sorted(f"{ep.name} = {ep.value}" for ep in entry_points(group=ENTRY_POINT_GROUP))
 
 
 def _import_file(path: str):

@@ -32,21 +32,6 @@ def _percent(values) -> np.ndarray:
     return 100.0 * np.asarray(values, dtype=float)
 
 
-def paired_test(row: dict[int, float], reference: dict[int, float]) -> tuple[float, int, str]:
-    """p-value, number of shared splits and a note (why there is no p-value, if there is none)."""
-    from scipy.stats import ttest_rel
-
-    shared = sorted(set(row) & set(reference))
-    if len(shared) < 2:
-        return math.nan, len(shared), f"n={len(shared)} shared splits: too few for a test"
-    a = np.array([row[k] for k in shared])
-    b = np.array([reference[k] for k in shared])
-    if np.allclose(a - b, (a - b)[0]):
-        note = "identical on every split" if np.allclose(a, b) else "constant difference: no variance to test"
-        return math.nan, len(shared), note
-    return float(ttest_rel(a, b).pvalue), len(shared), ""
-
-
 def _mean_finite(values) -> float:
     """Mean of the finite values (runs logged before ``seconds_per_epoch`` existed have none)."""
     values = np.asarray(values, dtype=float)
