@@ -110,9 +110,10 @@ def run_suite(
     run_keys = {
         key: split_run_key(p.config, split_digests[key[2]], store.fingerprint) for p in planned for key in child_fp if key[:2] == (p.row.table, p.row.name)
     }
-    finished = {} if force else tracking.finished_split_runs(client, experiment, set(child_fp.values()))
-    if not force and on_notice:
-        for line in _stale_notices(client, experiment, planned, child_fp, run_keys, finished):
+    done_runs = [] if force else tracking.all_finished_split_runs(client, experiment)  # one search for reuse and stale runs
+    finished = tracking.finished_split_runs(client, experiment, set(child_fp.values()), runs=done_runs)
+    if on_notice:
+        for line in _stale_notices(planned, child_fp, run_keys, finished, done_runs):
             on_notice(line)
 
     parents = {p.parent_fingerprint: views.row_parent(client, experiment, suite, p, store, splits) for p in planned}
@@ -206,7 +207,7 @@ def run_suite(
     )
 
 
-def _stale_notices(client, experiment: str, planned: list[PlannedRow], child_fp: dict, run_keys: dict, finished: dict) -> list[str]:
+def _stale_notices(planned: list[PlannedRow], child_fp: dict, run_keys: dict, finished: dict, done_runs: list) -> list[str]:
     """"4 finished runs of 'mine' came from other code: training again", one line per such row.
 
     A stale run has the same (config, split, dataset) as a split to train but another code identity:
@@ -216,7 +217,7 @@ def _stale_notices(client, experiment: str, planned: list[PlannedRow], child_fp:
         return []
     keys = {run_keys[key] for key in wanted}
     stale: dict[str, set[str]] = {}
-    for run in tracking.search_all(client, [experiment], f"tags.`{T}kind` = '{tracking.SPLIT}' and attributes.status = 'FINISHED'"):
+    for run in done_runs:
         tags = run.data.tags
         key = tags.get(f"{T}run_key") or tags.get(f"{T}fingerprint")
         if key in keys:

@@ -26,6 +26,7 @@ from benchmark.tracking.store import (  # noqa: F401  (the package's face: ``tra
     TUNE_STUDY,
     TUNE_TRIAL,
     SplitRun,
+    all_finished_split_runs,
     client,
     close_orphans,
     device_name,

@@ -254,12 +254,15 @@ class SplitRun:
     test_acc_best_epoch: float
 
 
-def finished_split_runs(mlflow_client, experiment: str, fingerprints: Iterable[str] | None = None) -> dict[str, Any]:
-    """FINISHED child runs by ``bench.fingerprint`` (optionally only those fingerprints)."""
+def all_finished_split_runs(mlflow_client, experiment: str) -> list:
+    """Every FINISHED child run of the experiment (one search; callers derive what they need from it)."""
+    return search_all(mlflow_client, [experiment], f"tags.`{TAG}kind` = '{SPLIT}' and attributes.status = 'FINISHED'")
+
+
+def finished_split_runs(mlflow_client, experiment: str, fingerprints: Iterable[str] | None = None, runs: list | None = None) -> dict[str, Any]:
+    """FINISHED child runs by ``bench.fingerprint`` (optionally only those fingerprints; ``runs``: an earlier search's result)."""
     wanted = set(fingerprints) if fingerprints is not None else None
-    runs = search_all(
-        mlflow_client, [experiment], f"tags.`{TAG}kind` = '{SPLIT}' and attributes.status = 'FINISHED'"
-    )
+    runs = all_finished_split_runs(mlflow_client, experiment) if runs is None else runs
     found: dict[str, Any] = {}
     for run in runs:
         fp = run.data.tags.get(f"{TAG}fingerprint")
