@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+# ag-grid renders only the columns in view, and MLflow 3.17 opens its assistant panel beside the table:
+# the window is wide enough for every column a suite view selects.
 FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -26,7 +28,7 @@ def chromium() -> str:
 
 def _run(url: str, extra: list[str], budget_ms: int, timeout_s: float) -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory() as profile:  # a new, empty profile every time
-        command = [chromium(), *FLAGS, f"--user-data-dir={profile}", "--window-size=2400,1000",
+        command = [chromium(), *FLAGS, f"--user-data-dir={profile}", "--window-size=3400,1000",
                    f"--virtual-time-budget={budget_ms}", *extra, url]
         return subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
 
