@@ -31,7 +31,6 @@ class TrainConfig:
     standardize: bool = True
     seed: int = 0
     precision: str = "fp32"  # resolved (fp32 | bf16); ``auto`` is resolved by benchmark.precision
-    engine: str = "plain"  # resolved (plain | vectorised); ``auto`` is resolved by benchmark.engine.policy
 
     def __post_init__(self) -> None:
         check_int("epochs", self.epochs, low=1)
@@ -43,17 +42,13 @@ class TrainConfig:
         check_float("weight_decay", self.weight_decay, low=0.0)
         check_int("seed", self.seed, low=0)
         check_choice("precision", self.precision, ["fp32", "bf16"])
-        check_choice("engine", self.engine, ["plain", "vectorised"])
 
     def to_dict(self) -> dict[str, Any]:
-        """The fields; ``precision`` only where it is not fp32 and ``engine`` only where it is not plain,
-        so plain fp32 runs keep the fingerprints, params and report settings they had before either was
-        a setting (and are reused)."""
+        """The fields; ``precision`` only where it is not fp32, so fp32 runs keep the fingerprints,
+        params and report settings they had before precision was a setting (and are reused)."""
         out = asdict(self)
         if out["precision"] == "fp32":
             del out["precision"]
-        if out["engine"] == "plain":
-            del out["engine"]
         return out
 
 

@@ -41,12 +41,9 @@ def plan_rows(
     *,
     precision: str = "auto",
     device: str = "cpu",
-    engine: str = "plain",
-    executor: str = "local",
-    n_splits: int = 1,
 ) -> list[PlannedRow]:
-    """Resolve and check every runnable row (``device``: resolved, for ``--precision auto`` and
-    ``--engine auto``; ``n_splits``: the splits each row trains on); an error names the suite file and row."""
+    """Resolve and check every runnable row (``device``: resolved, for ``--precision auto``); an error
+    names the suite file and row."""
     from benchmark.precision import check_precision
 
     check_precision(precision)
@@ -54,19 +51,17 @@ def plan_rows(
     counts: dict[str, int] = {}  # parameter counts by config fingerprint: each configuration is built once
     for row in suite.runnable_rows:
         try:
-            planned.append(_plan_row(suite, row, store, profile, train_overrides, split_source, precision, device, counts,
-                                     (engine, executor, n_splits)))
+            planned.append(_plan_row(suite, row, store, profile, train_overrides, split_source, precision, device, counts))
         except ParamError as exc:
             raise ParamError(f"suite {row.origin or suite.name}, row {row.name!r}: {exc}") from None
     return planned
 
 
 def _plan_row(suite: Suite, row: SuiteRow, store: FeatureStore, profile: Profile, train_overrides: dict[str, Any], split_source: str,
-              precision: str, device: str, counts: dict[str, int], engine: tuple[str, str, int]) -> PlannedRow:
+              precision: str, device: str, counts: dict[str, int]) -> PlannedRow:
     from baselines import build_model
     from baselines.registry import check_modalities
     from benchmark.code_identity import code_fingerprint
-    from benchmark.engine.policy import with_engine
     from benchmark.precision import with_precision
 
     config = resolve_config(model=row.model, modalities=list(row.modalities), row_params=row.params, profile=profile, train_overrides=train_overrides)
@@ -83,8 +78,6 @@ def _plan_row(suite: Suite, row: SuiteRow, store: FeatureStore, profile: Profile
             f"{store.frames} frames per video; pass --frames {store.frames} or fewer"
         )
     config = with_precision(config, precision, device, store.dims)
-    name, executor, n_splits = engine
-    config = with_engine(config, name, device, store.dims, n_splits=n_splits, executor=executor)
     if config.fingerprint not in counts:  # a dry build catches bad model parameters early
         model = build_model(config.model, {m: store.dims[m] for m in config.modalities}, len(store.classes), config.params)
         counts[config.fingerprint] = count_parameters(model)

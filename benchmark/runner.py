@@ -95,8 +95,7 @@ def run_suite(
     from benchmark.params import resolve_device
 
     split_source = splits[0].source.split("/")[0] if splits else ""
-    planned = plan_rows(suite, store, profile, dict(train_overrides or {}), split_source, precision=precision, device=resolve_device(device),
-                        engine=getattr(executor, "engine", "plain"), executor=getattr(executor, "name", "local"), n_splits=len(splits))
+    planned = plan_rows(suite, store, profile, dict(train_overrides or {}), split_source, precision=precision, device=resolve_device(device))
     client = tracking.client(uri)
     experiment = tracking.experiment_id(client, store.name)
     check_artifacts(client, experiment)

@@ -1,9 +1,8 @@
 """The default executor: jobs in this process (per-epoch progress, easy debugging).
 
-A configuration whose resolved ``train.engine`` is ``vectorised`` (planning resolves ``--engine``,
-:mod:`benchmark.engine.policy`) trains its splits together as one model (:mod:`benchmark.engine`),
-even when only some of them are left to train, so a split's numbers never depend on which others
-were already finished; the MLflow logging is the same as for the plain loop, one child run per split.
+With the vectorised engine (``--engine vectorised``, or ``auto`` on CUDA) the splits of one
+configuration train together as one model (:mod:`benchmark.engine`); the MLflow logging is the same
+as for the plain loop, one child run per split.
 """
 
 from __future__ import annotations
@@ -32,9 +31,13 @@ class InProcessExecutor(Executor):
             for job in group:
                 yield run_split_job(job, on_epoch=(lambda record, job=job: on_epoch(job, record)) if on_epoch else None)
 
-    @staticmethod
-    def _engine_for(group: list[SplitJob]) -> str:
-        return group[0].config.train.engine
+    def _engine_for(self, group: list[SplitJob]) -> str:
+        from baselines import get_model
+        from benchmark.engine.policy import choose_engine
+        from benchmark.params import resolve_device
+
+        job = group[0]
+        return choose_engine(self.engine, resolve_device(job.device), model_kind=get_model(job.config.model).kind, n_splits=len(group))
 
 
 def _by_configuration(jobs: Sequence[SplitJob]) -> list[list[SplitJob]]:

@@ -108,7 +108,7 @@ def measure(setup: PerfSetup) -> dict:
     problem = prepare(setup)
     config, dims, device = problem.config, problem.dims, problem.device
     precision = choose_precision(setup.precision, device.type, config, dims)
-    engine = choose_engine(setup.engine, device.type, n_splits=setup.splits, mflops_per_frame=mflops_per_frame(config, dims))
+    engine = choose_engine(setup.engine, device.type, n_splits=setup.splits)
     other = "vectorised" if engine == "plain" else "plain"
     matmul = {p: matmul_rate(p, device) for p in ("fp32", "bf16")}
     native = native_bf16(device.type)
