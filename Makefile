@@ -45,7 +45,7 @@ browser-latex:
 
 ## test: install with test extras (and PostgreSQL, Chromium, pdflatex when missing), then run the test suite
 test: setup-dev services browser-latex
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 clean:
 	rm -rf $(VENV) mlruns/mlflow.db mlruns/artifacts reports/*/

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+if os.environ.get("PYTEST_XDIST_WORKER"):  # `pytest -n 2` on 2 cores: one torch thread per worker, not two each
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import pytest
 

@@ -2,7 +2,8 @@
 
 ``auto`` takes the vectorised engine only where it wins: on CUDA, where one split at batch 16 leaves
 the device mostly idle. On the CPU the plain loop is used: ``bench perf --device cpu`` measured the
-vectorised engine 2-3x slower there (docs/performance.md): a CPU is already busy with one split.
+vectorised engine 4x slower there at the paper's dims (docs/performance.md): a CPU is already busy with
+one split. (At the quick profile's dims it was 1.28x faster; why that is not the rule yet is in the docs.)
 Estimator models (the linear probe) and single splits always take the plain path.
 """
 

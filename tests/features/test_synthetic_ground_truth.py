@@ -2,7 +2,8 @@
 
 Trains the real ``table2`` suite (quick profile) on the default-sized v4 store for a few splits. The
 margins are under half of the smallest gaps measured on store seeds 0, 1 and 2 with these 3 splits
-(``bench run --suite table2 --features STORE --n-splits 3``, means in %):
+(``bench run --suite table2 --features STORE --n-splits 3``, means in %; all three seeds also pass
+with ``--engine vectorised``):
 
     seed  Ours  w/o audio  w/o skeleton  w/o visual   Ours - best w/o   next w/o - w/o visual
     0     81.4  74.5       69.9          57.2         6.9               12.7
@@ -11,6 +12,8 @@ margins are under half of the smallest gaps measured on store seeds 0, 1 and 2 w
 """
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
@@ -26,9 +29,13 @@ FULL_MARGIN = 0.03  # the full model's mean above every "w/o" row's, over N_SPLI
 VISUAL_MARGIN = 0.04  # "w/o visual" below the other "w/o" rows
 
 
+# seed 0 always; seeds 1 and 2 (about 100 s each on 2 cores) with BENCH_ALL_SEEDS=1, to keep CI under its budget
+OTHER_SEEDS = pytest.mark.skipif(not os.environ.get("BENCH_ALL_SEEDS"), reason="store seeds 1 and 2 run with BENCH_ALL_SEEDS=1")
+
+
 @pytest.mark.slow
-@pytest.mark.timeout(1800)  # 12 trainings (the demo's 40 take ~2m40s idle); over 10 min on a loaded machine
-@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.timeout(1800)  # 12 trainings (about 100 s idle on 2 cores); over 10 min on a loaded machine
+@pytest.mark.parametrize("seed", [0, pytest.param(1, marks=OTHER_SEEDS), pytest.param(2, marks=OTHER_SEEDS)])
 def test_table2_ordering_holds_and_no_row_beats_its_ceiling(seed, tmp_path, tracking_uri):
     store = open_store(make_synthetic_store(tmp_path / "store", seed=seed))
     summary = run_suite(
