@@ -3,7 +3,9 @@
 One implementation for the project's own contract test (over every built-in) and for users'
 models (scikit-learn's ``check_estimator`` is the pattern): output shape, gradients reach every
 trainable parameter, a tiny batch can be overfitted, masked frames do not reach the output, and,
-where the model declares it, frame order does not matter.
+where the model declares it, frame order does not matter, and a bf16 autocast training step keeps every
+softmax in fp32 (what CUDA needs: its autocast hands a bf16 softmax a float32 output dtype, whose backward
+it refuses).
 """
 
 from __future__ import annotations
@@ -176,9 +178,43 @@ def check_frame_order(case: Case) -> CheckResult:
     return CheckResult("frame order does not matter", True, "")
 
 
-CHECKS: tuple[Callable[[Case], CheckResult], ...] = (check_output_shape, check_gradients, check_overfit, check_masks, check_frame_order)
+def check_bf16_softmax(case: Case) -> CheckResult:
+    """Checked on the CPU for every device: CUDA's autocast turns a softmax of bf16 input into one with a
+    float32 output, and CUDA's softmax backward then fails ("expected input and grad types to match");
+    the CPU's autocast keeps the input bf16, so a bf16 input seen here is the op that fails there."""
+    import torch
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    name = "softmax runs in fp32 under bf16"
+    if case.kind != "torch":
+        return CheckResult(name, None, "an estimator has no precision")
+    softmaxes = {torch.ops.aten._softmax.default, torch.ops.aten._log_softmax.default, torch.ops.aten._safe_softmax.default}
+    in_bf16: list[str] = []
+
+    class Watch(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if func in softmaxes and args[0].dtype == torch.bfloat16:
+                in_bf16.append(f"{func.__name__.split('.')[0].lstrip('_')} of shape {tuple(args[0].shape)}")
+            return func(*args, **(kwargs or {}))
+
+    torch.manual_seed(case.seed)
+    model = case.build()
+    model.train()
+    x, y = case.batch()
+    with Watch():
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            logits = model(x)
+        torch.nn.functional.cross_entropy(logits.float(), y).backward()
+    if in_bf16:
+        return CheckResult(name, False, f"{in_bf16[0]} takes bf16 input: call .float() on it (bf16 training on CUDA fails there)")
+    return CheckResult(name, True, "")
+
+
+CHECKS: tuple[Callable[[Case], CheckResult], ...] = (
+    check_output_shape, check_gradients, check_overfit, check_masks, check_frame_order, check_bf16_softmax)
 CHECK_NAMES = {fn.__name__: name for fn, name in zip(CHECKS, (
-    "output shape", "gradients reach every parameter", "tiny batch can be overfitted", "masked frames do not matter", "frame order does not matter"))}
+    "output shape", "gradients reach every parameter", "tiny batch can be overfitted", "masked frames do not matter",
+    "frame order does not matter", "softmax runs in fp32 under bf16"))}
 
 
 def run_checks(case: Case) -> list[CheckResult]:

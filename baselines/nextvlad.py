@@ -51,7 +51,8 @@ class NeXtVLAD(nn.Module):
         if mask is not None:
             attention = attention * mask.unsqueeze(-1).to(attention.dtype)
         logits = self.assign(x).reshape(batch * frames, -1)
-        assignment = torch.softmax(self.assign_bn(logits).reshape(batch, frames, self.groups, self.clusters), dim=-1)
+        # softmax in fp32 under bf16 autocast (CUDA's backward refuses a bf16 softmax with a float32 output)
+        assignment = torch.softmax(self.assign_bn(logits).float().reshape(batch, frames, self.groups, self.clusters), dim=-1)
         assignment = assignment * attention.unsqueeze(-1)  # [B, T, G, K]
         grouped = x.reshape(batch, frames, self.groups, self.group_dim)
         vlad = torch.einsum("btgk,btgd->bkd", assignment, grouped)

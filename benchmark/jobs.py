@@ -105,7 +105,7 @@ def run_split_job(job: SplitJob, on_epoch: Callable[[EpochRecord], None] | None 
 
     store = cached_store(job.store_path)
     device = resolve_device(job.device)
-    client = tracking.client(job.tracking_uri)
+    client = tracking.client(job.tracking_uri, create=False)  # opened (and created) by the command
     try:
         prepare_worker(job)
     except Exception as exc:  # noqa: BLE001  (the plugin or code changed under the worker: this split fails, named)
@@ -159,7 +159,7 @@ def run_config_jobs(
         raise ValueError("run_config_jobs trains the splits of one configuration on one store")
     store = cached_store(first.store_path)
     device = resolve_device(first.device)
-    client = tracking.client(first.tracking_uri)
+    client = tracking.client(first.tracking_uri, create=False)  # opened (and created) by the command
     prepare_worker(first)
     free = [not claims.taken(client, job.experiment_id, job.fingerprint, ignore_finished=job.force) for job in jobs]
     stepped_aside = [job for job, f in zip(jobs, free) if not f]

@@ -11,6 +11,7 @@ Without --video it writes a synthetic clip (the moving astronaut with a tone, 64
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -38,10 +39,12 @@ def main() -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from features.extract.audio import VGGishFeatures
     from features.extract.decode import decode
     from features.extract.pipeline import resolve_device
+    from features.extract.visual import SwinFeatures
     from features.extract.weights import resolve_audio, resolve_visual
-    from features.extract.worker import Extractors, Settings, native_stderr_to
+    from features.extract.worker import native_stderr_to
 
     console = Console()
     device = resolve_device(args.device)
@@ -51,16 +54,20 @@ def main() -> None:
             from features.extract.clips import write_clip
 
             video = write_clip(Path(tmp) / "clip.mp4", seconds=args.seconds, fps=25, size=(640, 360))
-        settings = Settings(frames=args.frames, device=device, visual=resolve_visual(args.visual_weights),
-                            audio=resolve_audio(args.audio_weights), batch_size=args.batch_size)
-        extractors = Extractors(settings)
         start = time.perf_counter()
         with native_stderr_to(Path(tmp) / "native.log"):
-            extractors.build()
+            swin = SwinFeatures(resolve_visual(args.visual_weights), device, args.batch_size)
+            vggish = VGGishFeatures(resolve_audio(args.audio_weights), device)
+            pose = None
+            if importlib.util.find_spec("mediapipe") is not None:
+                from features.extract.skeleton import PoseFeatures
+
+                pose = PoseFeatures()
+            else:  # a machine without mediapipe (a GPU box without internet, say): the CPU-only stage is left out
+                console.print("skeleton: not measured (mediapipe is not installed; it runs on the CPU only)")
             built = time.perf_counter() - start
-            swin, vggish, pose = extractors.models
             decoded = decode(video, args.frames)
-            timings: dict[str, list[float]] = {"decode": [], "visual": [], "audio": [], "skeleton": []}
+            timings: dict[str, list[float]] = {"decode": [], "visual": [], "audio": [], **({"skeleton": []} if pose else {})}
             cpu: dict[str, list[float]] = {stage: [] for stage in timings}
             for rep in range(args.repeat + 1):
                 stages = {
@@ -69,6 +76,7 @@ def main() -> None:
                     "audio": lambda: vggish(decoded.audio, decoded.timestamps, decoded.audio_offset),
                     "skeleton": lambda: pose(decoded.frames),
                 }
+                stages = {stage: run for stage, run in stages.items() if stage in timings}
                 for stage, run in stages.items():
                     if device == "cuda":
                         torch.cuda.synchronize()
@@ -105,7 +113,7 @@ def main() -> None:
                   "work, wall time is inflated by the load average above, CPU time is not")
     figures = {stage: round(sum(v) / len(v), 4) for stage, v in timings.items()}
     print(json.dumps({"device": device, "gpu": gpu, "frames": args.frames, "clip_seconds": round(decoded.duration, 2),
-                      "seconds_per_video": figures, "videos_per_s": round(1 / total, 4), "ve8_hours": round(hours, 3)}), flush=True)
+                      "seconds_per_video": figures, "skeleton_measured": pose is not None, "videos_per_s": round(1 / total, 4), "ve8_hours": round(hours, 3)}), flush=True)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,8 @@ class GatedMultimodalUnit(BranchFusionModel):
 
     def fuse(self, pooled: list[torch.Tensor]) -> torch.Tensor:
         h = torch.stack([torch.tanh(layer(v)) for layer, v in zip(self.hidden, pooled)], dim=1)  # [B, M, d]
-        z = torch.softmax(self.gate(torch.cat(pooled, dim=1)).reshape(-1, len(pooled), self.dim), dim=1)
+        # fp32 under bf16 autocast, as in NeXtVLAD's assignment
+        z = torch.softmax(self.gate(torch.cat(pooled, dim=1)).float().reshape(-1, len(pooled), self.dim), dim=1)
         return self.classifier((z * h).sum(dim=1))
 
 

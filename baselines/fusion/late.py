@@ -26,7 +26,7 @@ class LateFusion(BranchFusionModel):
         self.weight_logits = nn.Parameter(torch.zeros(len(self.widths))) if params["weights"] == "learned" else None
 
     def fuse(self, pooled: list[torch.Tensor]) -> torch.Tensor:
-        log_probs = torch.stack([torch.log_softmax(head(v), dim=-1) for head, v in zip(self.heads, pooled)])  # [M, B, C]
+        log_probs = torch.stack([torch.log_softmax(head(v).float(), dim=-1) for head, v in zip(self.heads, pooled)])  # [M, B, C], fp32
         if self.weight_logits is None:
             return log_probs.mean(dim=0)
         return torch.einsum("m,mbc->bc", torch.softmax(self.weight_logits, dim=0), log_probs)

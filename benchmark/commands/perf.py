@@ -13,7 +13,7 @@ def perf(
     device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
     splits: int = typer.Option(10, "--splits", help="Splits the vectorised engine trains together."),
     steps: int = typer.Option(20, "--steps", help="Timed training steps per repeat."),
-    warmup: int = typer.Option(3, "--warmup", help="Untimed steps before timing (allocation, autotuning, compilation)."),
+    warmup: int = typer.Option(3, "--warmup", help="Untimed steps before timing (allocation, autotuning, compilation); at least one runs, so that a loop that fails is reported apart."),
     repeats: int = typer.Option(3, "--repeats", help="Timed repeats; the median counts."),
     engine: str = typer.Option("auto", "--engine", help="The engine whose rate is 'engine_samples_per_s' and projected: auto (what bench run --engine auto picks here), plain or vectorised."),
     precision: str = typer.Option("auto", "--precision", help="The precision projected: " + PRECISION_HELP + " The picked loop is timed at fp32 and bf16 where bf16 is native or asked for, at fp32 alone elsewhere."),
@@ -63,8 +63,10 @@ def perf(
             memory = "-" if loop["peak_memory_mib"] is None else f"{loop['peak_memory_mib']:.0f}"
             table.add_row(label + (" <- projected" if key == picked else ""), f"{rate:.2f}", ", ".join(f"{r:.2f}" for r in rates),
                           f"{rate / result['reference_samples_per_s']:.2f}x", f"{loop['tflops']:.3g}", f"{loop['pct_of_matmul_peak']:.1f} %", memory)
+        for key, error in result["failed"].items():
+            table.add_row(key, "failed", error[:120], "", "", "", "", style="red")
         console.print(table)
-        if result["bf16_samples_per_s"] is None:
+        if result["bf16_samples_per_s"] is None and f"{result['engine']} bf16" not in result["failed"]:
             console.print(f"{result['engine']} bf16 not timed: this device emulates bf16 (matmul {result['matmul_tflops']['bf16']:.3g} TFLOP/s "
                           f"against {result['matmul_tflops']['fp32']:.3g} in fp32); --precision bf16 times it anyway")
         console.print(

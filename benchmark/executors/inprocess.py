@@ -37,7 +37,8 @@ class InProcessExecutor(Executor):
         from benchmark.params import resolve_device
 
         job = group[0]
-        return choose_engine(self.engine, resolve_device(job.device), model_kind=get_model(job.config.model).kind, n_splits=len(group))
+        return choose_engine(self.engine, resolve_device(job.device), model_kind=get_model(job.config.model).kind, n_splits=len(group),
+                             precision=job.config.train.precision)
 
 
 def _by_configuration(jobs: Sequence[SplitJob]) -> list[list[SplitJob]]:

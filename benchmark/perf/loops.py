@@ -57,18 +57,29 @@ class Loop:
     samples_per_step: int
 
 
-def interleaved_rates(loops: Mapping[str, Loop], setup: PerfSetup, device: torch.device) -> tuple[dict[str, list[float]], dict[str, float | None]]:
-    """samples/s per loop and repeat, and each loop's peak memory (MiB) over its warm-up and repeats.
+def interleaved_rates(
+    loops: Mapping[str, Loop], setup: PerfSetup, device: torch.device
+) -> tuple[dict[str, list[float]], dict[str, float | None], dict[str, str]]:
+    """samples/s per loop and repeat, each loop's peak memory (MiB) over its warm-up and repeats, and
+    the loops that raised in their first step (name -> the error's last line), left out of the timing.
 
     Each repeat times every loop in turn (the order rotating), so a load that comes and goes on a
-    shared machine affects every loop alike.
+    shared machine affects every loop alike. A failing loop (bf16 on a device whose kernels refuse a
+    mix of dtypes, say) must not hide the figures of the others.
     """
+    import traceback
+
     peaks: dict[str, list[float | None]] = {name: [] for name in loops}
+    failed: dict[str, str] = {}
     for name, loop in loops.items():
-        with PeakMemory(device) as peak:
-            loop.run_steps(setup.warmup)
+        try:
+            with PeakMemory(device) as peak:
+                loop.run_steps(max(setup.warmup, 1))
+        except Exception as exc:  # noqa: BLE001 - reported beside the other loops' figures
+            failed[name] = traceback.format_exception_only(exc)[-1].strip()
+            continue
         peaks[name].append(peak.mib)
-    names = list(loops)
+    names = [name for name in loops if name not in failed]
     rates: dict[str, list[float]] = {name: [] for name in names}
     for r in range(setup.repeats):
         for name in names[r % len(names) :] + names[: r % len(names)]:
@@ -79,7 +90,7 @@ def interleaved_rates(loops: Mapping[str, Loop], setup: PerfSetup, device: torch
                 seconds = time.perf_counter() - start
             peaks[name].append(peak.mib)
             rates[name].append(setup.steps * loops[name].samples_per_step / seconds)
-    return rates, {name: PeakMemory.merge(values) for name, values in peaks.items()}
+    return rates, {name: PeakMemory.merge(values) for name, values in peaks.items() if name not in failed}, failed
 
 
 def _cycle(batches: Callable[[], object]):

@@ -108,7 +108,7 @@ def measure(setup: PerfSetup) -> dict:
     problem = prepare(setup)
     config, dims, device = problem.config, problem.dims, problem.device
     precision = choose_precision(setup.precision, device.type, config, dims)
-    engine = choose_engine(setup.engine, device.type, n_splits=setup.splits)
+    engine = choose_engine(setup.engine, device.type, n_splits=setup.splits, precision=precision)
     other = "vectorised" if engine == "plain" else "plain"
     matmul = {p: matmul_rate(p, device) for p in ("fp32", "bf16")}
     native = native_bf16(device.type)
@@ -116,10 +116,17 @@ def measure(setup: PerfSetup) -> dict:
     for p in timed_precisions(precision, native):
         loops[f"{engine} {p}"] = problem.loop(engine, p)
     loops[f"{other} {precision}"] = problem.loop(other, precision)
-    rates, memory = interleaved_rates(loops, setup, device)
+    rates, memory, failed = interleaved_rates(loops, setup, device)
+    picked = f"{engine} {precision}"
+    for name in ("reference", picked):
+        if name in failed:
+            raise RuntimeError(f"the {name} loop failed in its first step: {failed[name]}")
     flops = training_flops_per_sample(config, dims)
     median = {name: statistics.median(r) for name, r in rates.items()}
-    chosen = median[f"{engine} {precision}"]
+    chosen = median[picked]
+
+    def rate(name: str) -> float | None:
+        return round(median[name], 3) if name in median else None
     samples, counted = projected_samples()
     projected = samples / chosen
     efficiency = {
@@ -153,13 +160,15 @@ def measure(setup: PerfSetup) -> dict:
         "compile": setup.compile,
         "engine": engine,
         "reference_samples_per_s": round(median["reference"], 3),
-        "fp32_samples_per_s": round(median[f"{engine} fp32"], 3),
-        "bf16_samples_per_s": round(median[f"{engine} bf16"], 3) if f"{engine} bf16" in median else None,
-        "plain_samples_per_s": round(median[f"plain {precision}"], 3),
-        "vectorised_samples_per_s": round(median[f"vectorised {precision}"], 3),
+        "fp32_samples_per_s": rate(f"{engine} fp32"),
+        "bf16_samples_per_s": rate(f"{engine} bf16"),
+        "plain_samples_per_s": rate(f"plain {precision}"),
+        "vectorised_samples_per_s": rate(f"vectorised {precision}"),
         "engine_samples_per_s": round(chosen, 3),
         "speedup": round(chosen / median["reference"], 3),
-        "vectorised_speedup": round(median[f"vectorised {precision}"] / median["reference"], 3),
+        "vectorised_speedup": (round(median[f"vectorised {precision}"] / median["reference"], 3)
+                               if f"vectorised {precision}" in median else None),
+        "failed": failed,
         "rates": {name: [round(x, 3) for x in r] for name, r in rates.items()},
         "loops": efficiency,
         "projected_all_paper_s": round(projected, 1),

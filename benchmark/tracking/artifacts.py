@@ -10,5 +10,8 @@ ARTIFACT_DIR = "report"
 
 def log_report(client, run_ids: Iterable[str], folder: Path) -> None:
     """Copy every file of the report folder into ``report/`` of each run (tables, figures, index.html)."""
+    from benchmark.tracking.local_artifacts import make_local_artifact_folder
+
     for run_id in run_ids:
+        make_local_artifact_folder(client, run_id, ARTIFACT_DIR)
         client.log_artifacts(run_id, str(folder), ARTIFACT_DIR)

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from benchmark import sqlite
+from benchmark.tracking.local_artifacts import make_local_artifact_folder
 
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
 TAG = "bench."
@@ -42,14 +43,26 @@ def tracking_uri(uri: str | None = None) -> str:
     return sqlite.absolute(uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI)
 
 
-def client(uri: str | None = None):
-    """An MLflow client; its construction opens the store (creating the tables on first use)."""
+def client(uri: str | None = None, *, create: bool = True):
+    """An MLflow client; its construction opens the store (creating the tables on first use).
+
+    ``create=False`` for a split job of a command that already opened the store: a local SQLite
+    database that is gone by then vanished under the command (a storage fault), and creating a fresh
+    one (with its folder) in its place would leave a half-made store and train into it."""
     import logging
 
     from mlflow.tracking import MlflowClient
 
     # MLflow logs every database error with its traceback, then raises it; the command says it in one line
     logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
+    if not create:
+        from benchmark import faults
+
+        db = faults.sqlite_path(uri)
+        if db is not None and not Path(db).exists():
+            raise faults.StorageFault(db, "it vanished (moved or deleted while the command used it)")
+        if db is not None:
+            return MlflowClient(tracking_uri=uri)
     uri = tracking_uri(uri)
     if uri.startswith(sqlite.URI_FILENAME):  # read-only: MLflow would create a folder named "file:" in the cwd
         import contextlib
@@ -153,6 +166,7 @@ def log_json_artifact(mlflow_client, run_id: str, name: str, payload: Any) -> No
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / name
         path.write_text(json.dumps(payload, indent=1))
+        make_local_artifact_folder(mlflow_client, run_id, "")
         mlflow_client.log_artifact(run_id, str(path))
 
 
@@ -164,7 +178,9 @@ def log_text_artifact(mlflow_client, run_id: str, name: str, text: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / base
         path.write_text(text)
+        make_local_artifact_folder(mlflow_client, run_id, folder)
         mlflow_client.log_artifact(run_id, str(path), artifact_path=folder or None)
+
 
 
 @lru_cache(maxsize=1)

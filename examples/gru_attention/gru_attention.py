@@ -26,7 +26,7 @@ class AttentionPool(nn.Module):
         self.score = nn.Linear(width, 1)
 
     def forward(self, states: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        scores = self.score(states).squeeze(-1)
+        scores = self.score(states).squeeze(-1).float()  # softmax in fp32 under bf16 (bench check-model asks it)
         if mask is None:
             return (scores.softmax(dim=1).unsqueeze(-1) * states).sum(dim=1)
         scores = scores.masked_fill(~mask, float("-inf"))

@@ -52,6 +52,17 @@ def sample_times(duration: float, frames: int) -> np.ndarray:
     return (np.arange(frames) + 0.5) * duration / frames
 
 
+def _open(av, path: Path):
+    """``av.open``, ignoring undecodable metadata where PyAV takes ``metadata_errors`` (up to 18; 19
+    dropped the argument: a GPU machine's Python 3.12 got 19 and every video failed with a TypeError)."""
+    try:
+        return av.open(str(path), metadata_errors="ignore")
+    except TypeError as exc:
+        if "metadata_errors" not in str(exc):
+            raise
+        return av.open(str(path))
+
+
 def decode(path: str | Path, frames: int) -> Decoded:
     av = require("av")
     path = Path(path)
@@ -60,7 +71,7 @@ def decode(path: str | Path, frames: int) -> Decoded:
     if path.stat().st_size == 0:
         raise VideoReadError("empty file (0 bytes)")
     try:
-        with av.open(str(path), metadata_errors="ignore") as container:
+        with _open(av, path) as container:
             if _not_a_video(container.format.name):
                 raise VideoReadError(f"not a video (FFmpeg reads it as {container.format.long_name})")
             if not container.streams.video:
@@ -160,7 +171,7 @@ def _audio(av, path: Path) -> tuple[np.ndarray | None, float, str | None]:
     one, or with the reason when it exists but cannot be decoded (the frames are still usable)."""
     start = 0.0
     try:
-        with av.open(str(path), metadata_errors="ignore") as container:
+        with _open(av, path) as container:
             if not container.streams.audio:
                 return None, start, None
             stream = container.streams.audio[0]

@@ -75,3 +75,20 @@ def _jpeg() -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(np.zeros((16, 16, 3), dtype=np.uint8)).save(buffer, format="JPEG")
     return buffer.getvalue()
+
+
+def test_a_pyav_without_metadata_errors_still_decodes(tmp_path, monkeypatch):
+    """PyAV 19 dropped ``av.open(..., metadata_errors=)`` (seen on Python 3.12): decode opens without it."""
+    path = write_clip(tmp_path / "clip.mp4", seconds=2, fps=5, size=(64, 48))
+    real_open, calls = av.open, []
+
+    def open_without_metadata_errors(file, *args, **kwargs):
+        calls.append(sorted(kwargs))
+        if "metadata_errors" in kwargs:
+            raise TypeError("open() got an unexpected keyword argument 'metadata_errors'")
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(av, "open", open_without_metadata_errors)
+    decoded = decode(path, 3)
+    assert decoded.frames.shape == (3, 48, 64, 3) and decoded.audio is not None
+    assert [] in calls and ["metadata_errors"] in calls
