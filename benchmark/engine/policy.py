@@ -30,7 +30,8 @@ def choose_engine(engine: str, device: str, *, model_kind: str = "torch", n_spli
     """``plain`` or ``vectorised`` for one configuration on a resolved device (``cpu``/``cuda``) and its
     resolved precision. ``auto`` keeps bf16 on CUDA on the plain loop: on an H200 (torch 2.11) the
     vectorised engine's first bf16 step failed in a softmax backward ("expected input and grad types to
-    match"), where the plain loop trained (docs/performance.md, "GPU check")."""
+    match"), where the plain loop trained; the likely cause is fixed (``fp32_attention``) but not yet
+    confirmed on a GPU (docs/performance.md, "GPU check")."""
     check_choice("engine", engine, ENGINES)
     if model_kind != "torch" or n_splits < 2 or engine == "plain":
         return "plain"

@@ -53,6 +53,29 @@ def fp32_batchnorm_inputs(module: nn.Module) -> None:
             child.register_forward_pre_hook(lambda _, args: (args[0].float(), *args[1:]))
 
 
+def fp32_attention(module: nn.Module) -> None:
+    """Run every ``nn.MultiheadAttention`` of ``module`` in float32, outside autocast.
+
+    Under ``vmap`` the math attention is decomposed in the autocast region: its softmax gets bf16
+    scores (seen on the CPU), which CUDA's autocast turns into a softmax with a float32 output whose
+    backward CUDA refuses ("expected input and grad types to match": the engine's first bf16 step on an
+    H200). The plain loop's math attention upcasts to float32 by itself, so this also brings the
+    engine's attention to the plain loop's precision; the other layers keep bf16 matmuls.
+    """
+
+    def floats(value):
+        return value.float() if torch.is_tensor(value) and value.is_floating_point() else value
+
+    for child in module.modules():
+        if isinstance(child, nn.MultiheadAttention):
+            def forward(*args, _original=child.forward, **kwargs):
+                device = next(a for a in args if torch.is_tensor(a)).device.type
+                with torch.autocast(device, enabled=False):
+                    return _original(*map(floats, args), **{k: floats(v) for k, v in kwargs.items()})
+
+            child.forward = forward
+
+
 class StackedModel:
     """Calls K models at once: inputs carry a leading split axis ``[K, B, ...]``, outputs too."""
 

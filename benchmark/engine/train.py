@@ -27,7 +27,7 @@ from benchmark.config import RunConfig
 from benchmark.data import ModalityData
 from benchmark.engine.batches import DeviceData, epoch_order
 from benchmark.engine.optim import adam
-from benchmark.engine.stacked import StackedModel, build_models, fp32_batchnorm_inputs, vmap_friendly_attention
+from benchmark.engine.stacked import StackedModel, build_models, fp32_attention, fp32_batchnorm_inputs, vmap_friendly_attention
 from benchmark.params import ParamError
 from benchmark.precision import autocast
 from benchmark.training import EpochRecord, NonFiniteLoss, SplitResult
@@ -65,6 +65,7 @@ class GroupTrainer:
         self.optimizer = adam(self.model.parameters(), config.train)
         if config.train.precision == "bf16":
             fp32_batchnorm_inputs(self.model.base)
+            fp32_attention(self.model.base)
         self.scale = data.standardizer([t.train for t in tasks]) if config.train.standardize else None
         self.forward = self.model.function()
         if compile:

@@ -104,3 +104,29 @@ def test_engine_options_that_cannot_apply_are_input_errors():
     with pytest.raises(ParamError, match="engine"):
         check_engine("fast")
     assert make_executor("processes", engine="auto").name == "processes"
+
+
+def test_a_bf16_engine_step_keeps_every_softmax_in_fp32():
+    """The engine's first bf16 step failed on an H200 in a softmax backward: under vmap the attention's
+    softmax got bf16 scores, which CUDA's autocast makes bf16-in, fp32-out. On the CPU the same step
+    shows it as a softmax with bf16 input."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    from benchmark.perf.loops import PerfSetup
+    from benchmark.perf.measure import prepare
+
+    softmaxes = {torch.ops.aten._softmax.default, torch.ops.aten._safe_softmax.default, torch.ops.aten._log_softmax.default}
+    inputs = []
+
+    class Watch(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if func in softmaxes:
+                inputs.append(args[0].dtype)
+            return func(*args, **(kwargs or {}))
+
+    problem = prepare(PerfSetup("cpu", splits=2, steps=1, warmup=0, repeats=1, profile="quick", videos=120, frames=4,
+                                dims={"visual": 24, "audio": 16, "skeleton": 12}))
+    loop = problem.loop("vectorised", "bf16")
+    with Watch():
+        loop.run_steps(1)
+    assert inputs and set(inputs) == {torch.float32}, inputs
