@@ -35,6 +35,9 @@ _SQLITE_PROBLEMS = (
 )
 
 
+#: What a store that disappeared while the command used it is called (SQLite, split jobs, artifact folders).
+VANISHED = "it vanished (moved or deleted while the command used it)"
+
 _watched: list[str] = []  # the SQLite database of the command running now (set by the URI check)
 
 
@@ -96,7 +99,7 @@ def classify(exc: BaseException, tracking_path: str | Path | None = None) -> Sto
             if needle in text:
                 path = tracking_path or _database_named(str(link))
                 if path and "read-only" in problem and not Path(path).exists():  # SQLite reports a moved or deleted file as read-only
-                    problem = "it vanished (moved or deleted while the command used it)"
+                    problem = VANISHED
                 return StorageFault(path or "the tracking database", problem)
     return None
 

@@ -107,6 +107,7 @@ def main() -> None:
     hours = VE8_VIDEOS * total / 3600
     console.print(f"VideoEmotion-8 ({VE8_VIDEOS} videos, mean {VE8_MEAN_SECONDS:.0f} s) at T = {args.frames} on this "
                   f"device, one video at a time: {hours:.1f} h ({VE8_VIDEOS * total / 60:.0f} min)"
+                  + ("" if pose else " without the skeleton stage (not measured)")
                   + ("" if args.video is None and abs(args.seconds - VE8_MEAN_SECONDS) < 1 else
                      " (decode time scales with video length: measure a 107 s clip for this projection)"))
     console.print(f"CPU time {cpu_total:.1f} s per video (all threads of this process): on a machine shared with other "

@@ -16,7 +16,7 @@ def make_local_artifact_folder(mlflow_client, run_id: str, folder: str) -> None:
         return
     anchor = Path(db).absolute().parent
     if not Path(db).exists():
-        raise faults.StorageFault(db, "it vanished (moved or deleted while the command used it)")
+        raise faults.StorageFault(db, faults.VANISHED)
     uri = mlflow_client.get_run(run_id).info.artifact_uri or ""
     if not uri.startswith("file:"):
         return
@@ -33,4 +33,4 @@ def make_local_artifact_folder(mlflow_client, run_id: str, folder: str) -> None:
             level = level / part
             level.mkdir(exist_ok=True)
     except FileNotFoundError as exc:  # the store's folder vanished since the check above
-        raise faults.StorageFault(db, "it vanished (moved or deleted while the command used it)") from exc
+        raise faults.StorageFault(db, faults.VANISHED) from exc

@@ -60,7 +60,7 @@ def client(uri: str | None = None, *, create: bool = True):
 
         db = faults.sqlite_path(uri)
         if db is not None and not Path(db).exists():
-            raise faults.StorageFault(db, "it vanished (moved or deleted while the command used it)")
+            raise faults.StorageFault(db, faults.VANISHED)
         if db is not None:
             return MlflowClient(tracking_uri=uri)
     uri = tracking_uri(uri)
@@ -180,7 +180,6 @@ def log_text_artifact(mlflow_client, run_id: str, name: str, text: str) -> None:
         path.write_text(text)
         make_local_artifact_folder(mlflow_client, run_id, folder)
         mlflow_client.log_artifact(run_id, str(path), artifact_path=folder or None)
-
 
 
 @lru_cache(maxsize=1)
