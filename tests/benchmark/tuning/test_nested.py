@@ -172,13 +172,13 @@ def start(args: list[str], cwd: Path, log: Path) -> subprocess.Popen:
 
 def test_kill_9_in_the_middle_then_a_rerun_ends_with_one_child_per_outer_split(tiny_store, tracking_uri, tmp_path):
     args = nested_args(tiny_store, tracking_uri, "--study-name", "nest")
-    args[args.index("--epochs") + 1] = "4"  # long enough to be killed mid-trial
+    args[args.index("--epochs") + 1] = "12"  # long enough to be seen running and killed mid-trial (4 was missed once by the poll)
     storage = f"sqlite:///{tmp_path / 'mlruns' / 'optuna.db'}"
     process = start(args, tmp_path, tmp_path / "killed.log")
     deadline = time.time() + 400
     try:
         while time.time() < deadline:
-            time.sleep(0.5)
+            time.sleep(0.1)
             try:
                 trials = optuna.load_study(study_name="nest-outer1", storage=storage).get_trials()
             except Exception:  # outer split 1's study does not exist yet
