@@ -6,7 +6,7 @@ a Dask cluster) can run it: it opens the store, trains, and logs to the tracking
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from benchmark import faults, tracking
@@ -51,6 +51,7 @@ class SplitJob:
     plugins: tuple[str, ...] = ()  # plugin specs a worker loads before it builds the model
     code_fingerprint: str = ""  # the code identity the coordinator computed; a worker with other code refuses
     run_key: str = ""  # ``bench.run_key``: the fingerprint without the code identity
+    keep_model: str = "float16"  # the kept weights' dtype (:mod:`benchmark.checkpoints`), or "none" (scores only)
 
     @property
     def run_name(self) -> str:
@@ -67,6 +68,7 @@ class JobOutcome:
     test_acc: float = float("nan")
     test_acc_best_epoch: float = float("nan")
     reason: str = ""
+    metrics: dict = field(default_factory=dict)  # the registered metrics of its test scores (MLflow names)
 
 
 _STORES: dict[str, object] = {}
@@ -203,8 +205,16 @@ def _claimed(job: SplitJob) -> JobOutcome:
 
 
 def _finished(client, run_id: str, job: SplitJob, store, result: SplitResult) -> JobOutcome:
-    split_runs.finish(client, run_id, job, store, result)
-    return JobOutcome(job.fingerprint, job.row, job.split.index, "FINISHED", run_id, result.test_acc, result.test_acc_best_epoch)
+    import tempfile
+    from pathlib import Path
+
+    from benchmark.kept import kept_outputs
+
+    with tempfile.TemporaryDirectory() as tmp:
+        kept = kept_outputs(job, store, result, Path(tmp))
+        split_runs.finish(client, run_id, job, store, result, kept)
+    return JobOutcome(job.fingerprint, job.row, job.split.index, "FINISHED", run_id, result.test_acc, result.test_acc_best_epoch,
+                      metrics=kept.metrics)
 
 
 def _errored(client, run_id: str, job: SplitJob, exc: Exception) -> JobOutcome:

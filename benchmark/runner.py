@@ -87,11 +87,13 @@ def run_suite(
     plugins: tuple[str, ...] = (),
     on_notice: "Callable[[str], None] | None" = None,
     rope: float = 1.0,
+    keep_model: str = "float16",
 ) -> RunSummary:
     """``precision`` (auto|fp32|bf16) is resolved per configuration here, for the device this process sees.
     ``plugins``: the specs every worker loads (already loaded here); ``on_notice``: one line per row whose
     finished runs came from other code (they are trained again, never served); ``rope`` (accuracy points)
-    is the Bayesian comparison's region of practical equivalence."""
+    is the Bayesian comparison's region of practical equivalence; ``keep_model``: the dtype of the weights each
+    new split run keeps (float16, float32) or ``none`` (:mod:`benchmark.checkpoints`)."""
     from benchmark.params import resolve_device
 
     split_source = splits[0].source.split("/")[0] if splits else ""
@@ -145,6 +147,7 @@ def run_suite(
                     plugins=tuple(plugins),
                     code_fingerprint=p.code_fingerprint,
                     run_key=run_keys[(p.row.table, p.row.name, s.index)],
+                    keep_model=keep_model,
                 )
             )
 

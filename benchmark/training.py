@@ -3,6 +3,10 @@
 The reported metric is the test accuracy after the last epoch (no model selection on the test set).
 The best test accuracy over epochs is returned too, clearly as optimistic. ``on_epoch`` receives each
 epoch's record (the tracker logs it); the loop itself knows nothing about MLflow.
+
+The result also carries the trained model and the last epoch's test class probabilities, so that the
+run can keep them (:mod:`benchmark.checkpoints`) and later questions (metrics, test-time corruptions)
+never cost a retrain. Predictions stay the argmax of the logits, as before.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import hashlib
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -38,6 +42,8 @@ class SplitResult:
     best_epoch: int
     predictions: np.ndarray
     history: list[EpochRecord] = field(default_factory=list)
+    scores: np.ndarray | None = None  # float32 [n_test, n_classes]: the last epoch's class probabilities
+    model: Any = None  # the trained model (a torch module on the CPU, or a fitted estimator)
 
 
 def run_seed(config: RunConfig, split_index: int) -> int:
@@ -79,7 +85,8 @@ def _fit_estimator(config, data, labels, train, test, n_classes, on_epoch) -> Sp
     record = EpochRecord(epoch=1, train_loss=float("nan"), test_acc=acc)
     if on_epoch:
         on_epoch(record)
-    return SplitResult(acc, acc, 1, predictions, [record])
+    scores = np.asarray(model.predict_proba({m: d.features[test] for m, d in data.items()}, test_masks), dtype=np.float32)
+    return SplitResult(acc, acc, 1, predictions, [record], scores, model)
 
 
 def _train_torch(config, data, labels, train, test, n_classes, seed, device, on_epoch) -> SplitResult:
@@ -98,7 +105,7 @@ def _train_torch(config, data, labels, train, test, n_classes, seed, device, on_
         return {m: f[idx] for m, f in features.items()}, {m: k[idx] for m, k in masks.items()}, targets[idx]
 
     history: list[EpochRecord] = []
-    best_acc, best_epoch, predictions = -1.0, 0, np.empty(0, dtype=np.int64)
+    best_acc, best_epoch, predictions, scores = -1.0, 0, np.empty(0, dtype=np.int64), None
     size = config.train.batch_size
     for epoch in range(1, config.train.epochs + 1):
         model.train()
@@ -113,7 +120,7 @@ def _train_torch(config, data, labels, train, test, n_classes, seed, device, on_
             total += loss.item() * len(idx)
             count += len(idx)
         seconds = time.perf_counter() - started  # loss.item() above waits for the device each step
-        predictions = _predict(model, batch, test_t, precision=config.train.precision)
+        predictions, scores = _predict(model, batch, test_t, precision=config.train.precision)
         acc = float((predictions == labels[test]).mean())
         record = EpochRecord(epoch, total / max(count, 1), acc, seconds)
         history.append(record)
@@ -123,7 +130,7 @@ def _train_torch(config, data, labels, train, test, n_classes, seed, device, on_
             on_epoch(record)
     if not math.isfinite(history[-1].train_loss):
         raise NonFiniteLoss("training loss is not finite")
-    return SplitResult(history[-1].test_acc, best_acc, best_epoch, predictions, history)
+    return SplitResult(history[-1].test_acc, best_acc, best_epoch, predictions, history, scores, model.eval().cpu())
 
 
 def build_trainable(config: RunConfig, dims: dict[str, int], n_classes: int, device):
@@ -157,15 +164,18 @@ def train_step(model, optimizer, inputs, masks, targets, *, epoch: int, precisio
     return loss
 
 
-def _predict(model, batch, positions, size: int = 256, precision: str = "fp32") -> np.ndarray:
+def _predict(model, batch, positions, size: int = 256, precision: str = "fp32") -> tuple[np.ndarray, np.ndarray]:
+    """Class predictions (argmax of the logits) and class probabilities (float32) of ``positions``."""
     import torch
 
     from benchmark.precision import autocast
 
     model.eval()
-    out = []
+    out, probabilities = [], []
     with torch.no_grad(), autocast(precision, next(model.parameters()).device):
         for start in range(0, len(positions), size):
             x, m, _ = batch(positions[start : start + size])
-            out.append(model(x, m).argmax(dim=1).cpu())
-    return torch.cat(out).numpy()
+            logits = model(x, m)
+            out.append(logits.argmax(dim=1).cpu())
+            probabilities.append(torch.softmax(logits.float(), dim=1).cpu())
+    return torch.cat(out).numpy(), torch.cat(probabilities).numpy()

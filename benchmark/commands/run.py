@@ -33,6 +33,8 @@ def run(
     rope: float = typer.Option(1.0, "--rope", help="Region of practical equivalence of the Bayesian comparison with the reference row, in accuracy points (±ROPE)."),
     report: bool = typer.Option(True, "--report/--no-report", help="Render the report (bench report) into reports/<dataset>/<suite>/ at the end."),
     plugin: list[str] = typer.Option([], "--plugin", help=PLUGIN_HELP),
+    keep_models: bool = typer.Option(True, "--keep-models/--no-keep-models", help="Keep each new split run's trained weights (for bench evaluate); test scores are kept either way."),
+    kept_dtype: str = typer.Option("float16", "--kept-dtype", help="Dtype of the kept weights: float16 (half the size; effect measured in the README) or float32 (bit-exact)."),
 ) -> None:
     """Run a suite: every row over every split, reusing finished runs, then print the table."""
     with user_errors():
@@ -59,6 +61,9 @@ def run(
             check_float("--lr", lr, low=0.0, open_low=True)
         check_float("--rope", rope, low=0.0)
         check_precision(precision)
+        from benchmark.checkpoints import DTYPES
+
+        check_choice("--kept-dtype", kept_dtype, DTYPES)
         console = Console()
         chosen = get_profile(profile)
         loaded_suite = load_suite(suite)
@@ -93,6 +98,7 @@ def run(
             plugins=plugins,
             on_notice=lambda line: console.print(f"[yellow]{line}"),
             rope=rope,
+            keep_model=kept_dtype if keep_models else "none",
         )
         print_summary(summary, console)
         if report:

@@ -60,7 +60,7 @@ class GroupTrainer:
         compile: bool = False,
     ):
         dims = {m: t.shape[-1] for m, t in data.features.items()}
-        self.config, self.data, self.tasks = config, data, list(tasks)
+        self.config, self.data, self.tasks, self.n_classes = config, data, list(tasks), n_classes
         self.model = StackedModel(build_models(config.model, dims, n_classes, config.params, [t.seed for t in tasks]), data.device)
         self.optimizer = adam(self.model.parameters(), config.train)
         if config.train.precision == "bf16":
@@ -105,12 +105,23 @@ class GroupTrainer:
         return (total / max(count, 1)).cpu()
 
     @torch.no_grad()
-    def predict(self, positions: torch.Tensor | None = None) -> torch.Tensor:
-        """Class predictions ``[K, n]`` for positions ``[K, n]`` (default: each split's test part)."""
+    def predict(self, positions: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Class predictions ``[K, n]`` (argmax of the logits) and class probabilities ``[K, n, C]`` (float32)
+        for positions ``[K, n]`` (default: each split's test part)."""
         positions = self.test_positions if positions is None else positions
         self.model.eval()
-        out = [self.logits(positions[:, s : s + PREDICT_CHUNK])[0].argmax(dim=-1) for s in range(0, positions.shape[1], PREDICT_CHUNK)]
-        return torch.cat(out, dim=1)
+        logits = [self.logits(positions[:, s : s + PREDICT_CHUNK])[0] for s in range(0, positions.shape[1], PREDICT_CHUNK)]
+        out = torch.cat(logits, dim=1)
+        return out.argmax(dim=-1), torch.softmax(out, dim=-1)
+
+    def trained_model(self, k: int) -> torch.nn.Module:
+        """Split ``k``'s trained model as a plain module on the CPU (what its run keeps)."""
+        from baselines import build_model
+
+        dims = {m: t.shape[-1] for m, t in self.data.features.items()}
+        model = build_model(self.config.model, dims, self.n_classes, self.config.params)
+        model.load_state_dict({name: t.cpu() for name, t in self.model.state_dict(k).items()})
+        return model.eval()
 
 
 def train_splits(
@@ -150,12 +161,14 @@ def _train_group(trainer: GroupTrainer, labels: np.ndarray, members: list[int], 
     failed: list[NonFiniteLoss | None] = [None] * k
     best = [(-1.0, 0)] * k
     predictions = np.empty((k, 0), dtype=np.int64)
+    scores = np.empty((k, 0, 0), dtype=np.float32)
     test_labels = np.stack([labels[t.test] for t in trainer.tasks])
     for epoch in range(1, trainer.config.train.epochs + 1):
         started = time.perf_counter()
         losses = trainer.epoch()  # .cpu() at its end waits for the device
         seconds = (time.perf_counter() - started) / k  # the group's epoch, amortised over its k splits
-        predictions = trainer.predict().cpu().numpy()
+        predicted, probabilities = trainer.predict()
+        predictions, scores = predicted.cpu().numpy(), probabilities.cpu().numpy()
         for j in range(k):
             if failed[j] is not None:
                 continue
@@ -171,6 +184,6 @@ def _train_group(trainer: GroupTrainer, labels: np.ndarray, members: list[int], 
             if on_epoch:
                 on_epoch(members[j], record)
     return [
-        failed[j] or SplitResult(histories[j][-1].test_acc, best[j][0], best[j][1], predictions[j], histories[j])
+        failed[j] or SplitResult(histories[j][-1].test_acc, best[j][0], best[j][1], predictions[j], histories[j], scores[j], trainer.trained_model(j))
         for j in range(k)
     ]

@@ -18,6 +18,7 @@ Accuracy is a fraction (0..1) everywhere in MLflow (:data:`UNIT`); reports show 
 
 from benchmark.tracking.store import (  # noqa: F401  (the package's face: ``tracking.client(...)``)
     DEFAULT_TRACKING_URI,
+    EVALUATION,
     NESTED,
     NESTED_SPLIT,
     PARENT,
@@ -36,6 +37,7 @@ from benchmark.tracking.store import (  # noqa: F401  (the package's face: ``tra
     finished_split_runs,
     git_commit,
     is_orphan,
+    log_file_artifacts,
     log_json_artifact,
     log_metrics,
     log_params,

@@ -80,8 +80,9 @@ def epoch_logger(client, run_id: str, on_epoch: Callable[[Any], None] | None) ->
     return log_epoch
 
 
-def finish(client, run_id: str, job: Any, store, result: Any) -> None:
-    """Final metrics, the test predictions, FINISHED."""
+def finish(client, run_id: str, job: Any, store, result: Any, kept: Any = None) -> None:
+    """Final metrics (and the registered metrics of the test scores), the test predictions, what the run keeps
+    (``kept``: a :class:`benchmark.kept.Kept`: ``scores.csv``, ``model/``), FINISHED."""
     tracking.log_metrics(
         client,
         run_id,
@@ -89,10 +90,16 @@ def finish(client, run_id: str, job: Any, store, result: Any) -> None:
             "test_acc_best_epoch": result.test_acc_best_epoch,
             "best_epoch": result.best_epoch,
             "seconds_per_epoch": mean_seconds(result),
+            **(kept.metrics if kept else {}),
         },
         step=job.config.train.epochs,
     )
     tracking.log_text_artifact(client, run_id, "predictions.csv", predictions_csv(store, job.split.test, result.predictions))
+    if kept and kept.scores_csv is not None:
+        tracking.log_text_artifact(client, run_id, "scores.csv", kept.scores_csv)
+    if kept and kept.model_files:
+        tracking.log_file_artifacts(client, run_id, "model", kept.model_files)
+        client.set_tag(run_id, f"{T}kept_model", job.keep_model)
     client.set_terminated(run_id, "FINISHED")
 
 

@@ -34,6 +34,7 @@ from benchmark.tracking.local_artifacts import make_local_artifact_folder
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
 TAG = "bench."
 PARENT, SPLIT, TUNE_STUDY, TUNE_TRIAL = "parent", "split", "study", "trial"
+EVALUATION = "evaluation"  # one test-time evaluation of a kept model (bench evaluate), a child of its split run
 NESTED, NESTED_SPLIT = "nested", "nested_split"  # bench tune --nested: the evaluation, one outer split
 _PARAMS_PER_BATCH = 100
 
@@ -179,6 +180,13 @@ def log_text_artifact(mlflow_client, run_id: str, name: str, text: str) -> None:
         path = Path(tmp) / base
         path.write_text(text)
         make_local_artifact_folder(mlflow_client, run_id, folder)
+        mlflow_client.log_artifact(run_id, str(path), artifact_path=folder or None)
+
+
+def log_file_artifacts(mlflow_client, run_id: str, folder: str, files: Iterable[Path]) -> None:
+    """Files (written by the caller) as artifacts under ``folder`` of the run."""
+    make_local_artifact_folder(mlflow_client, run_id, folder)
+    for path in files:
         mlflow_client.log_artifact(run_id, str(path), artifact_path=folder or None)
 
 
