@@ -43,6 +43,7 @@ class ModelSpec:
     code_fingerprint: str
     kind: str  # torch | estimator
     dtype: str  # of the kept weights (torch)
+    precision: str = "fp32"  # the autocast the run trained and predicted under
 
     def to_json(self) -> str:
         return json.dumps({"format": FORMAT, **self.__dict__}, indent=2, sort_keys=True, default=str)
@@ -58,7 +59,7 @@ class ModelSpec:
 def spec_of(config: Any, dims: Mapping[str, int], n_classes: int, plugins, code_fingerprint: str, kind: str, dtype: str) -> ModelSpec:
     """``config`` is a :class:`benchmark.config.RunConfig`."""
     return ModelSpec(config.model, dict(config.params), dict(dims), n_classes, list(config.modalities), config.train.frames,
-                     bool(config.train.standardize), list(plugins), code_fingerprint, kind, dtype)
+                     bool(config.train.standardize), list(plugins), code_fingerprint, kind, dtype, config.train.precision)
 
 
 def save(model: Any, spec: ModelSpec, folder: Path) -> list[Path]:

@@ -14,7 +14,7 @@ import typer
 import benchmark.commands as _commands
 
 # Shown first, in this order; any other module in benchmark.commands with a ``register`` follows.
-_ORDER = ("run", "report", "tune", "extract", "perf", "models", "check-model", "synth", "server", "ui")
+_ORDER = ("run", "evaluate", "report", "tune", "extract", "perf", "models", "check-model", "synth", "server", "ui")
 
 
 def _command_modules() -> list[str]:

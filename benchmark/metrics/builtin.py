@@ -28,6 +28,7 @@ def balanced_accuracy(y_true: np.ndarray, scores: np.ndarray) -> float:
 
 @register_metric("log_loss", direction="min", unit="nats", label="Log loss", description="mean negative log-likelihood of the label")
 def log_loss(y_true: np.ndarray, scores: np.ndarray) -> float:
+    scores = scores / scores.sum(axis=1, keepdims=True)  # float32 softmax rows sum to 1 only within rounding
     return sk.log_loss(y_true, scores, labels=np.arange(scores.shape[1]))
 
 

@@ -1,0 +1,48 @@
+"""``bench evaluate``'s MLflow runs: one child run of a split run per (corruption, modality, level), tagged
+``bench.kind = evaluation`` and keyed by ``bench.eval_key`` (the split run, the corruption and its code,
+the level); a FINISHED run with the key is reused. Metrics: every registered metric of the corrupted test
+scores (fractions, like ``test_acc``), and on the clean evaluation the row's cost measurements."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from benchmark import tracking
+
+T = tracking.TAG
+
+
+def finished(client, experiment: str) -> dict[str, Any]:
+    """eval_key -> its latest FINISHED evaluation run."""
+    runs = tracking.search_all(client, [experiment], f"tags.`{T}kind` = '{tracking.EVALUATION}' and attributes.status = 'FINISHED'")
+    out: dict[str, Any] = {}
+    for run in sorted(runs, key=lambda r: r.info.start_time or 0):
+        out[run.data.tags.get(f"{T}eval_key", "")] = run
+    return out
+
+
+def of_split_runs(client, experiment: str, split_run_ids: set[str]) -> list[Any]:
+    """The FINISHED evaluation runs of these split runs (one per key: the latest)."""
+    return [r for r in finished(client, experiment).values() if r.data.tags.get(f"{T}split_run_id") in split_run_ids]
+
+
+def log(client, experiment: str, split_run: Any, key: str, tags: Mapping[str, str], metrics: Mapping[str, float],
+        scores_csv: str | None) -> str:
+    """One evaluation, created and ended in one go (a kill between leaves a RUNNING run that nothing reads)."""
+    split_tags = split_run.data.tags
+    all_tags = {
+        "mlflow.parentRunId": split_run.info.run_id,
+        f"{T}kind": tracking.EVALUATION,
+        f"{T}eval_key": key,
+        f"{T}split_run_id": split_run.info.run_id,
+        **{f"{T}{k}": split_tags.get(f"{T}{k}", "") for k in ("suite", "row", "split", "model", "dataset_fingerprint", "config_fingerprint")},
+        **{f"{T}{k}": v for k, v in tags.items()},
+        **tracking.owner_tags(),
+    }
+    name = f"{split_tags.get(f'{T}row', '')} / split {split_tags.get(f'{T}split', '')} / {tags.get('instance', '')}"
+    run_id = client.create_run(experiment, run_name=name, tags=all_tags).info.run_id
+    tracking.log_metrics(client, run_id, metrics)
+    if scores_csv is not None:
+        tracking.log_text_artifact(client, run_id, "scores.csv", scores_csv)
+    client.set_terminated(run_id, "FINISHED")
+    return run_id
