@@ -46,7 +46,7 @@ class ModelSpec:
     precision: str = "fp32"  # the autocast the run trained and predicted under
 
     def to_json(self) -> str:
-        return json.dumps({"format": FORMAT, **self.__dict__}, indent=2, sort_keys=True, default=str)
+        return json.dumps({"format": FORMAT, **self.__dict__}, indent=2, default=str)  # key order kept: dims order is input order
 
     @classmethod
     def from_json(cls, text: str) -> "ModelSpec":
@@ -87,7 +87,8 @@ def rebuild(folder: Path) -> tuple[Any, ModelSpec]:
     from baselines import build_model
 
     spec = ModelSpec.from_json((folder / CONFIG).read_text(encoding="utf-8"))
-    model = build_model(spec.model, spec.dims, spec.n_classes, spec.params)
+    dims = {m: int(spec.dims[m]) for m in spec.modalities}  # the model's inputs in training order (it concatenates by it)
+    model = build_model(spec.model, dims, spec.n_classes, spec.params)
     if spec.kind == "torch":
         from safetensors.torch import load_file
 

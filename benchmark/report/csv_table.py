@@ -20,7 +20,10 @@ def csv_frame(frame):
     out["note"] = [
         "; ".join(x for x in (r["test_note"], r["missing"], footnote_of(r)) if x) for r in out.to_dict("records")
     ]
-    out = out[CSV_COLUMNS]
+    from benchmark.report.metric_columns import metric_columns
+    from benchmark.report.robustness import COST
+
+    out = out[CSV_COLUMNS + [c for c in [*metric_columns(), *COST] if c in out]]
     out[PERCENT] = out[PERCENT].round(4)
     out[COUNTS] = out[COUNTS].astype("Int64")  # whole numbers, empty where the row is not compared
     for column in P_VALUES + PROBABILITIES:

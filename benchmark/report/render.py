@@ -60,6 +60,15 @@ def render_report(
     folder = Path(out) if out is not None else default_out(experiment, loaded.name)
     folder.mkdir(parents=True, exist_ok=True)
     frame = nested.annotate(statistics(collected, rope), collected)
+    from benchmark import tracking
+    from benchmark.report import metric_columns, robustness
+
+    client = tracking.client(uri)
+    values = metric_columns.split_metrics(client, collected)  # every registered metric from the kept scores
+    frame = metric_columns.add_columns(frame, collected, values, rope)
+    metric_columns.write_back(client, collected, values, frame)
+    experiment_id = client.get_experiment_by_name(experiment).experiment_id
+    frame, evaluated = robustness.write(client, collected, experiment_id, frame, folder)
     header = collected.header
     header.rope = rope
     incomplete = [
@@ -84,9 +93,12 @@ def render_report(
             if path:
                 written.append((path, figure.caption(part, inputs)))
 
+    written += [(path, "Test-time robustness and cost (bench evaluate): " + path.stem.replace("_", " ")) for path in evaluated]
     from benchmark.report.html import page
 
-    files = ["table.md", "table.tex", "table.csv", csv_table.META_NAME] + [q.name for p, _ in written for q in (p, p.with_suffix(".pdf"))]
+    extra = [name for name in ("robustness.csv", "robustness.md") if (folder / name).is_file()]
+    files = ["table.md", "table.tex", "table.csv", csv_table.META_NAME, *extra] + [
+        q.name for p, _ in written for q in (p, p.with_suffix(".pdf")) if q.is_file()]
     (folder / "index.html").write_text(page(parts, frame, header, incomplete, written, files))
     return folder
 
