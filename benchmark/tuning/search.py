@@ -227,7 +227,9 @@ def run_study(
     echo(
         f"study {name} in {opened.storage} ({'joined' if not opened.created else 'created'}; "
         f"{'grid of ' + str(grid_size) if is_grid else 'TPE, target ' + str(target) + ' trials'}; "
-        f"{len(plan.context.parts)} splits, validation = {VALIDATION_FRACTION:.0%} of each split's training part)"
+        + (f"{len(plan.context.parts)} splits, validation = {VALIDATION_FRACTION:.0%} of each split's training part)"
+           if not str(plan.settings.get("split_source", "")).startswith("files:") else
+           f"{len(plan.context.parts)} validation parts of {VALIDATION_FRACTION:.0%}, all from the official training list(s))")
         + (f"; re-queued killed trials {requeued}" if requeued else "")
     )
     counts = {"ran": 0, "skipped_in_a_row": 0}
