@@ -40,7 +40,7 @@ def run(
     *,
     features: str | Path | None = None,
     profile: str = "quick",
-    n_splits: int = 10,
+    n_splits: int | None = None,
     split_files: str | Path | None = None,
     tracking_uri: str | None = None,
     plugins: Sequence[str] = (),
@@ -60,7 +60,10 @@ def run(
 
     One record per row in suite order, with the columns of ``bench report``'s ``table.csv``
     (mean and std are in percent). ``suite``: a built-in name, a path to a .toml file, a mapping with
-    a suite file's keys (plugin paths relative to the working folder), or a Suite.
+    a suite file's keys (plugin paths relative to the working folder), or a Suite. ``features``: a store
+    folder or a built-in store's name (``synthetic-ve8``, the default; ``synthetic-ekman6``). The splits
+    are the store's protocol (:func:`benchmark.protocol.resolve_protocol`); ``n_splits`` and
+    ``split_files`` override it as ``--n-splits`` and ``--split-files`` do.
     """
     from rich.console import Console
 
@@ -73,7 +76,7 @@ def run(
     from benchmark.report.render import statistics
     from benchmark.console import Progress
     from benchmark.runner import run_suite
-    from benchmark.splits import file_splits, random_splits
+    from benchmark.protocol import protocol_splits
     from benchmark.uri_check import check_tracking_uri
     from features.store import open_store
 
@@ -85,15 +88,10 @@ def run(
     loaded = load(suite, plugins)
     specs = tuple(dict.fromkeys([resolve_spec(p) for p in plugins] + list(loaded.plugins)))
     chosen = get_profile(profile)
-    if features is None:
-        from features.synthetic import default_store_path
+    from features.synthetic import store_path
 
-        features = default_store_path()
-    store = open_store(Path(features))
-    if split_files is not None:
-        splits = file_splits(Path(split_files), store.ids, store.classes, n_splits, video_classes=[store.classes[i] for i in store.labels])
-    else:
-        splits = random_splits(store.labels, store.fingerprint, n_splits, store.classes)
+    store = open_store(store_path(features))
+    protocol, splits = protocol_splits(store, n_splits=n_splits, split_files=split_files)
     overrides = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "frames": frames, "seed": seed}
     console = Console(quiet=not progress)
     summary = run_suite(
@@ -107,5 +105,6 @@ def run(
                         parent_run_ids=[r.parent_run_id for r in summary.rows if r.parent_run_id])
     frame = statistics(collected)
     frame.attrs.update({"trained": summary.trained, "reused": summary.reused, "failed": summary.failed,
-                        "experiment_id": summary.experiment_id, "dataset": store.name})
+                        "experiment_id": summary.experiment_id, "dataset": store.name,
+                        "protocol": protocol.describe(len(splits))})
     return frame

@@ -2,12 +2,14 @@
 
 Split k takes, in every class, a seeded random 2/3 of the videos for training and the rest for
 testing; the seed comes from (dataset fingerprint, k), so the same store always gives the same
-splits on every machine. Official UCF101-style split files can be given instead.
+splits on every machine. Official UCF101-style split files can be given instead. Which of the two a
+store uses (and how many, which fraction) is its protocol: :mod:`benchmark.protocol`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,14 +46,23 @@ def split_seed(dataset_fingerprint: str, k: int) -> int:
     return int(hashlib.sha256(f"{dataset_fingerprint}:split:{k}".encode()).hexdigest()[:8], 16)
 
 
-def random_splits(labels: np.ndarray, dataset_fingerprint: str, n_splits: int = 10, classes: list[str] | None = None) -> list[Split]:
+def random_source(train_fraction: float = TRAIN_FRACTION) -> str:
+    """The split source of seeded stratified splits: ``random-stratified-2/3`` for the default fraction."""
+    return "random-stratified-2/3" if math.isclose(train_fraction, TRAIN_FRACTION) else f"random-stratified-{train_fraction:.4g}"
+
+
+def random_splits(
+    labels: np.ndarray, dataset_fingerprint: str, n_splits: int = 10, classes: list[str] | None = None, train_fraction: float = TRAIN_FRACTION
+) -> list[Split]:
     check_int("n_splits", n_splits, low=1)
+    if check_float("train fraction", train_fraction, low=0.0, open_low=True) >= 1.0:
+        raise ParamError(f"train fraction must be < 1, got {train_fraction!r}")
     check_class_sizes(labels, classes)
     splits = []
     for k in range(n_splits):
-        splitter = StratifiedShuffleSplit(n_splits=1, train_size=TRAIN_FRACTION, random_state=split_seed(dataset_fingerprint, k))
+        splitter = StratifiedShuffleSplit(n_splits=1, train_size=train_fraction, random_state=split_seed(dataset_fingerprint, k))
         train, test = next(splitter.split(np.zeros(len(labels)), labels))
-        splits.append(Split(k, np.sort(train), np.sort(test), "random-stratified-2/3"))
+        splits.append(Split(k, np.sort(train), np.sort(test), random_source(train_fraction)))
     return splits
 
 

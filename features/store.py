@@ -4,10 +4,12 @@ Layout (``bench-features/1``)::
 
     STORE/
       meta.json            {"format": "bench-features/1", "name": ..., "classes": [...],
-                            "frames": T, "modalities": {"visual": {"dim": 768, ...}, ...}}
+                            "frames": T, "modalities": {"visual": {"dim": 768, ...}, ...},
+                            optional "protocol": {"kind": "random"|"files", ...} (features.protocol)}
       index.csv            one row per video in array order; columns at least id,label
       <modality>.npy       float16/float32 [N, T, dim]
       <modality>.mask.npy  optional bool [N, T]: True where the frame holds a real observation
+      splits/              optional: official split lists, where the protocol is "files"
 
 Arrays are opened memory-mapped, so a store larger than memory can still be validated and read.
 """
@@ -35,6 +37,7 @@ from features.format import (  # noqa: F401  (the format's names, also read from
 )
 from features.fingerprint import store_fingerprint
 from features.oracle import subset_key
+from features.protocol import Declaration, read_declaration
 from features.validate import check_field_counts, check_index_columns, check_meta, validate_store
 
 @dataclass
@@ -81,6 +84,11 @@ class FeatureStore:
     @property
     def synthetic(self) -> bool:
         return bool(self.meta.get("synthetic", False))
+
+    @property
+    def protocol(self) -> Declaration:
+        """How the store is evaluated (``meta.json`` "protocol"; the default 10 x 2/3 where absent)."""
+        return read_declaration(self.meta)
 
     @property
     def random_extractors(self) -> list[str]:

@@ -70,13 +70,14 @@ def class_groups(classes: list[str], modality: str, pairs: dict[str, tuple[str, 
 
 
 def generator_model(
-    classes: list[str], dims: dict[str, int], frames: int, seed: int
+    classes: list[str], dims: dict[str, int], frames: int, seed: int, pairs: dict[str, tuple[str, str]] | None = None
 ) -> dict[str, GaussianModality]:
     """The generator's parameters per modality, as the oracle sees them: the frame mean's class means,
     its noise and the missing rate. Drawn from their own random stream, so they can be rebuilt without
-    generating the data."""
+    generating the data. ``pairs``: the class pair each modality alone separates (default
+    :func:`unique_pairs`)."""
     rng = np.random.default_rng([seed, PARAMETER_STREAM])
-    pairs = unique_pairs(classes, list(dims))
+    pairs = pairs or unique_pairs(classes, list(dims))
     model = {}
     for modality, dim in dims.items():
         groups = class_groups(classes, modality, pairs)
@@ -92,9 +93,12 @@ def generator_model(
 
 
 def write_v4(
-    out: Path, *, name: str, seed: int, frames: int, counts: dict[str, int], dims: dict[str, int], dtype: str
+    out: Path, *, name: str, seed: int, frames: int, counts: dict[str, int], dims: dict[str, int], dtype: str,
+    pairs: dict[str, tuple[str, str]] | None = None, extra_meta: dict | None = None,
 ) -> Path:
-    """Write a v4 store (with its ceilings in meta.json) to ``out``; deterministic in its arguments."""
+    """Write a v4 store (with its ceilings in meta.json) to ``out``; deterministic in its arguments.
+    ``pairs`` and ``extra_meta`` (more meta.json keys, e.g. a protocol) are for other dataset shapes;
+    left out, the bytes are v4's as released."""
     rng = np.random.default_rng(seed)
     classes = list(counts)
     labels = np.repeat(np.arange(len(classes)), [counts[c] for c in classes])
@@ -104,8 +108,8 @@ def write_v4(
         per_class[classes[label]] += 1
         ids.append(f"{classes[label]}/synthetic_{per_class[classes[label]]:04d}")
     missing = {m: rng.random(n) < rate for m, rate in MISSING_RATE.items() if m in dims}
-    pairs = unique_pairs(classes, list(dims))
-    model = generator_model(classes, dims, frames, seed)
+    pairs = pairs or unique_pairs(classes, list(dims))
+    model = generator_model(classes, dims, frames, seed, pairs)
 
     modality_info = {}
     for modality, dim in dims.items():
@@ -160,6 +164,7 @@ def write_v4(
             },
             "sampling": "synthetic; no video",
             "warning": "Synthetic data: its numbers say nothing about real videos.",
+            **dict(extra_meta or {}),
         },
     )
     return out

@@ -13,6 +13,7 @@ import numpy as np
 
 from features.errors import StoreError
 from features.fingerprint import cached_scan
+from features.protocol import check_protocol
 from features.format import ALLOWED_DTYPES, FORMAT, INDEX_COLUMNS, INDEX_FILE, META_FILE, META_KEYS, MIN_VIDEOS_PER_CLASS, array_file, mask_file
 
 _ROWS_PER_CHUNK = 64
@@ -20,7 +21,7 @@ _ROWS_PER_CHUNK = 64
 
 def check_meta(meta_path: Path, meta: Any) -> None:
     """meta.json: an object with the format's keys, the right format, modalities with integer dims,
-    unique class names and a positive frame count."""
+    unique class names, a positive frame count and, where present, a well-formed protocol."""
     if not isinstance(meta, dict):
         raise StoreError(meta_path, "must hold a JSON object")
     for key in META_KEYS:
@@ -39,6 +40,7 @@ def check_meta(meta_path: Path, meta: Any) -> None:
         raise StoreError(meta_path, "'classes' holds a name twice")
     if not isinstance(meta["frames"], int) or meta["frames"] < 1:
         raise StoreError(meta_path, "'frames' must be a positive integer")
+    check_protocol(meta_path, meta)
 
 
 def check_field_counts(index_path: Path) -> None:

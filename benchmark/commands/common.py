@@ -10,7 +10,10 @@ from typing import Iterator
 import typer
 
 TRACKING_HELP = "MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlruns/mlflow.db)."
-FEATURES_HELP = "Feature store folder (default: the built-in synthetic store, generated on first use)."
+FEATURES_HELP = (
+    "Feature store folder, or a built-in synthetic store's name: synthetic-ve8 (the default) or synthetic-ekman6 "
+    "(generated on first use)."
+)
 DEVICE_HELP = "auto (CUDA when available), cpu or cuda."
 PRECISION_HELP = (
     "auto (bf16 autocast where the device has native bf16 and the model is wide enough to gain, else fp32), "
@@ -36,12 +39,11 @@ def load_plugins(cli_specs: list[str] | None, suite=None) -> tuple[str, ...]:
 
 
 def store_for(features: Path | None) -> Path:
-    """``--features`` or the built-in synthetic store (generated into the cache on first use)."""
-    if features is not None:
-        return features
-    from features.synthetic import default_store_path
+    """``--features``: a folder, or a built-in store's name (generated into the cache on first use); none:
+    the default synthetic store."""
+    from features.synthetic import store_path
 
-    return default_store_path()
+    return store_path(features)
 
 
 @contextmanager

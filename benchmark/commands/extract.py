@@ -25,6 +25,9 @@ def extract(
     name: Optional[str] = typer.Option(None, "--name", help="Store name, the MLflow experiment (default: the folder's name)."),
     batch_size: int = typer.Option(32, "--batch-size", help="Frames per Swin batch."),
     audio_last_window: str = typer.Option("zero-padded", "--audio-last-window", help="zero-padded (every timestamp inside the audio gets an embedding) or dropped (how earlier stores were extracted: to resume one)."),
+    n_splits: Optional[int] = typer.Option(None, "--n-splits", help="Protocol the store declares: this many seeded stratified splits (default 10; README 'The feature store')."),
+    train_fraction: Optional[float] = typer.Option(None, "--train-fraction", help="Protocol: the training fraction of every class in each random split (default 2/3)."),
+    split_files: Optional[Path] = typer.Option(None, "--split-files", help="Protocol: official trainlistNN.txt / testlistNN.txt (/ classInd.txt), copied into the store and declared instead of random splits."),
 ) -> None:
     """Extract visual, audio and skeleton features from videos into a feature store (README: Extracting features from videos)."""
     with user_errors():
@@ -33,6 +36,10 @@ def extract(
         from features.extract.pipeline import ExtractFailed, extract as run_extract
 
         console = Console()
+        if split_files is not None and (n_splits is not None or train_fraction is not None):
+            from benchmark.params import ParamError
+
+            raise ParamError("--split-files declares official splits: leave out --n-splits and --train-fraction")
         try:
             outcome = run_extract(
                 videos_dir, out, manifest=manifest, frames=frames, workers=workers, device=device,
@@ -44,6 +51,27 @@ def extract(
             typer.secho(f"failed: {exc}", fg="red", err=True)
             raise typer.Exit(1) from None
         _summary(console, outcome)
+        if split_files is not None or n_splits is not None or train_fraction is not None:
+            _declare(console, out, n_splits, train_fraction, split_files)
+
+
+def _declare(console, out: Path, n_splits: int | None, train_fraction: float | None, split_files: Path | None) -> None:
+    """Record the protocol in the store, the lists checked against its ids first (one line, exit 2)."""
+    from benchmark.protocol import Protocol, resolve_protocol
+    from features.protocol import DEFAULT_N_SPLITS, DEFAULT_TRAIN_FRACTION, SPLITS_FOLDER, declare, files_declaration, random_declaration
+    from features.store import open_store
+
+    store = open_store(out)
+    if split_files is not None:
+        resolve_protocol(store, split_files=split_files).splits(store)
+        declaration = files_declaration(SPLITS_FOLDER)
+    else:
+        declaration = random_declaration(n_splits or DEFAULT_N_SPLITS, train_fraction if train_fraction is not None else DEFAULT_TRAIN_FRACTION)
+        Protocol(n_splits=declaration["n_splits"], train_fraction=declaration["train_fraction"]).splits(store)  # checks both
+    changed = declare(out, declaration, split_files)
+    store = open_store(out)
+    protocol = resolve_protocol(store)
+    console.print(f"protocol: {protocol.describe(len(protocol.splits(store)))}" + (" (meta.json updated: a new dataset fingerprint)" if changed else ""))
 
 
 @contextmanager

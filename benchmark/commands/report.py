@@ -12,7 +12,7 @@ from benchmark.commands.common import PLUGIN_HELP, TRACKING_HELP, load_plugins, 
 
 def report(
     suite: str = typer.Option(..., "--suite", "-s", help="Built-in suite (table1, table2, table3, all; components, fusion, extended) or a path to a suite .toml."),
-    features: Optional[Path] = typer.Option(None, "--features", "-f", help="The feature store the runs used (its name is the experiment; only runs on its exact content count)."),
+    features: Optional[Path] = typer.Option(None, "--features", "-f", help="The feature store the runs used, a folder or a built-in name (synthetic-ve8, synthetic-ekman6); its name is the experiment; only runs on its exact content count."),
     experiment: Optional[str] = typer.Option(None, "--experiment", "-e", help="MLflow experiment (= the store's name) to read, without opening the store."),
     tracking_uri: Optional[str] = typer.Option(None, "--tracking-uri", help=TRACKING_HELP),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: reports/<dataset>/<suite>/)."),
@@ -36,9 +36,10 @@ def report(
             raise ParamError("give either --features or --experiment, not both")
         fingerprint = None
         if features is not None:
+            from benchmark.commands.common import store_for
             from features.store import open_store
 
-            store = open_store(features)
+            store = open_store(store_for(features))
             experiment, fingerprint = store.name, store.fingerprint
         elif experiment is None:
             from features.synthetic import synthetic_name

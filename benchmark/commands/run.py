@@ -14,8 +14,8 @@ def run(
     suite: str = typer.Option(..., "--suite", "-s", help="Built-in suite (table1, table2, table3, all; components, fusion, extended) or a path to a suite .toml."),
     features: Optional[Path] = typer.Option(None, "--features", "-f", help=FEATURES_HELP),
     profile: str = typer.Option("quick", "--profile", "-p", help="Training profile: 'paper' (the paper's protocol) or 'quick' (CPU demo)."),
-    n_splits: int = typer.Option(10, "--n-splits", help="Number of seeded stratified 2/3 splits (the paper uses 10)."),
-    split_files: Optional[Path] = typer.Option(None, "--split-files", help="Folder with trainlistNN.txt / testlistNN.txt / classInd.txt to use instead of random splits."),
+    n_splits: Optional[int] = typer.Option(None, "--n-splits", help="Number of splits (default: the store's protocol; VE-8's is 10 seeded stratified 2/3 splits); with official lists, the first N."),
+    split_files: Optional[Path] = typer.Option(None, "--split-files", help="Folder with trainlistNN.txt / testlistNN.txt / classInd.txt to use instead of the store's protocol."),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Override the profile's epochs."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Override the profile's batch size."),
     lr: Optional[float] = typer.Option(None, "--lr", help="Override the profile's learning rate."),
@@ -51,7 +51,7 @@ def run(
         from benchmark.commands.common import store_for
         from benchmark.console import Progress
         from benchmark.runner import run_suite
-        from benchmark.splits import file_splits, random_splits
+        from benchmark.protocol import protocol_splits
         from benchmark.suite import load_suite
         from features.store import open_store
 
@@ -70,17 +70,13 @@ def run(
         plugins = load_plugins(plugin, loaded_suite)
         path = store_for(features)
         store = open_store(path)
-        if split_files is not None:
-            video_classes = [store.classes[label] for label in store.labels]
-            splits = file_splits(split_files, store.ids, store.classes, n_splits, video_classes=video_classes)
-        else:
-            splits = random_splits(store.labels, store.fingerprint, n_splits, store.classes)
+        protocol, splits = protocol_splits(store, n_splits=n_splits, split_files=split_files)
         overrides = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "frames": frames, "seed": seed}
         effective = {**chosen.train, **{k: v for k, v in overrides.items() if v is not None}}
         console.print(
             f"[bold]{loaded_suite.name}[/bold] on {store.name} ({len(store)} videos, {store.path}) · "
             f"profile {chosen.name} ({chosen.description}): {effective.get('epochs')} epochs, "
-            f"batch {effective.get('batch_size')}, lr {effective.get('lr')}, T = {effective.get('frames')} · {len(splits)} splits"
+            f"batch {effective.get('batch_size')}, lr {effective.get('lr')}, T = {effective.get('frames')} · {protocol.describe(len(splits))}"
         )
         epochs_shown = epochs or int(chosen.train.get("epochs", 0))
         summary = run_suite(

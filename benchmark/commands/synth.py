@@ -13,16 +13,23 @@ def synth(
     out: Path = typer.Option(..., "--out", help="Folder to write the store to."),
     seed: int = typer.Option(0, help="Generator seed; the default store uses 0."),
     frames: int = typer.Option(100, help="Frames per video (the paper's T)."),
-    version: int = typer.Option(4, "--version", help="Generator version: 4 (default; records its ceilings) or 3 (older stores)."),
+    version: int = typer.Option(4, "--version", help="Generator version: 4 (default; records its ceilings) or 3 (older VE-8 stores)."),
+    dataset: str = typer.Option("ve8", "--dataset", help="Shape: ve8 (VideoEmotion-8, 10 random 2/3 splits) or ekman6 (Ekman-6, one official split kept in the store)."),
 ) -> None:
-    """Write the synthetic VideoEmotion-8-shaped store (see README: 'The synthetic store')."""
+    """Write a synthetic store shaped like VideoEmotion-8 or Ekman-6, with its protocol (see README: 'The synthetic store')."""
     with user_errors():
         from benchmark.params import check_choice
-        from features.synthetic import GENERATORS, make_synthetic_store
+        from benchmark.protocol import resolve_protocol
+        from features.store import open_store
+        from features.synthetic import SHAPES, make_synthetic_store
 
-        check_choice("--version", version, sorted(GENERATORS))
-        path = make_synthetic_store(out, seed=seed, frames=frames, version=version)
-    typer.echo(f"wrote synthetic store to {path}")
+        check_choice("--dataset", dataset, sorted(SHAPES))
+        check_choice("--version", version, sorted(SHAPES[dataset][1]))
+        path = make_synthetic_store(out, seed=seed, frames=frames, version=version, dataset=dataset)
+        store = open_store(path)
+        protocol = resolve_protocol(store)
+        line = protocol.describe(len(protocol.splits(store)))
+    typer.echo(f"wrote synthetic store to {path}; protocol: {line}")
 
 
 def register(app: typer.Typer) -> None:

@@ -16,8 +16,9 @@ def tune(
     plugin: List[str] = typer.Option([], "--plugin", help=PLUGIN_HELP),
     values: List[str] = typer.Option([], "--values", help="Override a space: 2,4,8 (a list) or 1e-4:1e-2 (a range); NAME=... with several --param."),
     trials: Optional[int] = typer.Option(None, "--trials", help="The study's total number of trials (default: the grid's size; 20 for TPE)."),
-    n_splits: Optional[int] = typer.Option(None, "--n-splits", help="Splits whose training parts are tuned on (validation: 1/5 of each training part; default 3); with --nested the outer splits (default 10)."),
+    n_splits: Optional[int] = typer.Option(None, "--n-splits", help="Validation parts tuned on, each 1/5 of a protocol split's training part (default 3; with one official split, all carved from its training list); with --nested the outer splits (default: the store's protocol)."),
     features: Optional[Path] = typer.Option(None, "--features", "-f", help=FEATURES_HELP),
+    split_files: Optional[Path] = typer.Option(None, "--split-files", help="Folder with trainlistNN.txt / testlistNN.txt to use instead of the store's protocol (tuning carves validation parts from their training lists only)."),
     storage: Optional[str] = typer.Option(None, "--storage", help="Optuna storage URL (default sqlite:///mlruns/optuna.db; postgresql://... for many machines)."),
     study_name: Optional[str] = typer.Option(None, "--study-name", help="Study to create or join (default: from the parameters, profile and settings)."),
     tracking_uri: Optional[str] = typer.Option(None, "--tracking-uri", help=TRACKING_HELP),
@@ -32,7 +33,7 @@ def tune(
     device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
     precision: str = typer.Option("auto", "--precision", help=PRECISION_HELP + " Resolved once per study: every trial shares it."),
     evaluate: bool = typer.Option(False, "--evaluate", help="Then run the best setting under the full test protocol (bench run) beside the paper's Table 3."),
-    eval_splits: int = typer.Option(10, "--eval-splits", help="Splits for --evaluate (the protocol's 10)."),
+    eval_splits: Optional[int] = typer.Option(None, "--eval-splits", help="Splits for --evaluate (default: the store's protocol, e.g. VE-8's 10)."),
     nested: bool = typer.Option(False, "--nested", help="Nested evaluation: per outer split, search on its training part only, retrain the choice, score its test part once."),
     inner_splits: Optional[int] = typer.Option(None, "--inner-splits", help="With --nested: fit/validation divisions of each outer training part (default 3)."),
     executor: str = typer.Option("local", "--executor", help="With --nested: where outer splits run: local, processes or dask."),
@@ -68,14 +69,18 @@ def tune(
             raise ParamError("--evaluate and --nested exclude each other: --nested scores every outer split's choice on its test part itself")
         elif precision != "auto":
             raise ParamError("--precision is not passed to --nested yet: a nested evaluation trains at what auto picks (docs/performance.md)")
-        n_splits = n_splits if n_splits is not None else (10 if nested else 3)
-        check_int("n_splits", n_splits, low=1)
-        check_int("eval_splits", eval_splits, low=1)
+        if n_splits is not None:
+            check_int("n_splits", n_splits, low=1)
+        if eval_splits is not None:
+            check_int("eval_splits", eval_splits, low=1)
         console = Console()
         plugins = load_plugins(plugin)
         space = build_space(param, values, model)
         chosen = get_profile(profile)
         store = open_store(store_for(features))
+        from benchmark.protocol import resolve_protocol
+
+        protocol = resolve_protocol(store, split_files=split_files)
         overrides = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "frames": frames, "seed": seed}
         if nested:
             from benchmark import tracking
@@ -87,21 +92,26 @@ def tune(
                 store_path=str(store.path), profile=chosen, space=space, inner_splits=inner_splits or DEFAULT_INNER_SPLITS,
                 train_overrides=overrides, storage=storage_url(storage), tracking_uri=tracking.tracking_uri(tracking_uri), device=device,
                 trials=trials, sampler=sampler, prune=prune, seed=seed, study_name=study_name, model=model, plugins=plugins,
+                protocol=protocol,
             )
             summary = run_nested(spec, n_splits, executor=executor, jobs=jobs, scheduler=scheduler, echo=console.print)
             print_nested(summary, store, chosen.name, console)
-            if summary.failures or len(summary.accuracies) < n_splits:
+            if summary.failures or len(summary.accuracies) < summary.n_splits:
                 raise typer.Exit(1)
             return
+        n_splits = n_splits or 3
         result = run_search(
             store=store, profile=chosen, space=space, n_splits=n_splits, train_overrides=overrides,
             device=device, storage=storage, study_name=study_name, tracking_uri=tracking_uri,
             trials=trials, sampler=sampler, prune=prune, seed=seed, echo=console.print, precision=precision, model=model,
+            protocol=protocol,
         )
         book = result.book
+        carved = ("each split's training part" if protocol.kind == "random" else
+                  f"the training list(s) of the protocol's official split(s) ({protocol.describe()})")
         notes = [
             f"Dataset {store.name} ({store.fingerprint[:12]}), profile {chosen.name}, precision {result.precision}, {n_splits} tuning splits; "
-            "validation = a stratified 1/5 of each split's training part; test parts never read.",
+            f"validation = a stratified 1/5 of {carved}; test parts never read.",
         ]
         if store.synthetic:
             notes.append("Synthetic data: these numbers say nothing about real videos.")
@@ -128,7 +138,7 @@ def tune(
             evaluate_best(
                 study_name=result.study_name, space=space, best=best["params"], store=store, profile=chosen,
                 n_splits=eval_splits, train_overrides=overrides, tracking_uri=tracking_uri, device=device, console=console,
-                precision=result.precision, model=model, plugins=plugins,
+                precision=result.precision, model=model, plugins=plugins, protocol=protocol,
             )
 
 

@@ -103,9 +103,10 @@ def close_parent(client, parent_id: str, children: Mapping[int, Any], n_expected
     return accs, chosen
 
 
-def parent_tags(spec: Any, store, name: str, modalities: Sequence[str], storage: str) -> dict[str, Any]:
+def parent_tags(spec: Any, store, name: str, modalities: Sequence[str], storage: str,
+                split_source: str = "random-stratified-2/3") -> dict[str, Any]:
     """A nested evaluation's parent tags (``spec``: a :class:`benchmark.tuning.nested.NestedSpec`;
-    ``storage``: the Optuna storage with any password redacted)."""
+    ``storage``: the Optuna storage with any password redacted; ``split_source``: the outer splits' protocol)."""
     return {
         f"{T}study": name,
         f"{T}storage": storage,
@@ -117,7 +118,7 @@ def parent_tags(spec: Any, store, name: str, modalities: Sequence[str], storage:
         f"{T}profile": spec.profile.name,
         f"{T}model": spec.model,
         f"{T}modalities": ",".join(modalities),
-        f"{T}split_source": "random-stratified-2/3",
+        f"{T}split_source": split_source,
         f"{T}inner_splits": spec.inner_splits,
         **tracking.environment_tags(spec.device),
     }

@@ -44,20 +44,22 @@ def evaluation_suite(study_name: str, space: Mapping[str, SearchParam], best: Ma
     return Suite(name=f"tune-{study_name}", title=title, rows=tuple(rows), layout="custom"), train_params
 
 
-def evaluate_best(*, study_name: str, space, best: Mapping[str, Any], store, profile, n_splits: int, train_overrides: Mapping[str, Any],
+def evaluate_best(*, study_name: str, space, best: Mapping[str, Any], store, profile, n_splits: int | None, train_overrides: Mapping[str, Any],
                   tracking_uri: str | None, device: str, console=None, precision: str = "auto", model: str = "proposed",
-                  plugins: tuple[str, ...] = ()):
+                  plugins: tuple[str, ...] = (), protocol=None):
+    """The best setting over the protocol's splits (``protocol``: the store's by default; ``n_splits``
+    overrides its count as ``--eval-splits`` does)."""
     from benchmark.console import print_summary
     from benchmark.executors import make_executor
     from benchmark.console import Progress
+    from benchmark.protocol import resolve_protocol
     from benchmark.runner import run_suite
-    from benchmark.splits import random_splits
 
     from benchmark.tuning.objective import tune_modalities
 
     suite, train_params = evaluation_suite(study_name, space, best, model, tune_modalities(model, store))
     overrides = {**{k: v for k, v in train_overrides.items() if v is not None}, **train_params}
-    splits = random_splits(store.labels, store.fingerprint, n_splits, store.classes)
+    splits = (protocol or resolve_protocol(store)).with_count(n_splits).splits(store)
     summary = run_suite(
         suite, store, profile, splits,
         executor=make_executor("local"),

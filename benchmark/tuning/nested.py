@@ -1,7 +1,8 @@
 """``bench tune --nested``: an unbiased accuracy for "the proposed model with its parameters chosen on
 validation", comparable with the rows of the paper's Table 3.
 
-For every outer split k of the protocol (the seeded 2/3 splits of ``bench run``):
+For every outer split k of the protocol (``bench run``'s splits: the store's protocol, e.g. the seeded
+2/3 splits, or its one official split, :mod:`benchmark.protocol`):
 
 1. **inner search**: an Optuna study of its own (``<base>-outer<k>``, in the same storage), whose
    objective is the mean validation accuracy over ``inner_splits`` stratified fit/validation
@@ -20,7 +21,7 @@ that the executors (``local``, ``processes``, ``dask``) spread.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping
 
 from benchmark import tracking
@@ -28,7 +29,8 @@ from benchmark.config import Profile, stable_hash
 from benchmark.code_identity import code_fingerprint
 from benchmark.jobs import JobOutcome, SplitJob, run_split_job, split_run_fingerprint, split_run_key
 from benchmark.params import ParamError, check_int
-from benchmark.splits import Split, random_splits, split_seed, validation_part
+from benchmark.protocol import Protocol, resolve_protocol
+from benchmark.splits import Split, split_seed, validation_part
 from benchmark.tracking import nested as nested_log
 from benchmark.tuning.objective import VALIDATION_FRACTION, TuningPart, tune_modalities
 from benchmark.tuning.space import SearchParam
@@ -68,6 +70,11 @@ class NestedSpec:
     study_name: str | None = None  # base name of the per-split studies (default: from the settings)
     model: str = "proposed"  # the tuned model
     plugins: tuple[str, ...] = ()  # plugin specs the workers load (a plugin's model)
+    protocol: Protocol | None = None  # the outer splits' protocol (None: the store's)
+
+
+def outer_protocol(spec: NestedSpec) -> Protocol:
+    return spec.protocol or resolve_protocol(_store(spec.store_path))
 
 
 @dataclass(frozen=True)
@@ -117,11 +124,15 @@ def _plan(spec: NestedSpec, split: Split, study_name: str | None, check: bool = 
 
 
 def nested_key(spec: NestedSpec) -> dict[str, Any]:
-    """What the nested evaluation computes, outer split count aside (the base study name's hash)."""
+    """What the nested evaluation computes, outer split count aside (the base study name's hash); an
+    official split's digests join it (the default protocol's key is what it always was)."""
     store = _store(spec.store_path)
-    plan = _plan(spec, random_splits(store.labels, store.fingerprint, 1)[0], None)
+    protocol = outer_protocol(spec)
+    splits = (protocol.with_count(1) if protocol.kind == "random" else replace(protocol, n_splits=None)).splits(store)
+    plan = _plan(spec, splits[0], None)
     settings = {k: v for k, v in plan.settings.items() if not k.startswith("outer_split")}
-    return {**settings, "split_source": "random-stratified-2/3", "target": plan.target}
+    extra = {k: v for k, v in protocol.settings(store, splits).items() if k != "split_source"}
+    return {**settings, "split_source": protocol.source, **extra, "target": plan.target}
 
 
 def base_name(spec: NestedSpec, key: Mapping[str, Any]) -> str:
@@ -222,16 +233,20 @@ class NestedSummary:
         return [o for o in self.outcomes if o.status != "FINISHED"]
 
 
-def run_nested(spec: NestedSpec, n_splits: int, *, executor: str = "local", jobs: int | None = None, scheduler: str | None = None,
-               echo: Callable[[str], None] = print) -> NestedSummary:
-    """Find or create the parent and one child per outer split, run the unfinished outer splits, aggregate."""
-    check_int("n_splits", n_splits, low=1)
+def run_nested(spec: NestedSpec, n_splits: int | None = None, *, executor: str = "local", jobs: int | None = None,
+               scheduler: str | None = None, echo: Callable[[str], None] = print) -> NestedSummary:
+    """Find or create the parent and one child per outer split, run the unfinished outer splits, aggregate.
+    The outer splits are the protocol's (``n_splits``: its count, default the protocol's own)."""
+    if n_splits is not None:
+        check_int("n_splits", n_splits, low=1)
     check_int("inner_splits", spec.inner_splits, low=1)
     from benchmark.executors import make_executor
 
     worker_executor = make_executor(executor, jobs=jobs, scheduler=scheduler, fn=run_outer_split)
     store = _store(spec.store_path)
-    splits = random_splits(store.labels, store.fingerprint, n_splits)
+    protocol = outer_protocol(spec).with_count(n_splits)
+    splits = protocol.splits(store)
+    n_splits = len(splits)  # an official protocol may hold fewer lists than asked
     _plan(spec, splits[0], None, check=True)  # every value of the space builds, before anything is stored
     key = nested_key(spec)
     name = base_name(spec, key)
@@ -241,7 +256,8 @@ def run_nested(spec: NestedSpec, n_splits: int, *, executor: str = "local", jobs
     experiment = tracking.experiment_id(client, store.name)
     tracking.close_orphans(client, experiment)
     parent = nested_log.find_or_create(client, experiment, tracking.NESTED, fingerprint, f"nested / {name}",
-                                       nested_log.parent_tags(spec, store, name, tune_modalities(spec.model, store), redact(spec.storage)), _parent_params(spec, key))
+                                       nested_log.parent_tags(spec, store, name, tune_modalities(spec.model, store), redact(spec.storage), protocol.source),
+                                       _parent_params(spec, key))
     parent_id = parent.info.run_id
     children: dict[int, Any] = {}
     for split in splits:

@@ -49,6 +49,9 @@ def print_nested(summary: NestedSummary, store, profile: str, console: Console |
             f"[bold]chosen on validation (nested): {100 * np.mean(accs):.1f} ± {std} % test accuracy over {len(accs)}/{summary.n_splits} "
             f"outer splits[/bold] (MLflow parent run {summary.parent_run_id}); compare with `bench report --suite table3`"
         )
+        if summary.n_splits == 1:
+            console.print("[yellow]This number comes from one split (the protocol has one outer split, e.g. an official "
+                          "train/test list): it has no spread over splits; compare rows on that split's paired predictions.")
     console.print(f"this process ran {summary.trials_ran} inner trials and trained {summary.split_runs_trained} split runs "
                   f"({summary.n_splits - len(summary.outcomes)} outer splits had finished before)")
     for outcome in summary.failures:

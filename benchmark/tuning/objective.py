@@ -1,7 +1,8 @@
 """The tuning objective: mean validation accuracy over K splits, never reading a test part.
 
 For split k the validation part is a stratified fifth (:data:`VALIDATION_FRACTION`) of the split's
-*training* part, seeded from the dataset fingerprint and k; the model trains on the other four fifths
+*training* part, seeded from the dataset fingerprint and k (a store with fewer official splits than K:
+several seeded parts of each official training list); the model trains on the other four fifths
 (feature standardisation uses those only). Only positions from the training part are handed to
 :func:`benchmark.training.train_split`, so the split's test part never reaches the objective.
 
@@ -51,11 +52,18 @@ class TuningPart:
     validation: np.ndarray
 
 
-def tuning_parts(splits: list[Split], labels: np.ndarray, dataset_fingerprint: str, fraction: float = VALIDATION_FRACTION) -> list[TuningPart]:
+def tuning_parts(
+    splits: list[Split], labels: np.ndarray, dataset_fingerprint: str, fraction: float = VALIDATION_FRACTION, count: int | None = None
+) -> list[TuningPart]:
+    """``count`` (default: one per split) validation parts, part j carved from the training part of
+    split j mod len(splits): with one official split, every part comes from its training list. The
+    first part of each split keeps the seed it always had (so existing studies keep their parts)."""
     parts = []
-    for s in splits:
-        fit, val = validation_part(s.train, labels, fraction, seed=split_seed(f"{dataset_fingerprint}:validation", s.index))
-        parts.append(TuningPart(s.index, fit, val))
+    for j in range(len(splits) if count is None else count):
+        s = splits[j % len(splits)]
+        salt = f"{dataset_fingerprint}:validation" + (f":{j}" if j >= len(splits) else "")
+        fit, val = validation_part(s.train, labels, fraction, seed=split_seed(salt, s.index))
+        parts.append(TuningPart(j, fit, val))
     return parts
 
 

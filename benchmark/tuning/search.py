@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping
 from benchmark import tracking
 from benchmark.config import Profile, stable_hash
 from benchmark.params import ParamError
-from benchmark.splits import random_splits
+from benchmark.protocol import Protocol, resolve_protocol
 from benchmark.tuning import bookkeeping
 from benchmark.tuning.objective import VALIDATION_FRACTION, Objective, SkipTrial, TuneContext, TuningPart, tuning_parts
 from benchmark.tuning.space import SearchParam, grid, to_payload
@@ -157,12 +157,16 @@ def run_search(
     echo: Callable[[str], None] = print,
     precision: str = "auto",
     model: str = "proposed",
+    protocol: Protocol | None = None,
 ) -> SearchResult:
-    splits = random_splits(store.labels, store.fingerprint, n_splits)
+    """``n_splits`` validation parts, carved from the training parts of the protocol's splits
+    (``protocol``: the store's by default, :func:`benchmark.protocol.resolve_protocol`)."""
+    protocol = protocol or resolve_protocol(store)
+    splits = protocol.tuning_splits(store, n_splits)
     plan = plan_search(
-        store=store, profile=profile, space=space, parts=tuning_parts(splits, store.labels, store.fingerprint),
+        store=store, profile=profile, space=space, parts=tuning_parts(splits, store.labels, store.fingerprint, count=n_splits),
         train_overrides=train_overrides, device=device, study_name=study_name, trials=trials, sampler=sampler, prune=prune, seed=seed,
-        precision=precision, model=model,
+        precision=precision, model=model, extra_settings=protocol.settings(store, splits),
     )
     from benchmark.tracking.studies import StudyLogger
 
@@ -223,7 +227,9 @@ def run_study(
     echo(
         f"study {name} in {opened.storage} ({'joined' if not opened.created else 'created'}; "
         f"{'grid of ' + str(grid_size) if is_grid else 'TPE, target ' + str(target) + ' trials'}; "
-        f"{len(plan.context.parts)} splits, validation = {VALIDATION_FRACTION:.0%} of each split's training part)"
+        + (f"{len(plan.context.parts)} splits, validation = {VALIDATION_FRACTION:.0%} of each split's training part)"
+           if not str(plan.settings.get("split_source", "")).startswith("files:") else
+           f"{len(plan.context.parts)} validation parts of {VALIDATION_FRACTION:.0%}, all from the official training list(s))")
         + (f"; re-queued killed trials {requeued}" if requeued else "")
     )
     counts = {"ran": 0, "skipped_in_a_row": 0}

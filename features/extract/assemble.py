@@ -44,6 +44,7 @@ def assemble(
     frames: int,
     modality_info: dict[str, dict],
     extraction: dict,
+    protocol: dict | None = None,
 ) -> None:
     """Write arrays, index.csv, failures.csv, then meta.json last: a store with meta.json is complete."""
     (out / META_FILE).unlink(missing_ok=True)
@@ -74,7 +75,8 @@ def assemble(
     })
     modalities = {m: {"dim": info["dim"], **{k: v for k, v in info.items() if k != "dim"}} for m, info in modality_info.items()}
     write_meta(out, name=name, classes=classes, frames=frames, modalities=modalities,
-               extra={"extraction": {**extraction, "videos": n, "failed": len(failed), "content": content_digest(name, ok, failed)}})
+               extra={"extraction": {**extraction, "videos": n, "failed": len(failed), "content": content_digest(name, ok, failed)},
+                      **({"protocol": protocol} if protocol else {})})
 
 
 def _write_failures(path: Path, failed: list[tuple[Video, str]]) -> None:

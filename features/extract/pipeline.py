@@ -109,7 +109,7 @@ def extract(
     if not is_current(out, content_digest(name, ok, outcome.failed)):
         modality_info = _modality_info(visual, audio, audio_last_window)
         assemble(out, parts=parts, ok=ok, failed=outcome.failed, root=videos_dir, name=name,
-                 classes=sources.classes, frames=frames, modality_info=modality_info,
+                 classes=sources.classes, frames=frames, modality_info=modality_info, protocol=_protocol_kept(out),
                  extraction={"tool": "bench extract", "ver_bench": _version(), "frames": frames, "sampling": SAMPLING_RULE,
                              "max_side": MAX_SIDE, "audio_rate": AUDIO_RATE, "device": device,
                              "source": str(manifest if manifest else videos_dir), "failures": FAILURES_FILE})
@@ -126,6 +126,19 @@ def extract(
             raise ExtractFailed(message + " (--strict)")
         say(f"[yellow]warning: {message}[/yellow]")
     return outcome
+
+
+def _protocol_kept(out: Path) -> dict:
+    """The protocol the store declared before this assembly (``bench extract --split-files`` earlier),
+    else the default declared explicitly: a new store says how it is evaluated."""
+    import json
+
+    from features.protocol import PROTOCOL_KEY, random_declaration
+
+    try:
+        return json.loads((out / META_FILE).read_text())[PROTOCOL_KEY]
+    except (OSError, ValueError, KeyError, TypeError):
+        return random_declaration()
 
 
 def _run(todo: list[Video], parts: Parts, settings: Settings, workers: int, strict: bool, outcome: Outcome, progress) -> None:

@@ -111,3 +111,11 @@ def test_bench_synth_refuses_an_unknown_version_in_one_line(tmp_path):
     result = CliRunner().invoke(app, ["synth", "--out", str(tmp_path / "s"), "--version", "5"])
     assert result.exit_code == 2 and "--version must be one of 3, 4" in result.output
     assert not (tmp_path / "s").exists()
+
+
+def test_version_4_keeps_its_bytes_and_fingerprint_and_declares_no_protocol(tiny_store):
+    # fingerprint of the tiny v4 store as generator v4 wrote it before stores declared protocols (main f57a85d);
+    # no "protocol" key: the VE-8 store's protocol is the default, and its old runs stay reusable
+    store = open_store(tiny_store)
+    assert store.fingerprint == "bae714bc07b882e5e54403682bf563c4"
+    assert "protocol" not in store.meta and not store.protocol.declared

@@ -139,3 +139,27 @@ def test_a_class_too_small_to_split_warns_and_exits_0_unless_strict(clip_dir, tm
     run = bench("run", "--suite", "table2", "--features", str(out), "--frames", str(FRAMES), "--tracking-uri", f"sqlite:///{tmp_path / 'm.db'}")
     assert run.exit_code == 2 and "class 'Joy' has 1 videos" in run.output
     assert not (tmp_path / "m.db").exists()
+
+
+def test_the_store_declares_its_protocol_and_split_files_are_kept_in_it(extracted, clip_dir, tmp_path):
+    import shutil
+
+    assert json.loads((extracted[0] / "meta.json").read_text())["protocol"] == {"kind": "random", "n_splits": 10, "train_fraction": 2 / 3}
+    out = tmp_path / "store"
+    shutil.copytree(extracted[0], out)
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    (lists / "trainlist01.txt").write_text("Joy/tone1.mp4 1\nJoy/tone2.MP4 1\nCalm/tone3.mov 2\nCalm/blank.mkv 2\n")
+    (lists / "testlist01.txt").write_text("Joy/silent.AVI\nCalm/tone4.mp4\n")
+    (lists / "testlist02.txt").write_text("Joy/nothing.mp4\n")
+    (lists / "trainlist02.txt").write_text("Joy/tone1.mp4\n")
+    bad = bench(*extract_args(clip_dir, out, "--name", "clips", "--split-files", str(lists)))
+    assert bad.exit_code == 2 and "trainlist02.txt: no video of class 'Calm'" in " ".join(bad.output.split())
+    assert json.loads((out / "meta.json").read_text())["protocol"]["kind"] == "random"  # nothing declared
+    for name in ("trainlist02.txt", "testlist02.txt"):
+        (lists / name).unlink()
+    result = bench(*extract_args(clip_dir, out, "--name", "clips", "--split-files", str(lists)))
+    assert result.exit_code == 0, result.output
+    assert "protocol: 1 official split from" in " ".join(result.output.split())
+    store = open_store(out)
+    assert store.protocol.kind == "files" and (out / "splits" / "testlist01.txt").exists()
