@@ -18,6 +18,8 @@ PRECISION_HELP = (
 )
 
 
+SERVER_WAIT_HELP = ("Seconds to wait for a tracking server that stops answering mid-run (a restart) before stopping with exit 3 "
+                    "(default: $BENCH_SERVER_WAIT, else 300).")
 PLUGIN_HELP = (
     "A Python file or importable module that registers models with baselines.registry.register_model "
     "(repeatable; a suite file's plugins = [...] and installed ver_bench.models entry points load too)."

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from benchmark.commands.common import DEVICE_HELP, FEATURES_HELP, PLUGIN_HELP, PRECISION_HELP, TRACKING_HELP, load_plugins, user_errors
+from benchmark.commands.common import DEVICE_HELP, FEATURES_HELP, PLUGIN_HELP, PRECISION_HELP, SERVER_WAIT_HELP, TRACKING_HELP, load_plugins, user_errors
 
 
 def run(
@@ -33,11 +33,14 @@ def run(
     rope: float = typer.Option(1.0, "--rope", help="Region of practical equivalence of the Bayesian comparison with the reference row, in accuracy points (±ROPE)."),
     report: bool = typer.Option(True, "--report/--no-report", help="Render the report (bench report) into reports/<dataset>/<suite>/ at the end."),
     plugin: list[str] = typer.Option([], "--plugin", help=PLUGIN_HELP),
+    server_wait: Optional[float] = typer.Option(None, "--server-wait", help=SERVER_WAIT_HELP),
 ) -> None:
     """Run a suite: every row over every split, reusing finished runs, then print the table."""
     with user_errors():
+        from benchmark.tracking.retry import set_wait_limit
         from benchmark.uri_check import check_tracking_uri
 
+        set_wait_limit(server_wait)
         tracking_uri = check_tracking_uri(tracking_uri)  # first: refused credentials in seconds, before torch loads
         from rich.console import Console
 

@@ -66,6 +66,7 @@ class Supervised:
     def wait(self) -> int:
         """The exit code for the command: the server's own, or 0 / 130 after SIGTERM / Ctrl-C."""
         code = wait_for_exit(self.server, self.stop_requested_at)
+        signal_group(self.server, signal.SIGKILL)  # what the server started and left behind (its job runners)
         if self.received:
             return 130 if self.received[0] == signal.SIGINT else 0
         return code
