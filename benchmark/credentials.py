@@ -16,6 +16,7 @@ import urllib.request
 from urllib.parse import urlsplit, urlunsplit
 
 from benchmark.params import ParamError
+from benchmark.redaction import redact
 
 USER_ENV, PASSWORD_ENV = "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"
 HOW = f"set {USER_ENV} and {PASSWORD_ENV} (or ~/.mlflow/credentials)"
@@ -67,11 +68,11 @@ def check_access(uri: str, timeout_s: float) -> None:
     except urllib.error.HTTPError as exc:
         if exc.code == 401:
             if not (user and password):
-                raise ParamError(f"tracking server {uri} asks for a user name and password: {HOW}") from None
-            raise ParamError(f"tracking server {uri} refused user {user!r} (wrong user name or password, from {where}): {HOW} to an account on it") from None
+                raise ParamError(f"tracking server {redact(uri)} asks for a user name and password: {HOW}") from None
+            raise ParamError(f"tracking server {redact(uri)} refused user {user!r} (wrong user name or password, from {where}): {HOW} to an account on it") from None
         if exc.code == 403:  # MLflow's security middleware answers 403 to a Host header it does not allow, too
             said = exc.read(300).decode("utf-8", "replace").strip().splitlines()[:1]
-            raise ParamError(f"tracking server {uri} answered 403 ({said[0] if said else 'forbidden'}) for user {user!r}: ask its admin "
+            raise ParamError(f"tracking server {redact(uri)} answered 403 ({said[0] if said else 'forbidden'}) for user {user!r}: ask its admin "
                              "(bench server user add; --allowed-hosts for the host name you use)") from None
         return  # another answer (an old server without this endpoint ...): the commands' own errors say more
     except (urllib.error.URLError, OSError):
@@ -85,7 +86,7 @@ def refusal(exc: BaseException) -> str | None:
         seen.add(id(exc))
         code = getattr(exc, "error_code", None)
         text = str(exc)
-        server = _server[0] if _server else "the tracking server"
+        server = redact(_server[0]) if _server else "the tracking server"
         user = os.environ.get(USER_ENV) or _file_user() or "(none)"
         if code == "PERMISSION_DENIED" or "error code 403" in text:
             return (f"tracking server {server} does not let user {user!r} write here (it has READ access only?): "

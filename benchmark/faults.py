@@ -62,6 +62,27 @@ class StorageFault(Exception):
         return (type(self), (self.path, self.problem))
 
 
+class ServiceGone(Exception):
+    """A service the command depends on (the tracking server, the Dask scheduler) went away and did not
+    come back in time: one line (its message), exit :data:`EXIT_CODE`; the rerun resumes."""
+
+    def __reduce__(self):  # raised in a worker process, it crosses back pickled
+        return (type(self), self.args)
+
+
+def infrastructure_line(exc: BaseException) -> str | None:
+    """The one line of a :class:`ServiceGone` anywhere in ``exc``'s chain, else None."""
+    for link in _chain(exc):
+        if isinstance(link, ServiceGone):
+            return str(link)
+    return None
+
+
+def stops_command(exc: BaseException) -> bool:
+    """Whether a job's error stops the whole command (a storage fault, a service gone) rather than failing one split."""
+    return classify(exc) is not None or infrastructure_line(exc) is not None
+
+
 def raise_if_fault(exc: BaseException) -> None:
     """In an executor, for a job's error: a storage fault (or a feature store whose files vanished
     after the run opened it) stops the command instead of failing every split one by one."""
@@ -72,6 +93,8 @@ def raise_if_fault(exc: BaseException) -> None:
     fault = classify(exc)
     if fault is not None:
         raise fault from exc
+    if infrastructure_line(exc) is not None:
+        raise exc
 
 
 def _chain(exc: BaseException):

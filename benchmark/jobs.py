@@ -138,7 +138,7 @@ def run_split_job(job: SplitJob, on_epoch: Callable[[EpochRecord], None] | None 
         split_runs.kill(client, [run_id])
         raise
     except Exception as exc:  # the suite goes on; the reason is on the run and in the table
-        if faults.classify(exc) is not None:  # a full disk or vanished store: every split would fail; stop with one line
+        if faults.stops_command(exc):  # a full disk or vanished store: every split would fail; stop with one line
             raise
         return _errored(client, run_id, job, exc)
 
@@ -191,7 +191,7 @@ def run_config_jobs(
         split_runs.kill(client, run_ids)
         raise
     except Exception as exc:  # every split of the group fails with the reason; the suite goes on
-        if faults.classify(exc) is not None:
+        if faults.stops_command(exc):
             raise
         return [_errored(client, run_id, job, exc) for job, run_id in zip(jobs, run_ids)] + [_claimed(job) for job in stepped_aside]
     return [_claimed(job) for job in stepped_aside] + [

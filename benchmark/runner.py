@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -25,6 +26,7 @@ from benchmark.splits import Split
 from benchmark.suite import Suite, SuiteRow
 from benchmark.tracking import claims
 from benchmark.tracking import parents as views
+from benchmark.tracking.stops import close_left_running
 from benchmark.uri_check import check_artifacts
 from features.store import FeatureStore
 
@@ -157,7 +159,10 @@ def run_suite(
     try:
         n_reused_from_others = _run_sharing_claims(executor, jobs, client, experiment, outcomes, finished, progress)
     except BaseException as exc:  # interrupted or broken: the parents must not stay RUNNING
+        if progress:
+            progress.stop()
         views.abandon(client, list(parents.values()), exc)
+        close_left_running(client, experiment, f"stopped: {type(exc).__name__}: {exc}"[:500])
         raise
     if progress:
         progress.stop()
@@ -247,10 +252,11 @@ def _run_sharing_claims(executor: Executor, jobs: list[SplitJob], client, experi
     by_fp = {job.fingerprint: job for job in jobs}
     todo, reused = list(jobs), 0
     while todo:
-        for outcome in executor.run(todo, on_epoch=progress.epoch if progress and executor.reports_epochs else None):
-            outcomes[outcome.fingerprint] = outcome
-            if progress:
-                progress.job_done(outcome)
+        with closing(executor.run(todo, on_epoch=progress.epoch if progress and executor.reports_epochs else None)) as running:
+            for outcome in running:  # (closed at once on a stop or an error: the executor stops its workers)
+                outcomes[outcome.fingerprint] = outcome
+                if progress:
+                    progress.job_done(outcome)
         held = {fp for fp, o in outcomes.items() if o.status == claims.CLAIMED}
         todo = []
         while held and not todo:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from benchmark import credentials, faults, sqlite, tracking
 from benchmark.params import ParamError
+from benchmark.redaction import check_url, redact
 
 KNOWN_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql", "http", "https", "databricks", "file")
 SERVER_TIMEOUT_S = 5
@@ -34,6 +35,7 @@ def check_tracking_uri(uri: str | None, *, read_only: bool = False) -> str:
             f"tracking URI {shown(raw)!r} is not one MLflow can open: use sqlite:///PATH/mlflow.db, "
             "http://HOST:PORT (a bench server) or postgresql://USER:PASSWORD@HOST/DB"
         )
+    check_url(raw, "--tracking-uri")
     if scheme == "sqlite":
         checked = _check_sqlite(raw, read_only)
         faults.watch(checked)
@@ -109,9 +111,7 @@ def _check_server(raw: str) -> None:
     raise ParamError(f"tracking server {shown(raw)} {problem}; start it with `bench server` or check --tracking-uri")
 
 
-def shown(uri: str) -> str:
-    """The URI without a password (``user:***@``; a password may itself hold ``@`` or ``/``)."""
-    return re.sub(r"(://[^:/@]*):.*@", r"\1:***@", uri) if "@" in uri else uri
+shown = redact  # the one redaction (benchmark.redaction); this name is what report/ imports
 
 
 

@@ -21,6 +21,8 @@ PRECISION_HELP = (
 )
 
 
+SERVER_WAIT_HELP = ("Seconds to wait for a tracking server that stops answering mid-run (a restart) before stopping with exit 3 "
+                    "(default: $BENCH_SERVER_WAIT, else 300).")
 PLUGIN_HELP = (
     "A Python file or importable module that registers models with baselines.registry.register_model "
     "(repeatable; a suite file's plugins = [...] and installed ver_bench.models entry points load too)."
@@ -49,14 +51,16 @@ def store_for(features: Path | None) -> Path:
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Bad input (and refused credentials) ends in one clear line and exit code 2, a storage fault
-    (full disk, read-only or vanished files) in one line and exit code 3, not a traceback."""
-    from benchmark import faults
+    (full disk, read-only or vanished files) or a tracking server gone past the wait in one line and exit
+    code 3, a stop signal (SIGTERM, Ctrl-C) in one line and 128 + its number, not a traceback."""
+    from benchmark import faults, signals
     from benchmark.credentials import refusal
     from benchmark.params import ParamError
     from features.errors import StoreError
 
     try:
-        yield
+        with signals.installed():
+            yield
     except (StoreError, ParamError) as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(2) from None
@@ -69,10 +73,14 @@ def user_errors() -> Iterator[None]:
             raise typer.Exit(2) from None
         fault = faults.classify(exc)
         if fault is None:
-            raise
+            gone = faults.infrastructure_line(exc)
+            if gone is None:
+                raise
+            typer.secho(f"error: {gone}", fg="red", err=True)
+            raise typer.Exit(faults.EXIT_CODE) from None
         typer.secho(f"error: {fault}; free space or fix the folder, then run the same command again to continue",
                     fg="red", err=True)
         raise typer.Exit(faults.EXIT_CODE) from None
-    except KeyboardInterrupt:
-        typer.secho("\ninterrupted: finished runs are kept; run the same command again to resume.", fg="yellow", err=True)
-        sys.exit(130)
+    except KeyboardInterrupt as exc:
+        typer.secho(signals.stop_line(exc), fg="yellow", err=True)
+        sys.exit(signals.exit_code(exc))

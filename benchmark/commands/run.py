@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from benchmark.commands.common import DEVICE_HELP, FEATURES_HELP, PLUGIN_HELP, PRECISION_HELP, TRACKING_HELP, load_plugins, user_errors
+from benchmark.commands.common import DEVICE_HELP, FEATURES_HELP, PLUGIN_HELP, PRECISION_HELP, SERVER_WAIT_HELP, TRACKING_HELP, load_plugins, user_errors
 
 
 def run(
@@ -35,11 +35,14 @@ def run(
     plugin: list[str] = typer.Option([], "--plugin", help=PLUGIN_HELP),
     keep_models: bool = typer.Option(True, "--keep-models/--no-keep-models", help="Keep each new split run's trained weights (for bench evaluate); test scores are kept either way."),
     kept_dtype: str = typer.Option("float16", "--kept-dtype", help="Dtype of the kept weights: float16 (half the size; effect measured in the README) or float32 (bit-exact)."),
+    server_wait: Optional[float] = typer.Option(None, "--server-wait", help=SERVER_WAIT_HELP),
 ) -> None:
     """Run a suite: every row over every split, reusing finished runs, then print the table."""
     with user_errors():
+        from benchmark.tracking.retry import set_wait_limit
         from benchmark.uri_check import check_tracking_uri
 
+        set_wait_limit(server_wait)
         tracking_uri = check_tracking_uri(tracking_uri)  # first: refused credentials in seconds, before torch loads
         from rich.console import Console
 

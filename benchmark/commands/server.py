@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -46,6 +45,13 @@ def server(
     from benchmark.uri_check import shown
 
     with user_errors():  # refused before anything binds or is created
+        from benchmark.params import ParamError
+        from benchmark.redaction import check_url
+        from benchmark.server.process import port_free
+
+        check_url(backend_store_uri, "--backend-store-uri")
+        if not port_free(host, port):
+            raise ParamError(f"port {port} on {host} is in use (another bench server or bench ui?); pass --port")
         warning = auth_server.check_exposure(host, auth, insecure)
         auth_server.check_security_options(allowed_hosts, cors_allowed_origins, gunicorn_opts, uvicorn_opts)
         if backend_store_uri.startswith("postgresql"):
@@ -98,7 +104,9 @@ def server(
     typer.echo(f"tracking URI for workers: http://{address}:{port}")
     typer.echo(f"  e.g. bench run --suite all --executor dask --scheduler tcp://SCHEDULER:8786 --tracking-uri http://{address}:{port}")
     sys.stdout.flush()
-    raise typer.Exit(subprocess.call(command, env=env))
+    from benchmark.server.process import supervise
+
+    raise typer.Exit(supervise(command, env))  # SIGTERM / Ctrl-C: forwarded to the server's whole process group
 
 
 @user_app.command("add")

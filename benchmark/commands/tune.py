@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from benchmark.commands.common import DEVICE_HELP, FEATURES_HELP, PLUGIN_HELP, PRECISION_HELP, TRACKING_HELP, load_plugins, user_errors
+from benchmark.commands.common import DEVICE_HELP, FEATURES_HELP, PLUGIN_HELP, PRECISION_HELP, SERVER_WAIT_HELP, TRACKING_HELP, load_plugins, user_errors
 
 
 def tune(
@@ -39,6 +39,7 @@ def tune(
     executor: str = typer.Option("local", "--executor", help="With --nested: where outer splits run: local, processes or dask."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="With --nested: worker processes for --executor processes|dask."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="With --nested: Dask scheduler address tcp://HOST:PORT (default: a LocalCluster)."),
+    server_wait: Optional[float] = typer.Option(None, "--server-wait", help=SERVER_WAIT_HELP),
 ) -> None:
     """Search hyperparameters on validation parts of the training splits (the test parts are never read)."""
     with user_errors():
@@ -55,6 +56,9 @@ def tune(
 
         from benchmark.uri_check import check_tracking_uri
 
+        from benchmark.tracking.retry import set_wait_limit
+
+        set_wait_limit(server_wait)
         device = resolve_device(device)
         tracking_uri = check_tracking_uri(tracking_uri)
         check_precision(precision)

@@ -10,22 +10,25 @@ from __future__ import annotations
 from typing import Callable
 
 from benchmark.executors.base import Executor
-from benchmark.params import ParamError, check_choice
+from benchmark.params import ParamError, check_choice, check_int
 
 EXECUTORS = ("local", "processes", "dask")
 
 
 def make_executor(
     name: str = "local", *, jobs: int | None = None, scheduler: str | None = None, engine: str = "auto", compile: bool = False,
-    fn: Callable | None = None,
+    fn: Callable | None = None, on_notice: Callable[[str], None] | None = None,
 ) -> Executor | None:
     """``engine``/``compile`` choose the training loop of the local executor (``benchmark.engine.policy``);
     worker executors train one split per job with the plain loop. ``fn`` replaces the split job that worker
     executors run (nested tuning's outer split); with ``fn``, ``local`` gives None: the caller runs its jobs
-    in this process itself, with live output."""
+    in this process itself, with live output. ``on_notice``: where a worker executor says that a worker died
+    and was replaced (one line)."""
     from benchmark.engine.policy import check_engine
 
     check_choice("executor", name, EXECUTORS)
+    if jobs is not None:
+        check_int("--jobs", jobs, low=1)
     if fn is None:
         check_engine(engine, name, compile)
     if scheduler is not None and name != "dask":
@@ -34,7 +37,7 @@ def make_executor(
     if name == "processes":
         from benchmark.executors.processes import ProcessesExecutor
 
-        return ProcessesExecutor(jobs, **extra)
+        return ProcessesExecutor(jobs, on_notice=on_notice, **extra)
     if name == "dask":
         from benchmark.executors.dask import DaskExecutor
 

@@ -30,6 +30,7 @@ from typing import Any, Iterable, Mapping
 
 from benchmark import sqlite
 from benchmark.tracking.local_artifacts import make_local_artifact_folder
+from benchmark.tracking.retry import patient
 
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
 TAG = "bench."
@@ -73,7 +74,7 @@ def client(uri: str | None = None, *, create: bool = True):
             return MlflowClient(tracking_uri=uri)
     with sqlite.creation_lock(uri):
         sqlite.create_atomically(uri, _create_tables)
-        return MlflowClient(tracking_uri=uri)
+        return patient(MlflowClient(tracking_uri=uri), uri)  # a server that stops answering is waited for
 
 
 def _create_tables(uri: str) -> None:

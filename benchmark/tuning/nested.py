@@ -34,7 +34,7 @@ from benchmark.splits import Split, split_seed, validation_part
 from benchmark.tracking import nested as nested_log
 from benchmark.tuning.objective import VALIDATION_FRACTION, TuningPart, tune_modalities
 from benchmark.tuning.space import SearchParam
-from benchmark.tuning.study import redact
+from benchmark.redaction import redact
 
 T = tracking.TAG
 DEFAULT_INNER_SPLITS = 3

@@ -24,6 +24,7 @@ from optuna.samplers import BaseSampler  # this module is imported only by `benc
 
 from benchmark import sqlite
 from benchmark.params import ParamError
+from benchmark.redaction import check_url, redact, scrub
 
 DEFAULT_STORAGE = "sqlite:///mlruns/optuna.db"
 HEARTBEAT_INTERVAL_S = 10
@@ -33,18 +34,9 @@ DEFAULT_TPE_TRIALS = 20
 
 
 def storage_url(url: str | None = None) -> str:
-    """``--storage`` or the default (a relative SQLite path made absolute)."""
-    return sqlite.absolute(url or DEFAULT_STORAGE)
-
-
-def redact(url: str) -> str:
-    """The URL without its password, for tags and messages."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return url
+    """``--storage`` or the default (a relative SQLite path made absolute); a URL that cannot be taken apart
+    (a port that is not a number ...) is an input error."""
+    return sqlite.absolute(check_url(url or DEFAULT_STORAGE, "--storage"))
 
 
 def make_storage(url: str | None = None, attempts: int = 5):
@@ -99,7 +91,7 @@ def _make_storage(url: str):
         if type(exc).__name__ in ("IntegrityError", "ProgrammingError") and type(exc).__module__.startswith("sqlalchemy"):
             raise SchemaRace(str(exc)) from exc
         if type(exc).__module__.startswith("sqlalchemy"):
-            raise ParamError(f"--storage {redact(url)}: cannot open the storage ({str(exc).splitlines()[0]})") from None
+            raise ParamError(f"--storage {redact(url)}: cannot open the storage ({scrub(str(exc).splitlines()[0], url)})") from None
         raise
 
 

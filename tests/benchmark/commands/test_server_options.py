@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 from typer.testing import CliRunner
 
@@ -14,7 +12,7 @@ from benchmark.cli import app
 def started(monkeypatch):
     """The mlflow command bench server would run (nothing binds)."""
     calls = []
-    monkeypatch.setattr(subprocess, "call", lambda command, env=None: calls.append((command, env)) or 0)
+    monkeypatch.setattr("benchmark.server.process.supervise", lambda command, env, after_start=None: calls.append((command, env)) or 0)
     return calls
 
 
