@@ -47,7 +47,7 @@ def summary_table(summary: RunSummary) -> Table:
 
 
 def comparison_table(summary: RunSummary) -> Table | None:
-    """Each row against its table's reference (:mod:`benchmark.report.significance`): the difference with
+    """Each row against its table's reference (:mod:`benchmark.statistics.significance`): the difference with
     its corrected interval, corrected and Holm p, wins / ties / losses and the Bayesian probabilities."""
     if not summary.comparisons:
         return None

@@ -14,11 +14,12 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import numpy as np
 
 from benchmark import tracking
 from benchmark.config import Profile
-from benchmark.tracking.comparisons import compare_results, log_comparisons, split_design
+from benchmark.statistics.comparisons import compare_results, split_design
+from benchmark.statistics.rows import summarize
+from benchmark.tracking.comparisons import log_comparisons
 from benchmark.executors import Executor
 from benchmark.jobs import JobOutcome, SplitJob, split_run_fingerprint, split_run_key
 from benchmark.planning import PlannedRow, plan_rows
@@ -43,6 +44,7 @@ class RowResult:
     n_expected: int = 0
     parent_run_id: str | None = None
     split_run_ids: list[str] = field(default_factory=list)  # the finished split runs behind the cell
+    metrics: dict[str, list[float]] = field(default_factory=dict)  # registered metrics per finished split (MLflow names)
     precision: str = "fp32"
     ceiling: dict[str, float] | None = None  # best reachable accuracy and its se, where the store records it
 
@@ -52,12 +54,12 @@ class RowResult:
 
     @property
     def mean(self) -> float:
-        return float(np.mean(self.accuracies)) if self.accuracies else math.nan
+        return summarize(self.accuracies).mean
 
     @property
     def std(self) -> float:
         """Sample standard deviation over splits (ddof=1); NaN with fewer than two splits."""
-        return float(np.std(self.accuracies, ddof=1)) if self.n > 1 else math.nan
+        return summarize(self.accuracies).std
 
 
 @dataclass
@@ -168,6 +170,10 @@ def run_suite(
         progress.stop()
     tracking.close_orphans(client, experiment)  # runs left RUNNING by workers that died (their jobs ran again)
 
+    from benchmark import metrics
+    from benchmark.kept import mlflow_name
+
+    registered = [mlflow_name(m) for m in metrics.list_metrics() if m != "accuracy"]
     results = []
     for p in planned:
         result = RowResult(
@@ -185,19 +191,24 @@ def run_suite(
                 result.splits.append(s.index)
                 result.best_epoch.append(outcomes[fp].test_acc_best_epoch)
                 result.split_run_ids.append(outcomes[fp].run_id)
+                for name, value in outcomes[fp].metrics.items():
+                    result.metrics.setdefault(name, []).append(value)
             elif fp in finished:
                 run = finished[fp]
                 result.accuracies.append(run.data.metrics["test_acc"])
                 result.splits.append(s.index)
                 result.best_epoch.append(run.data.metrics.get("test_acc_best_epoch", math.nan))
                 result.split_run_ids.append(run.info.run_id)
+                for name in registered:
+                    if name in run.data.metrics:
+                        result.metrics.setdefault(name, []).append(run.data.metrics[name])
                 parent = run.data.tags.get("mlflow.parentRunId")
                 if parent and parent != result.parent_run_id:
                     reused_from.add(parent)
             elif fp in outcomes:
                 result.failures.append(f"split {s.index}: {outcomes[fp].reason}")
         views.close_row(client, result.parent_run_id, result.row, result.split_run_ids, result.accuracies, result.best_epoch,
-                        result.n_expected, result.ceiling, reused_from)
+                        result.n_expected, result.ceiling, reused_from, result.metrics)
         results.append(result)
     views.finish_suite(client, experiment, suite, store, settings, [p.config.flat() for p in planned])
     comparisons = compare_results(suite, results, splits, rope)

@@ -162,3 +162,8 @@ def _parse_row(item: Mapping[str, Any], origin: str, suite_name: str) -> SuiteRo
         table=suite_name,
         origin=origin,
     )
+
+
+def sections(suite: Suite) -> list[Suite]:
+    """The paper tables a suite renders: its parts (``all``) or itself."""
+    return list(suite.parts) or [suite]

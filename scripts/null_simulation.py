@@ -15,7 +15,7 @@ the population, though not on any one sample of it. Method A is scikit-learn's
 dataset of ``--samples`` videos from the population and evaluates both methods on ``--splits`` seeded
 stratified 2/3 splits of it (``StratifiedShuffleSplit``, as ``bench run``); the naive test
 (``scipy.stats.ttest_rel``) and the corrected resampled t-test of the report
-(:func:`benchmark.report.significance.compare`, with n_test/n_train of the splits) are applied to the
+(:func:`benchmark.statistics.significance.compare`, with n_test/n_train of the splits) are applied to the
 paired accuracies. Under the null the share of repetitions with p < alpha is the Type I error.
 
 Power: the same with block B's class means shrunk by ``--shrink`` (less separable), which plants a
@@ -83,7 +83,7 @@ def simulate(repetitions: int, *, samples: int = 300, classes: int = 4, features
              separation: float = 0.8, shrink: float = 1.0, alpha: float = 0.05, seed: int = 0) -> Rates:
     from scipy.stats import ttest_rel
 
-    from benchmark.report.significance import compare
+    from benchmark.statistics.significance import compare
 
     from threadpoolctl import threadpool_limits
 

@@ -6,7 +6,7 @@ Reads the FINISHED split runs of a suite (``bench.suite`` tag) through ``MlflowC
 fp32 and bf16 runs of the same row and split whose params agree apart from ``train.precision``. Per
 row and for all pairs together it prints a markdown table: mean ± std over splits of each precision,
 the mean of the paired differences (bf16 - fp32, in points) with its corrected 95 % interval, their
-std, and the p-values of the corrected resampled t-test (:func:`benchmark.report.significance.compare`,
+std, and the p-values of the corrected resampled t-test (:func:`benchmark.statistics.significance.compare`,
 n_test/n_train from the runs' ``n_train`` / ``n_test`` params, 1/2 for runs without them: the 2/3
 protocol) and of the plain paired t-test. ``docs/performance.md`` quotes its output.
 """
@@ -19,7 +19,7 @@ from collections import defaultdict
 import numpy as np
 
 from benchmark import tracking
-from benchmark.report.significance import compare
+from benchmark.statistics.significance import compare
 
 RATIOS: list[float] = []  # n_test/n_train of the runs read (for the correction)
 

@@ -90,3 +90,23 @@ def test_modules_in_benchmark_stay_small_or_say_why():
     long = [(f.relative_to(ROOT).as_posix(), n) for f in sources("benchmark") if (n := len(f.read_text().splitlines())) > MAX_LINES]
     unexplained = [f"{path} ({n} lines)" for path, n in long if path not in doc]
     assert not unexplained, "over 300 lines and not explained in docs/architecture.md: " + ", ".join(unexplained)
+
+
+def _importers_of(prefix: str, package: str) -> list[str]:
+    files = {_module_name(f): f for f in sources()}
+    return [f"{name} imports {m}" for name, file in files.items() if name.startswith(package)
+            for m in _imports(file, set(files)) if m == prefix or m.startswith(prefix + ".")]
+
+
+def test_tracking_and_statistics_import_nothing_from_the_report():
+    """The row statistics live in benchmark.statistics: the runner, the parents and the report share them."""
+    offenders = _importers_of("benchmark.report", "benchmark.tracking") + _importers_of("benchmark.report", "benchmark.statistics")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_evaluation_code_is_outside_the_code_identity():
+    """Metrics, corruptions and what a run keeps never decide whether a split run is reused."""
+    from benchmark.code_identity import code_identity
+
+    covered = set(code_identity("proposed").modules)
+    assert not {m for m in covered if m.startswith(("benchmark.metrics", "benchmark.evaluation", "benchmark.kept", "benchmark.checkpoints"))}

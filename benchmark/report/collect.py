@@ -20,9 +20,9 @@ from typing import Any, Iterable, Sequence
 
 from benchmark import tracking
 from benchmark.params import ParamError
-from benchmark.report import significance
+from benchmark.statistics import significance
 from benchmark.report.artifacts import class_names, reference_predictions, split_sizes
-from benchmark.suite import Suite, SuiteRow
+from benchmark.suite import Suite, SuiteRow, sections
 from benchmark.tracking.parents import setting_of_run
 
 T = tracking.TAG
@@ -123,11 +123,6 @@ class Collected:
 
     def rows_of(self, table: str) -> list[RowRuns]:
         return [r for r in self.rows if r.row.table == table]
-
-
-def sections(suite: Suite) -> list[Suite]:
-    """The paper tables a suite renders: its parts (``all``) or itself."""
-    return list(suite.parts) or [suite]
 
 
 def collect(

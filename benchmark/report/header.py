@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from benchmark.report.collect import Header
-from benchmark.report.significance import BAYES_NAME, HOLM_NAME, NAME as TEST_NAME
+from benchmark.statistics.significance import BAYES_NAME, HOLM_NAME, NAME as TEST_NAME
 
 
 def warnings(header: Header) -> list[str]:

@@ -1,6 +1,6 @@
 """The registered metrics as columns of the report: each computed from every finished split run's kept
 ``scores.csv`` (so a metric added in a plugin fills every row with nothing trained), written back to the
-split runs (``test_<name>``) and to the rows' parents (``test_<name>`` mean, ``test_<name>_std``) where
+split runs (``test_<name>``) and to the rows' parents (``test_<name>_mean``, ``test_<name>_std``) where
 missing or changed, and summarised per row: ``<name>`` and ``<name>_std`` in the table's unit (percent
 for fractions), with the corrected comparison against the reference row for percentage metrics."""
 
@@ -9,14 +9,14 @@ from __future__ import annotations
 import math
 import tempfile
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 
 from benchmark import checkpoints, metrics, tracking
 from benchmark.kept import mlflow_name
-from benchmark.report import significance as sig
-from benchmark.report.collect import Collected, sections
+from benchmark.statistics import significance as sig
+from benchmark.statistics.rows import summarize
+from benchmark.report.collect import Collected
+from benchmark.suite import sections
 
 
 def split_metrics(client, collected: Collected) -> dict[str, dict[str, float]]:
@@ -60,7 +60,7 @@ def write_back(client, collected: Collected, values: dict[str, dict[str, float]]
                 scale = metrics.get_metric(name).scale()
                 mean, std = float(record[name].iloc[0]), float(record[f"{name}_std"].iloc[0])
                 if math.isfinite(mean):
-                    means[mlflow_name(name)] = mean / scale
+                    means[f"{mlflow_name(name)}_mean"] = mean / scale
                 if math.isfinite(std):
                     means[f"{mlflow_name(name)}_std"] = std / scale
             if means:
@@ -89,10 +89,10 @@ def add_columns(frame, collected: Collected, values: dict[str, dict[str, float]]
         columns: dict[str, list[float]] = {n: [], f"{n}_std": [], f"{n}_n": [], f"{n}_diff": [], f"{n}_p_value": []}
         for record in frame.to_dict("records"):
             by_split = per_row.get((record["table"], record["row"]), {}).get(n, {})
-            v = np.array(list(by_split.values()), dtype=float) * scale
-            columns[n].append(float(v.mean()) if len(v) else math.nan)
-            columns[f"{n}_std"].append(float(v.std(ddof=1)) if len(v) > 1 else math.nan)
-            columns[f"{n}_n"].append(len(v))
+            summary = summarize(by_split.values(), scale)
+            columns[n].append(summary.mean)
+            columns[f"{n}_std"].append(summary.std)
+            columns[f"{n}_n"].append(summary.n)
             diff = p = math.nan
             reference = references.get(record["table"])
             ref_values = per_row.get((record["table"], reference), {}).get(n, {}) if reference else {}
@@ -111,6 +111,3 @@ def metric_columns() -> list[str]:
     """The CSV columns the registered metrics add, in registration order."""
     return [c for n in metrics.list_metrics() if n != "accuracy" for c in (n, f"{n}_std", f"{n}_n", f"{n}_diff", f"{n}_p_value")]
 
-
-def summary_of(values: dict[str, dict[str, float]]) -> dict[str, Any]:
-    return {"runs_with_scores": len(values)}

@@ -20,7 +20,8 @@ import numpy as np
 
 from benchmark import tracking
 from benchmark.config import MODALITIES
-from benchmark.report.collect import Collected, RowRuns, SplitRecord, sections, touched
+from benchmark.report.collect import Collected, RowRuns, SplitRecord, touched
+from benchmark.suite import sections
 from benchmark.report.stats import comparison
 from benchmark.tracking.parents import setting_of_run
 from benchmark.suite import Suite, SuiteRow

@@ -13,8 +13,9 @@ from typing import Sequence
 
 from benchmark.report import csv_table, figure_set, nested, tables  # noqa: F401  (figure_set: importing it registers the report's figures)
 from benchmark.report.figure_registry import FIGURES, FigureInput
-from benchmark.report.collect import Collected, collect, sections
-from benchmark.report.significance import DEFAULT_ROPE
+from benchmark.report.collect import Collected, collect
+from benchmark.suite import sections
+from benchmark.statistics.significance import DEFAULT_ROPE
 from benchmark.report.stats import row_stats
 from benchmark.suite import Suite, load_suite
 

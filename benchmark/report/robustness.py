@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from benchmark import tracking
-from benchmark.report import significance as sig
-from benchmark.report.collect import Collected, sections
+from benchmark.statistics import significance as sig
+from benchmark.report.collect import Collected
+from benchmark.suite import sections
 
 T = tracking.TAG
 COST = ("mflop_per_video", "inference_ms_batch1", "inference_ms_batch64", "peak_memory_mb")

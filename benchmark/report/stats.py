@@ -1,7 +1,7 @@
 """Per-row statistics in percent: mean and sample std over splits, the paper's number and our
 difference, the comparison with the suite's reference row, and the cost of best-epoch reporting.
 
-The comparison (:mod:`benchmark.report.significance`) pairs the splits both rows finished: the
+The comparison (:mod:`benchmark.statistics.significance`) pairs the splits both rows finished: the
 corrected resampled t-test (``p_value``, the headline) with the mean difference and its corrected
 interval, the plain paired t-test (``p_naive``), Holm's adjustment across the section's compared
 rows (``p_holm``), wins / ties / losses and the Bayesian correlated t-test's three probabilities.
@@ -14,8 +14,9 @@ import math
 
 import numpy as np
 
-from benchmark.report import significance as sig
+from benchmark.statistics import significance as sig
 from benchmark.report.collect import RowRuns
+from benchmark.statistics.rows import summarize
 from benchmark.splits import TRAIN_FRACTION
 
 TEST_NAME = sig.NAME
@@ -26,10 +27,6 @@ COLUMNS = [
     "p_value", "n_paired", "test_note", *[k for k in sig.RECORD_KEYS if k != "p_value"], "best_epoch_mean", "best_epoch_gain", "missing", "ceiling",
     "n_parameters", "seconds_per_epoch", "design",
 ]
-
-
-def _percent(values) -> np.ndarray:
-    return 100.0 * np.asarray(values, dtype=float)
 
 
 def _mean_finite(values) -> float:
@@ -72,11 +69,9 @@ def row_stats(rows: list[RowRuns], reference: str | None, rope: float = sig.DEFA
     records = []
     for r in rows:
         finished = r.finished
-        values = _percent([s.test_acc for s in finished])
-        best = _percent([s.test_acc_best_epoch for s in finished])
-        n = len(values)
-        mean = float(values.mean()) if n else math.nan
-        best_mean = float(np.nanmean(best)) if n and np.isfinite(best).any() else math.nan
+        accuracy = summarize([s.test_acc for s in finished], 100.0)
+        n, mean = accuracy.n, accuracy.mean
+        best_mean = summarize([s.test_acc_best_epoch for s in finished], 100.0).mean
         test = compared.get(r.row.name, NOT_COMPARED(rope))
         note = test.note
         if r.row.reported:
@@ -96,7 +91,7 @@ def row_stats(rows: list[RowRuns], reference: str | None, rope: float = sig.DEFA
                 "ran": r.parent_id is not None,
                 "running": r.parent_status == "RUNNING",
                 "mean": mean,
-                "std": float(values.std(ddof=1)) if n > 1 else math.nan,
+                "std": accuracy.std,
                 "n_splits": n,
                 "n_expected": r.n_expected,
                 "paper": paper,

@@ -25,7 +25,7 @@ from benchmark.config import MODALITIES
 from benchmark.report import header as hdr
 from benchmark.report.collect import Header
 from benchmark.report.nested import footnote_of
-from benchmark.report.significance import Footnote
+from benchmark.statistics.significance import Footnote
 from benchmark.suite import Suite
 
 CSV_COLUMNS = [

@@ -37,11 +37,8 @@ from benchmark.tracking.store import (  # noqa: F401  (the package's face: ``tra
     finished_split_runs,
     git_commit,
     is_orphan,
-    log_file_artifacts,
-    log_json_artifact,
     log_metrics,
     log_params,
-    log_text_artifact,
     owner_tags,
     process_gone,
     search_all,
@@ -50,3 +47,4 @@ from benchmark.tracking.store import (  # noqa: F401  (the package's face: ``tra
 )
 
 UNIT = "fraction"  # accuracy in MLflow: metrics, the paper's number, tags; reports show percent
+from benchmark.tracking.run_files import log_file_artifacts, log_json_artifact, log_text_artifact  # noqa: E402,F401

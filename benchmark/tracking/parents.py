@@ -8,7 +8,6 @@ and ``bench tune --nested``'s runs alike.
 from __future__ import annotations
 
 import json
-import math
 from typing import Any, Callable, Mapping, Sequence
 
 from benchmark import tracking
@@ -158,24 +157,26 @@ def row_parent(client, experiment: str, suite, planned, store, splits: Sequence)
 
 
 def close_row(client, run_id: str, row, split_run_ids: Sequence[str], accuracies: Sequence[float], best_epoch: Sequence[float],
-              n_expected: int, ceiling: Mapping[str, float] | None, reused_from: set[str]) -> None:
-    """The row's aggregates (mean, sample std, n, best-epoch mean, ceiling), its curves, and FINISHED when
+              n_expected: int, ceiling: Mapping[str, float] | None, reused_from: set[str],
+              metric_values: Mapping[str, Sequence[float]] | None = None) -> None:
+    """The row's aggregates (mean, sample std, n, best-epoch mean, ceiling; ``<metric>_mean`` / ``_std`` of every
+    registered metric in ``metric_values``, MLflow name -> per-split values), its curves, and FINISHED when
     every expected split finished, else FAILED; its end time makes Duration its own (see :func:`end_time`)."""
-    import numpy as np
+    from benchmark.statistics.rows import summarize
 
     step = close_parent(client, run_id, row, split_run_ids)  # curves first: the cell is the latest value
+    accuracy = summarize(accuracies)
     n = len(accuracies)
-    tracking.log_metrics(
-        client,
-        run_id,
-        {
-            "test_acc_mean": float(np.mean(accuracies)) if n else math.nan,
-            "test_acc_std": float(np.std(accuracies, ddof=1)) if n > 1 else math.nan,
-            "n_splits": n,
-            "test_acc_best_epoch_mean": float(np.nanmean(best_epoch)) if len(best_epoch) else math.nan,
-        },
-        step=step,
-    )
+    values = {
+        "test_acc_mean": accuracy.mean,
+        "test_acc_std": accuracy.std,
+        "n_splits": n,
+        "test_acc_best_epoch_mean": summarize(best_epoch).mean,
+    }
+    for name, per_split in (metric_values or {}).items():
+        summary = summarize(per_split)
+        values.update({f"{name}_mean": summary.mean, f"{name}_std": summary.std})
+    tracking.log_metrics(client, run_id, values, step=step)
     if ceiling:
         tracking.log_metrics(client, run_id, {"test_acc_ceiling": ceiling["accuracy"], "test_acc_ceiling_se": ceiling["se"]})
     tags: dict[str, Any] = {f"{T}n_expected_splits": n_expected}

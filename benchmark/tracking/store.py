@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from benchmark import sqlite
-from benchmark.tracking.local_artifacts import make_local_artifact_folder
 from benchmark.tracking.retry import patient
 
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
@@ -160,35 +159,6 @@ def set_tags(mlflow_client, run_id: str, tags: Mapping[str, Any]) -> None:
     from mlflow.entities import RunTag
 
     mlflow_client.log_batch(run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
-
-
-def log_json_artifact(mlflow_client, run_id: str, name: str, payload: Any) -> None:
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / name
-        path.write_text(json.dumps(payload, indent=1))
-        make_local_artifact_folder(mlflow_client, run_id, "")
-        mlflow_client.log_artifact(run_id, str(path))
-
-
-def log_text_artifact(mlflow_client, run_id: str, name: str, text: str) -> None:
-    """``name`` may hold a folder (``code/identity.json``): the artifact goes under it."""
-    import tempfile
-
-    folder, _, base = name.rpartition("/")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / base
-        path.write_text(text)
-        make_local_artifact_folder(mlflow_client, run_id, folder)
-        mlflow_client.log_artifact(run_id, str(path), artifact_path=folder or None)
-
-
-def log_file_artifacts(mlflow_client, run_id: str, folder: str, files: Iterable[Path]) -> None:
-    """Files (written by the caller) as artifacts under ``folder`` of the run."""
-    make_local_artifact_folder(mlflow_client, run_id, folder)
-    for path in files:
-        mlflow_client.log_artifact(run_id, str(path), artifact_path=folder or None)
 
 
 @lru_cache(maxsize=1)

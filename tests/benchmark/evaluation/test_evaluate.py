@@ -4,7 +4,6 @@ a kill -9 mid-way; registered metrics filled by bench report with nothing traine
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess

@@ -3,7 +3,7 @@ import math
 import pytest
 from scipy.stats import ttest_rel
 
-from benchmark.report.significance import compare
+from benchmark.statistics.significance import compare
 
 
 def test_comparison_uses_only_shared_splits():

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.stats import t as student_t, ttest_rel
 
-from benchmark.report import significance as sig
+from benchmark.statistics import significance as sig
 
 ROW = {0: 0.50, 1: 0.56, 2: 0.52, 3: 0.55, 4: 0.49}
 REF = {0: 0.53, 1: 0.57, 2: 0.56, 3: 0.56, 4: 0.53}

@@ -1,7 +1,7 @@
 """A row against its reference on one split: McNemar's test on their paired test predictions.
 
 With one official train/test split there is no spread over splits, so the corrected t-test of
-:mod:`benchmark.report.significance` has nothing to work on; the paired unit is then the test video.
+:mod:`benchmark.statistics.significance` has nothing to work on; the paired unit is then the test video.
 Both rows predicted the same test videos, so each video falls in one cell of a 2 x 2 table (both
 right, only the row right, only the reference right, both wrong), and only the discordant videos
 (b: only the row right, c: only the reference right) carry evidence of a difference.
@@ -18,8 +18,8 @@ right, only the row right, only the reference right, both wrong), and only the d
   a few hundred test videos; it needs no iteration. The Wilson limits come from statsmodels'
   ``proportion_confint(method="wilson")``.
 
-The record is a :class:`~benchmark.report.significance.Comparison` (so Holm's adjustment across a
-table's rows, :func:`~benchmark.report.significance.with_holm`, applies unchanged) with the test's
+The record is a :class:`~benchmark.statistics.significance.Comparison` (so Holm's adjustment across a
+table's rows, :func:`~benchmark.statistics.significance.with_holm`, applies unchanged) with the test's
 name and the four cell counts added; ``wins`` / ``ties`` / ``losses`` count the one split as the
 corrected test counts splits.
 """
@@ -32,7 +32,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from benchmark.report.significance import LEVEL, Comparison
+from benchmark.statistics.significance import LEVEL, Comparison
 
 EXACT_BELOW = 25  # discordant videos: below this, the exact binomial test
 EXACT, CHI2 = "McNemar exact", "McNemar chi2"

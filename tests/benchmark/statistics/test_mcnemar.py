@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from benchmark.report.mcnemar import CHI2, EXACT, McNemarComparison, mcnemar_compare, newcombe_interval
-from benchmark.report.significance import Comparison, with_holm
+from benchmark.statistics.mcnemar import CHI2, EXACT, McNemarComparison, mcnemar_compare, newcombe_interval
+from benchmark.statistics.significance import Comparison, with_holm
 
 
 def cells(a: int, b: int, c: int, d: int) -> tuple[dict[str, bool], dict[str, bool]]:

@@ -1,0 +1,39 @@
+"""A run's artifact files: JSON, text and files written by the caller, each under an optional folder; the
+folder beside a local SQLite store is made without ever re-creating a vanished store (:mod:`.local_artifacts`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterable
+
+from benchmark.tracking.local_artifacts import make_local_artifact_folder
+
+
+def log_json_artifact(mlflow_client, run_id: str, name: str, payload: Any) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_text(json.dumps(payload, indent=1))
+        make_local_artifact_folder(mlflow_client, run_id, "")
+        mlflow_client.log_artifact(run_id, str(path))
+
+
+def log_text_artifact(mlflow_client, run_id: str, name: str, text: str) -> None:
+    """``name`` may hold a folder (``code/identity.json``): the artifact goes under it."""
+    import tempfile
+
+    folder, _, base = name.rpartition("/")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / base
+        path.write_text(text)
+        make_local_artifact_folder(mlflow_client, run_id, folder)
+        mlflow_client.log_artifact(run_id, str(path), artifact_path=folder or None)
+
+
+def log_file_artifacts(mlflow_client, run_id: str, folder: str, files: Iterable[Path]) -> None:
+    """Files (written by the caller) as artifacts under ``folder`` of the run."""
+    make_local_artifact_folder(mlflow_client, run_id, folder)
+    for path in files:
+        mlflow_client.log_artifact(run_id, str(path), artifact_path=folder or None)
