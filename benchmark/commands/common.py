@@ -84,3 +84,17 @@ def user_errors() -> Iterator[None]:
     except KeyboardInterrupt as exc:
         typer.secho(signals.stop_line(exc), fg="yellow", err=True)
         sys.exit(signals.exit_code(exc))
+
+
+METRICS_HELP = ("Registered metrics the md/LaTeX/HTML tables show, comma-separated (accuracy, macro_f1, balanced_accuracy, "
+                "log_loss, ece, and plugins'); table.csv always has every one.")
+
+
+def parse_metrics(text: str) -> list[str]:
+    """``--metrics accuracy,macro_f1`` -> the names, each checked against the registry (after plugins load)."""
+    from benchmark.metrics import get_metric
+
+    names = [n.strip() for n in text.split(",") if n.strip()] or ["accuracy"]
+    for name in names:
+        get_metric(name)
+    return names

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from benchmark.commands.common import PLUGIN_HELP, TRACKING_HELP, load_plugins, user_errors
+from benchmark.commands.common import METRICS_HELP, PLUGIN_HELP, TRACKING_HELP, load_plugins, parse_metrics, user_errors
 
 
 def report(
@@ -18,6 +18,7 @@ def report(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: reports/<dataset>/<suite>/)."),
     plugin: list[str] = typer.Option([], "--plugin", help=PLUGIN_HELP),
     rope: float = typer.Option(1.0, "--rope", help="Region of practical equivalence of the Bayesian comparison with the reference row, in accuracy points (±ROPE)."),
+    metrics: str = typer.Option("accuracy", "--metrics", help=METRICS_HELP),
 ) -> None:
     """Write table.md, table.tex, table.csv, figures (PNG) and index.html for a suite's runs."""
     with user_errors():
@@ -31,6 +32,7 @@ def report(
         tracking_uri = check_tracking_uri(tracking_uri, read_only=True)
         load_plugins(plugin, load_suite(suite))  # the rows' models: their kind decides the precision column
         check_float("--rope", rope, low=0.0)
+        shown = parse_metrics(metrics)
 
         if features is not None and experiment is not None:
             raise ParamError("give either --features or --experiment, not both")
@@ -45,7 +47,7 @@ def report(
             from features.synthetic import synthetic_name
 
             experiment = synthetic_name()
-        folder = render_report(suite, experiment, tracking_uri, out, dataset_fingerprint=fingerprint, rope=rope)
+        folder = render_report(suite, experiment, tracking_uri, out, dataset_fingerprint=fingerprint, rope=rope, metrics=shown)
         typer.echo(f"report written to {folder}/ (open {folder / 'index.html'})")
 
 

@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from benchmark.commands.common import METRICS_HELP, parse_metrics
 from benchmark.commands.common import DEVICE_HELP, FEATURES_HELP, PLUGIN_HELP, PRECISION_HELP, SERVER_WAIT_HELP, TRACKING_HELP, load_plugins, user_errors
 
 
@@ -33,6 +34,7 @@ def run(
     rope: float = typer.Option(1.0, "--rope", help="Region of practical equivalence of the Bayesian comparison with the reference row, in accuracy points (±ROPE)."),
     report: bool = typer.Option(True, "--report/--no-report", help="Render the report (bench report) into reports/<dataset>/<suite>/ at the end."),
     plugin: list[str] = typer.Option([], "--plugin", help=PLUGIN_HELP),
+    metrics: str = typer.Option("accuracy", "--metrics", help=METRICS_HELP),
     keep_models: bool = typer.Option(True, "--keep-models/--no-keep-models", help="Keep each new split run's trained weights (for bench evaluate); test scores are kept either way."),
     kept_dtype: str = typer.Option("float16", "--kept-dtype", help="Dtype of the kept weights: float16 (half the size; effect measured in the README) or float32 (bit-exact)."),
     server_wait: Optional[float] = typer.Option(None, "--server-wait", help=SERVER_WAIT_HELP),
@@ -67,6 +69,7 @@ def run(
         from benchmark.checkpoints import DTYPES
 
         check_choice("--kept-dtype", kept_dtype, DTYPES)
+        shown = parse_metrics(metrics)
         console = Console()
         chosen = get_profile(profile)
         loaded_suite = load_suite(suite)
@@ -103,7 +106,7 @@ def run(
         if report:
             from benchmark.report.render import report_after_run
 
-            report_after_run(summary, tracking_uri, console, rope=rope)
+            report_after_run(summary, tracking_uri, console, rope=rope, metrics=shown)
         if summary.failed:
             raise typer.Exit(1)
 

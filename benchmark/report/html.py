@@ -27,7 +27,8 @@ figure img { max-width: 100%; border: 1px solid #ddd; }
 """
 
 
-def page(sections: list[Suite], frame, header: Header, incomplete: list[str], figures: list[tuple[Path, str]], files: list[str]) -> str:
+def page(sections: list[Suite], frame, header: Header, incomplete: list[str], figures: list[tuple[Path, str]], files: list[str],
+         metrics: list[str] | None = None) -> str:
     e = html.escape
     out = [
         "<!DOCTYPE html>",
@@ -42,7 +43,7 @@ def page(sections: list[Suite], frame, header: Header, incomplete: list[str], fi
     out.append("</dl>")
     out += [f'<div class="note">{e(n)}</div>' for n in hdr.notes(header, incomplete)]
     for section in sections:
-        columns, rows, footnotes = display(section, frame[frame["table"] == section.name], HTML)
+        columns, rows, footnotes = display(section, frame[frame["table"] == section.name], HTML, metrics)
         out += [f"<h2>{e(section.name)}: {e(section.title)}</h2>", f'<p class="caption">{e(caption(section, header))}</p>', "<table>"]
         out.append("<thead><tr>" + "".join(f"<th>{c}</th>" for c in columns) + "</tr></thead><tbody>")
         out += ["<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>" for cells in rows]

@@ -45,12 +45,14 @@ def render_report(
     dataset_fingerprint: str | None = None,
     parent_run_ids: Sequence[str] | None = None,
     rope: float = DEFAULT_ROPE,
+    metrics: Sequence[str] = ("accuracy",),
 ) -> Path:
     """Read the suite's runs from MLflow and write every output; returns the folder.
 
     ``experiment`` is the dataset's experiment (the store's name). ``parent_run_ids`` pins the exact
     parent runs (the end of ``bench run`` passes its own); otherwise the latest consistent ones are
-    used. ``rope``: the Bayesian test's region of practical equivalence, in accuracy points. Raises
+    used. ``rope``: the Bayesian test's region of practical equivalence, in accuracy points; ``metrics``: the
+    registered metrics the md/LaTeX/HTML tables show (table.csv has every one). Raises
     ``ParamError`` with a clear message when there are no runs yet.
     """
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
@@ -76,8 +78,9 @@ def render_report(
         f"{r['row']} ({r['n_splits']}/{r['n_expected']})" for r in frame.to_dict("records") if tables.status(r) not in ("complete", "reported")
     ]
     parts = sections(loaded)
-    (folder / "table.md").write_text(tables.markdown(parts, frame, header, incomplete))
-    (folder / "table.tex").write_text(tables.latex(parts, frame, header, incomplete))
+    shown = list(metrics)
+    (folder / "table.md").write_text(tables.markdown(parts, frame, header, incomplete, shown))
+    (folder / "table.tex").write_text(tables.latex(parts, frame, header, incomplete, shown))
     csv_table.write_csv(folder / "table.csv", frame, header, incomplete)
 
     written: list[tuple[Path, str]] = []
@@ -100,7 +103,7 @@ def render_report(
     extra = [name for name in ("robustness.csv", "robustness.md") if (folder / name).is_file()]
     files = ["table.md", "table.tex", "table.csv", csv_table.META_NAME, *extra] + [
         q.name for p, _ in written for q in (p, p.with_suffix(".pdf")) if q.is_file()]
-    (folder / "index.html").write_text(page(parts, frame, header, incomplete, written, files))
+    (folder / "index.html").write_text(page(parts, frame, header, incomplete, written, files, shown))
     return folder
 
 
@@ -119,7 +122,7 @@ def report_command(summary, uri: str | None, out: Path | None = None) -> str:
     return shlex.join(parts)
 
 
-def report_after_run(summary, uri: str | None, console, rope: float = DEFAULT_ROPE) -> Path | None:
+def report_after_run(summary, uri: str | None, console, rope: float = DEFAULT_ROPE, metrics: Sequence[str] = ("accuracy",)) -> Path | None:
     """The end of ``bench run``: render from MLflow the parents this run just closed.
 
     A report that cannot be written never turns a finished run into a failed command: it says why
@@ -133,6 +136,7 @@ def report_after_run(summary, uri: str | None, console, rope: float = DEFAULT_RO
             dataset_fingerprint=summary.store.fingerprint,
             parent_run_ids=[r.parent_run_id for r in summary.rows if r.parent_run_id],
             rope=rope,
+            metrics=metrics,
         )
     except Exception as exc:  # noqa: BLE001 - the runs are safe in MLflow; the report can be made later
         import tempfile

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from benchmark.config import MODALITIES
+from benchmark.report.columns import Cell, columns_for
 from benchmark.report import header as hdr
 from benchmark.report.collect import Header
 from benchmark.report.nested import footnote_of
@@ -65,25 +65,6 @@ TEX = Flavour(r" $\pm$ ", r"\checkmark", "--", r"$^\dagger$", "--", _tex_escape)
 HTML = Flavour(" ± ", "✓", "–", "†", "—", _html.escape)
 
 
-def _num(value: float, digits: int = 1, sign: bool = False) -> str | None:
-    if value is None or not math.isfinite(value):
-        return None
-    return f"{value:+.{digits}f}" if sign else f"{value:.{digits}f}"
-
-
-def _count(value: float) -> str | None:
-    """A parameter count with thousands separators (``1,234,567``)."""
-    if value is None or not math.isfinite(value):
-        return None
-    return f"{int(value):,}"
-
-
-def _p(value: float) -> str | None:
-    if not math.isfinite(value):
-        return None
-    return "<0.001" if value < 0.001 else f"{value:.3f}"
-
-
 def status(record) -> str:
     """``reported``, ``complete``, ``incomplete`` (some splits missing), ``failed`` (none finished),
     ``running`` (its ``bench run`` is still going) or ``not run``."""
@@ -100,31 +81,18 @@ def status(record) -> str:
     return "incomplete" if record["n_splits"] else "failed"
 
 
-def display(section: Suite, frame, flavour: Flavour) -> tuple[list[str], list[list[str]], list[str]]:
-    """Column names, cell strings and footnotes of one paper table."""
+def display(section: Suite, frame, flavour: Flavour, metrics: list[str] | None = None) -> tuple[list[str], list[list[str]], list[str]]:
+    """Column names, cell strings and footnotes of one paper table (columns: :mod:`benchmark.report.columns`;
+    ``metrics``: registered metrics other than accuracy to show, each as one more column)."""
     esc, dash = flavour.escape, flavour.dash
     reference = section.reference
     first = "Method"
     if section.layout == "sweep" and section.sweep:
         md_symbol, tex_symbol = SWEEP_SYMBOLS.get(section.sweep, (section.sweep, section.sweep))
         first = tex_symbol if flavour is TEX else esc(md_symbol)
-    columns = [first]
-    if section.layout == "methods":
-        columns += [esc(m.capitalize()) for m in MODALITIES]
-    columns += [
-        esc("Accuracy (%)"), "n", esc("Paper (%)"),
-        r"$\Delta$" if flavour is TEX else "Δ",
-        esc(f"Diff vs {reference} [95% CI]") if reference else esc("Diff"),
-        esc(f"p vs {reference}") if reference else "p",
-        esc("p Holm"), esc("W/T/L"), esc("P(ref / ≈ / row)") if flavour is not TEX else r"P(ref / $\approx$ / row)",
-        esc("Best epoch (%)"),
-    ]
-    if section.costs:
-        columns += [esc("Params"), esc("s/epoch")]
+    spec = columns_for(section, frame, flavour, [m for m in (metrics or []) if m != "accuracy"], tex=flavour is TEX)
     rows, footnotes = [], []
-    ceilings = "ceiling" in frame and bool(frame["ceiling"].notna().any())  # synthetic stores: the Bayes oracle's accuracy
-    if ceilings:
-        columns.append(esc("Best reachable (%)"))
+    if "ceiling" in frame and bool(frame["ceiling"].notna().any()):
         footnotes.append(esc(
             "Best reachable: accuracy of the Bayes rule that knows the synthetic generator, given the row's "
             "modalities (Monte Carlo on fresh videos); no model beats it on average."
@@ -135,63 +103,29 @@ def display(section: Suite, frame, flavour: Flavour) -> tuple[list[str], list[li
         name = esc(record["row"])
         if section.layout == "sweep" and section.sweep and section.sweep in row.params:
             name = esc(str(row.params[section.sweep]))
-        cells = [name]
-        if section.layout == "methods":
-            cells += [flavour.check if m in row.modalities else flavour.absent for m in MODALITIES]
-        paper = _num(record["paper"]) or dash
-        state = status(record)
-        if state == "reported":
-            cells += ["reported", dash, paper] + [dash] * 7 + ([dash, dash] if section.costs else []) + [dash] * ceilings
+        cell = Cell(record, row, flavour, status(record))
+        if cell.state == "reported":
+            rows.append([name] + [(c.reported(cell) if c.reported else dash) for c in spec])
             if row.source:
                 footnotes.append(esc(f"{row.name}: {row.source}"))
-            rows.append(cells)
             continue
-        mean, std = _num(record["mean"]), _num(record["std"])
-        accuracy = dash if mean is None else (mean + flavour.pm + std if std else mean + flavour.pm + "n/a")
-        n = str(record["n_splits"])
-        if state != "complete":
-            n = f"{record['n_splits']}/{record['n_expected'] or '?'}{flavour.dagger}"
+        rows.append([name] + [c.cell(cell) for c in spec])
+        if cell.state != "complete":
             footnotes.append(flavour.dagger + " " + esc(f"{row.name}: {record['missing']}"))
-        if record["test_note"] == "reference":
-            comparison = ["ref.", "ref.", dash, dash, dash]
-        else:
-            comparison = _comparison_cells(record, flavour)
-            if record["test_note"]:
-                footnotes.append(esc(f"{row.name}: no p-value, {record['test_note']}"))
-        best = _num(record["best_epoch_mean"])
-        gain = _num(record["best_epoch_gain"], sign=True)
-        best_cell = dash if best is None else f"{best} ({gain})"
-        cells += [accuracy, n, paper, _num(record["delta"], sign=True) or dash, *comparison, best_cell]
-        if section.costs:  # Params and s/epoch come before Best reachable, as in the columns
-            cells += [_count(record["n_parameters"]) or dash, _num(record["seconds_per_epoch"], digits=2) or dash]
-        if ceilings:
-            cells.append(_num(record["ceiling"]) or dash)
-        rows.append(cells)
+        if record["test_note"] and record["test_note"] != "reference":
+            footnotes.append(esc(f"{row.name}: no p-value, {record['test_note']}"))
         if footnote_of(record):  # the nested row's chosen values and selection bias
             footnotes.append(esc(f"{row.name}: {footnote_of(record)}"))
     if reference:
         rope = next((r["rope"] for r in frame.to_dict("records") if math.isfinite(r.get("rope", math.nan))), 1.0)
         designs = sorted({d for d in frame.get("design", []) if isinstance(d, str) and d})
         footnotes.append(esc(Footnote(designs, rope).text(reference)))
-    return columns, rows, footnotes
+    return [first] + [c.header for c in spec], rows, footnotes
 
 
-def _comparison_cells(record, flavour: Flavour) -> list[str]:
-    """Diff [CI], corrected p, Holm p, W/T/L and the three probabilities of one compared row."""
-    dash, esc = flavour.dash, flavour.escape
-    diff = _num(record["diff"], sign=True)
-    low, high = _num(record["diff_ci_low"], sign=True), _num(record["diff_ci_high"], sign=True)
-    if diff is None:
-        diff_cell = dash
-    elif low is None or (record["diff_ci_low"] == record["diff_ci_high"] == record["diff"]):
-        diff_cell = esc(diff)
-    else:
-        diff_cell = esc(f"{diff} [{low}, {high}]")
-    n = record["wins"] + record["ties"] + record["losses"] if math.isfinite(record["diff"]) else 0
-    wtl = f"{record['wins']:.0f}/{record['ties']:.0f}/{record['losses']:.0f}" if n else dash
-    probs = [record[k] for k in PROBABILITIES]
-    prob_cell = " / ".join(f"{v:.2f}" for v in probs) if all(math.isfinite(v) for v in probs) else dash
-    return [diff_cell, esc(_p(record["p_value"]) or "") or dash, esc(_p(record["p_holm"]) or "") or dash, wtl, prob_cell]
+def alignments(section: Suite, frame, metrics: list[str] | None = None) -> list[str]:
+    """``l`` for the name, then each column's alignment (``c`` for check marks, ``r`` for numbers)."""
+    return ["l"] + [c.align for c in columns_for(section, frame, MD, [m for m in (metrics or []) if m != "accuracy"], tex=False)]
 
 
 def _section_frame(frame, section: Suite):
@@ -213,18 +147,18 @@ def caption(section: Suite, header: Header) -> str:
     return text
 
 
-def markdown(sections: list[Suite], frame, header: Header, incomplete: list[str]) -> str:
+def markdown(sections: list[Suite], frame, header: Header, incomplete: list[str], metrics: list[str] | None = None) -> str:
     out = [f"# {header.title}", ""]
     for warning in hdr.warnings(header):
         out += [f"> **⚠ WARNING — {warning}**", ""]
     out += [f"- **{label}:** {value}" for label, value in hdr.lines(header)]
     out += [f"- **Note:** {note}" for note in hdr.notes(header, incomplete)]
     for section in sections:
-        columns, rows, footnotes = display(section, _section_frame(frame, section), MD)
+        part = _section_frame(frame, section)
+        columns, rows, footnotes = display(section, part, MD, metrics)
         out += ["", f"## {section.name}: {section.title}", "", caption(section, header), ""]
         out.append("| " + " | ".join(columns) + " |")
-        checks = 3 if section.layout == "methods" else 0
-        out.append("|" + "|".join([":---"] + [":---:"] * checks + ["---:"] * (len(columns) - 1 - checks)) + "|")
+        out.append("|" + "|".join({"l": ":---", "c": ":---:", "r": "---:"}[a] for a in alignments(section, part, metrics)) + "|")
         out += ["| " + " | ".join(cells) + " |" for cells in rows]
         if footnotes:
             out += [""] + [f"- {f}" for f in footnotes]
@@ -238,12 +172,13 @@ def _tex_unicode(text: str) -> str:
     return text
 
 
-def latex(sections: list[Suite], frame, header: Header, incomplete: list[str]) -> str:
+def latex(sections: list[Suite], frame, header: Header, incomplete: list[str], metrics: list[str] | None = None) -> str:
     out = [f"% {line}" for line in hdr.plain(header, incomplete)]
     out += [r"% needs \usepackage{booktabs} and \usepackage{amssymb} (for \checkmark)", ""]
     warning = " ".join(hdr.warnings(header))
     for section in sections:
-        columns, rows, footnotes = display(section, _section_frame(frame, section), TEX)
+        part = _section_frame(frame, section)
+        columns, rows, footnotes = display(section, part, TEX, metrics)
         text = _tex_unicode(_tex_escape(caption(section, header)))
         footnotes = [_tex_unicode(f) for f in footnotes]
         if warning:
@@ -253,7 +188,7 @@ def latex(sections: list[Suite], frame, header: Header, incomplete: list[str]) -
             r"\centering",
             r"\caption{" + text + "}",
             r"\label{tab:" + re.sub(r"[^A-Za-z0-9:.-]+", "-", section.name) + "}",
-            r"\begin{tabular}{l" + "c" * (3 if section.layout == "methods" else 0) + "r" * (len(columns) - 1 - (3 if section.layout == "methods" else 0)) + "}",
+            r"\begin{tabular}{" + "".join(alignments(section, part, metrics)) + "}",
             r"\toprule",
             " & ".join(columns) + r" \\",
             r"\midrule",
