@@ -92,6 +92,7 @@ def run_suite(
     on_notice: "Callable[[str], None] | None" = None,
     rope: float = 1.0,
     keep_model: str = "float16",
+    first: bool = True,
 ) -> RunSummary:
     """``precision`` (auto|fp32|bf16) is resolved per configuration here, for the device this process sees.
     ``plugins``: the specs every worker loads (already loaded here); ``on_notice``: one line per row whose
@@ -99,6 +100,8 @@ def run_suite(
     is the Bayesian comparison's region of practical equivalence; ``keep_model``: the dtype of the weights each
     new split run keeps (float16, float32) or ``none`` (:mod:`benchmark.checkpoints`)."""
     from benchmark.params import resolve_device
+
+    suite = suite.for_dataset(store.name, first)  # each row's paper number for this dataset (first: the command's first)
 
     split_source = splits[0].source.split("/")[0] if splits else ""
     planned = plan_rows(suite, store, profile, dict(train_overrides or {}), split_source, precision=precision, device=resolve_device(device))

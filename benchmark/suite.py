@@ -30,11 +30,20 @@ class SuiteRow:
     model: str | None
     modalities: tuple[str, ...]
     params: Mapping[str, Any] = field(default_factory=dict)
-    paper: float | None = None
+    paper: float | None = None  # a plain number: the first dataset's (``paper_for``)
     reported: bool = False
     source: str = ""
     table: str = ""  # the suite the row was defined in (differs from the suite for included rows)
     origin: str = field(default="", compare=False)  # the suite file (or built-in name) that defines the row, for messages
+    papers: Mapping[str, float] = field(default_factory=dict)  # ``paper = { ve8 = 43.2, ekman6 = 55.3 }``: per dataset key
+
+    def paper_for(self, dataset: str, first: bool = True) -> float | None:
+        """The published number for ``dataset`` (a store name): the ``papers`` key equal to it or to one of its
+        dash-separated words (``ve8`` matches ``synthetic-ve8``); a plain ``paper`` only for the first dataset."""
+        if self.papers:
+            words = dataset.split("-")
+            return next((v for k, v in self.papers.items() if k == dataset or k in words), None)
+        return self.paper if first else None
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,15 @@ class Suite:
     @property
     def runnable_rows(self) -> list[SuiteRow]:
         return [row for row in self.rows if not row.reported]
+
+    def for_dataset(self, dataset: str, first: bool = True) -> "Suite":
+        """The suite with each row's ``paper`` set to its number for ``dataset`` (:meth:`SuiteRow.paper_for`)."""
+        from dataclasses import replace
+
+        def row(r: SuiteRow) -> SuiteRow:
+            return replace(r, paper=r.paper_for(dataset, first))
+
+        return replace(self, rows=tuple(row(r) for r in self.rows), parts=tuple(p.for_dataset(dataset, first) for p in self.parts))
 
 
 def builtin_suites() -> list[str]:
@@ -148,6 +166,13 @@ def _parse_row(item: Mapping[str, Any], origin: str, suite_name: str) -> SuiteRo
     if unknown:
         raise ParamError(f"suite {origin}: row {item['name']!r} has unknown key(s) {', '.join(sorted(unknown))}")
     paper = item.get("paper")
+    papers = {}
+    if isinstance(paper, Mapping):  # per dataset: { ve8 = 43.2, ekman6 = 55.3 }; the first key is "the" paper number
+        try:
+            papers = {str(k): float(v) for k, v in paper.items()}
+        except (TypeError, ValueError):
+            raise ParamError(f"suite {origin}: row {item['name']!r}: paper must be a number or a table of numbers per dataset") from None
+        paper = next(iter(papers.values()), None)
     modalities = item.get("modalities", ("visual", "audio", "skeleton"))
     if isinstance(modalities, str) or not isinstance(modalities, (list, tuple)):
         raise ParamError(f"suite {origin}: row {item['name']!r}: modalities must be a list of names, got {modalities!r}")
@@ -157,6 +182,7 @@ def _parse_row(item: Mapping[str, Any], origin: str, suite_name: str) -> SuiteRo
         modalities=tuple(modalities),
         params=dict(item.get("params", {})),
         paper=float(paper) if paper is not None else None,
+        papers=papers,
         reported=reported,
         source=str(item.get("source", "")),
         table=suite_name,

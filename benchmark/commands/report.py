@@ -12,7 +12,7 @@ from benchmark.commands.common import METRICS_HELP, PLUGIN_HELP, TRACKING_HELP, 
 
 def report(
     suite: str = typer.Option(..., "--suite", "-s", help="Built-in suite (table1, table2, table3, all; components, fusion, extended) or a path to a suite .toml."),
-    features: Optional[Path] = typer.Option(None, "--features", "-f", help="The feature store the runs used, a folder or a built-in name (synthetic-ve8, synthetic-ekman6); its name is the experiment; only runs on its exact content count."),
+    features: list[Path] = typer.Option([], "--features", "-f", help="The feature store the runs used, a folder or a built-in name (synthetic-ve8, synthetic-ekman6); its name is the experiment; only runs on its exact content count. Repeatable: several datasets give one combined table."),
     experiment: Optional[str] = typer.Option(None, "--experiment", "-e", help="MLflow experiment (= the store's name) to read, without opening the store."),
     tracking_uri: Optional[str] = typer.Option(None, "--tracking-uri", help=TRACKING_HELP),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: reports/<dataset>/<suite>/)."),
@@ -34,14 +34,31 @@ def report(
         check_float("--rope", rope, low=0.0)
         shown = parse_metrics(metrics)
 
-        if features is not None and experiment is not None:
+        if features and experiment is not None:
             raise ParamError("give either --features or --experiment, not both")
+        if len(features) > 1:
+            from benchmark.commands.common import store_for
+            from benchmark.report import datasets
+            from benchmark.suite import load_suite as load
+            from features.store import open_store
+
+            stores = [open_store(store_for(f)) for f in features]
+            folders = {s.name: render_report(suite, s.name, tracking_uri, (out / s.name) if out else None, dataset_fingerprint=s.fingerprint,
+                                             rope=rope, metrics=shown, first=i == 0) for i, s in enumerate(stores)}
+            loaded = load(suite)
+            combined = out or datasets.combined_folder(list(folders), loaded.name)
+            long = datasets.write(loaded.title, folders, combined)
+            from rich.console import Console
+
+            datasets.print_table(loaded.title, long, Console())
+            typer.echo(f"report written to {combined}/ (open {combined / 'index.html'}; each dataset's report is linked from it)")
+            return
         fingerprint = None
-        if features is not None:
+        if features:
             from benchmark.commands.common import store_for
             from features.store import open_store
 
-            store = open_store(store_for(features))
+            store = open_store(store_for(features[0]))
             experiment, fingerprint = store.name, store.fingerprint
         elif experiment is None:
             from features.synthetic import synthetic_name

@@ -13,7 +13,7 @@ from benchmark.commands.common import DEVICE_HELP, FEATURES_HELP, PLUGIN_HELP, P
 
 def run(
     suite: str = typer.Option(..., "--suite", "-s", help="Built-in suite (table1, table2, table3, all; components, fusion, extended) or a path to a suite .toml."),
-    features: Optional[Path] = typer.Option(None, "--features", "-f", help=FEATURES_HELP),
+    features: list[Path] = typer.Option([], "--features", "-f", help=FEATURES_HELP + " Repeat it for several datasets: one table with a column group per dataset."),
     profile: str = typer.Option("quick", "--profile", "-p", help="Training profile: 'paper' (the paper's protocol) or 'quick' (CPU demo)."),
     n_splits: Optional[int] = typer.Option(None, "--n-splits", help="Number of splits (default: the store's protocol; VE-8's is 10 seeded stratified 2/3 splits); with official lists, the first N."),
     split_files: Optional[Path] = typer.Option(None, "--split-files", help="Folder with trainlistNN.txt / testlistNN.txt / classInd.txt to use instead of the store's protocol."),
@@ -74,40 +74,53 @@ def run(
         chosen = get_profile(profile)
         loaded_suite = load_suite(suite)
         plugins = load_plugins(plugin, loaded_suite)
-        path = store_for(features)
-        store = open_store(path)
-        protocol, splits = protocol_splits(store, n_splits=n_splits, split_files=split_files)
+        stores = [open_store(store_for(f)) for f in (features or [None])]  # every store checked before anything trains
+        names = [store.name for store in stores]
+        if len(set(names)) < len(names):
+            from benchmark.params import ParamError
+
+            raise ParamError(f"--features names the same dataset twice ({', '.join(names)})")
         overrides = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "frames": frames, "seed": seed}
         effective = {**chosen.train, **{k: v for k, v in overrides.items() if v is not None}}
-        console.print(
-            f"[bold]{loaded_suite.name}[/bold] on {store.name} ({len(store)} videos, {store.path}) · "
-            f"profile {chosen.name} ({chosen.description}): {effective.get('epochs')} epochs, "
-            f"batch {effective.get('batch_size')}, lr {effective.get('lr')}, T = {effective.get('frames')} · {protocol.describe(len(splits))}"
-        )
         epochs_shown = epochs or int(chosen.train.get("epochs", 0))
-        summary = run_suite(
-            loaded_suite,
-            store,
-            chosen,
-            splits,
-            executor=make_executor(executor, jobs=jobs, scheduler=scheduler, engine=engine, compile=compile),
-            train_overrides=overrides,
-            uri=tracking_uri,
-            device=device,
-            force=force,
-            progress=Progress(console, epochs=epochs_shown),
-            precision=precision,
-            plugins=plugins,
-            on_notice=lambda line: console.print(f"[yellow]{line}"),
-            rope=rope,
-            keep_model=kept_dtype if keep_models else "none",
-        )
-        print_summary(summary, console)
-        if report:
-            from benchmark.report.render import report_after_run
+        summaries = []
+        for index, store in enumerate(stores):
+            protocol, splits = protocol_splits(store, n_splits=n_splits, split_files=split_files)
+            console.print(
+                f"[bold]{loaded_suite.name}[/bold] on {store.name} ({len(store)} videos, {store.path}) · "
+                f"profile {chosen.name} ({chosen.description}): {effective.get('epochs')} epochs, "
+                f"batch {effective.get('batch_size')}, lr {effective.get('lr')}, T = {effective.get('frames')} · {protocol.describe(len(splits))}"
+            )
+            summary = run_suite(
+                loaded_suite,
+                store,
+                chosen,
+                splits,
+                executor=make_executor(executor, jobs=jobs, scheduler=scheduler, engine=engine, compile=compile),
+                train_overrides=overrides,
+                uri=tracking_uri,
+                device=device,
+                force=force,
+                progress=Progress(console, epochs=epochs_shown),
+                precision=precision,
+                plugins=plugins,
+                on_notice=lambda line: console.print(f"[yellow]{line}"),
+                rope=rope,
+                keep_model=kept_dtype if keep_models else "none",
+                first=index == 0,
+            )
+            summaries.append(summary)
+            if len(stores) == 1:
+                print_summary(summary, console)
+                if report:
+                    from benchmark.report.render import report_after_run
 
-            report_after_run(summary, tracking_uri, console, rope=rope, metrics=shown)
-        if summary.failed:
+                    report_after_run(summary, tracking_uri, console, rope=rope, metrics=shown)
+        if len(stores) > 1:
+            from benchmark.report.datasets import report_datasets
+
+            report_datasets(loaded_suite, summaries, tracking_uri, console, rope=rope, metrics=shown, keep=report)
+        if any(summary.failed for summary in summaries):
             raise typer.Exit(1)
 
 

@@ -56,3 +56,15 @@ def split_sizes(client, run) -> dict[str, int]:
             return {"n_train": len(ids["train"]), "n_test": len(ids["test"])}
         except Exception:  # no artifact (hand-made runs) or a store that cannot be reached: sizes unknown
             return {}
+
+
+def correct_predictions(client, run_id: str) -> dict[str, bool] | None:
+    """{test video id: predicted right} from a split run's ``predictions.csv`` (None where it cannot be read)."""
+    import pandas as pd
+
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            frame = pd.read_csv(client.download_artifacts(run_id, "predictions.csv", tmp), dtype=str, keep_default_na=False)
+        except Exception:  # no artifact or an unreachable store: no McNemar test for this row, said in its note
+            return None
+    return dict(zip(frame["id"], frame["label"] == frame["prediction"]))

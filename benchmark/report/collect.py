@@ -21,7 +21,7 @@ from typing import Any, Iterable, Sequence
 from benchmark import tracking
 from benchmark.params import ParamError
 from benchmark.statistics import significance
-from benchmark.report.artifacts import class_names, reference_predictions, split_sizes
+from benchmark.report.artifacts import class_names, correct_predictions, reference_predictions, split_sizes
 from benchmark.suite import Suite, SuiteRow, sections
 from benchmark.tracking.parents import setting_of_run
 
@@ -42,6 +42,7 @@ class SplitRecord:
     n_train: int = 0  # training and test part sizes (0: unknown)
     n_test: int = 0
     curves: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    correct: dict[str, bool] | None = None  # test video id -> predicted right (single-split datasets: McNemar's test)
 
     @property
     def finished(self) -> bool:
@@ -243,6 +244,8 @@ def _row_runs(client, experiment_id: str, row: SuiteRow, parent) -> RowRuns:
             commit=run.data.tags.get("mlflow.source.git.commit", ""),
             **split_sizes(client, run),
         )
+        if record.finished and result.design == significance.SINGLE:
+            record.correct = correct_predictions(client, run.info.run_id)
         if record.finished:
             record.curves = {
                 key: sorted((m.step, m.value) for m in client.get_metric_history(run.info.run_id, key)) for key in CURVES

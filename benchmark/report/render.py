@@ -46,17 +46,19 @@ def render_report(
     parent_run_ids: Sequence[str] | None = None,
     rope: float = DEFAULT_ROPE,
     metrics: Sequence[str] = ("accuracy",),
+    first: bool = True,
 ) -> Path:
     """Read the suite's runs from MLflow and write every output; returns the folder.
 
     ``experiment`` is the dataset's experiment (the store's name). ``parent_run_ids`` pins the exact
     parent runs (the end of ``bench run`` passes its own); otherwise the latest consistent ones are
     used. ``rope``: the Bayesian test's region of practical equivalence, in accuracy points; ``metrics``: the
-    registered metrics the md/LaTeX/HTML tables show (table.csv has every one). Raises
+    registered metrics the md/LaTeX/HTML tables show (table.csv has every one); ``first``: the dataset is its
+    command's first (a suite row's plain paper number is that dataset's). Raises
     ``ParamError`` with a clear message when there are no runs yet.
     """
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    loaded = load_suite(suite) if isinstance(suite, str) else suite
+    loaded = (load_suite(suite) if isinstance(suite, str) else suite).for_dataset(experiment, first)
     collected = collect(loaded, experiment, uri, dataset_fingerprint=dataset_fingerprint, parent_run_ids=parent_run_ids)
     collected = nested.attach(collected, uri)  # a sweep's "chosen on validation (nested)" row, if MLflow has one
     loaded = collected.suite

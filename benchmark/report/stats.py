@@ -16,6 +16,7 @@ import numpy as np
 
 from benchmark.statistics import significance as sig
 from benchmark.report.collect import RowRuns
+from benchmark.statistics.mcnemar import mcnemar_compare
 from benchmark.statistics.rows import summarize
 from benchmark.splits import TRAIN_FRACTION
 
@@ -25,7 +26,7 @@ NOMINAL_RATIO = (1 - TRAIN_FRACTION) / TRAIN_FRACTION  # n_test/n_train of the 2
 COLUMNS = [
     "table", "row", "reported", "ran", "running", "mean", "std", "n_splits", "n_expected", "paper", "delta",
     "p_value", "n_paired", "test_note", *[k for k in sig.RECORD_KEYS if k != "p_value"], "best_epoch_mean", "best_epoch_gain", "missing", "ceiling",
-    "n_parameters", "seconds_per_epoch", "design",
+    "n_parameters", "seconds_per_epoch", "design", "test",
 ]
 
 
@@ -49,10 +50,16 @@ def sizes_of(row: RowRuns) -> dict[int, tuple[int, int]]:
 def comparison(row: RowRuns, reference: RowRuns, rope: float = sig.DEFAULT_ROPE) -> sig.Comparison:
     """``row`` against ``reference`` over their shared finished splits, with the sizes either recorded
     (a split has the same sizes in both: same split protocol; the row's own first)."""
+    design = row.design or reference.design
+    if design == sig.SINGLE:  # one split: the paired unit is the test video (McNemar), not the split
+        mine, theirs = (next((s.correct for s in r.finished if s.correct), None) for r in (row, reference))
+        if mine and theirs:
+            out = mcnemar_compare(mine, theirs)
+            out.rope = rope
+            return out
     accs = {s.split: s.test_acc for s in row.finished}
     ref = {s.split: s.test_acc for s in reference.finished}
     sizes = {**sizes_of(reference), **sizes_of(row)}
-    design = row.design or reference.design
     default = NOMINAL_RATIO if design == sig.SUBSAMPLING else None
     ratio = sig.size_ratio(sizes, sorted(set(accs) & set(ref)), default)
     return sig.compare(accs, ref, ratio, rope, design)
@@ -106,6 +113,7 @@ def row_stats(rows: list[RowRuns], reference: str | None, rope: float = sig.DEFA
                 "n_parameters": r.n_parameters if r.n_parameters is not None else math.nan,
                 "seconds_per_epoch": _mean_finite([s.seconds_per_epoch for s in finished]),
                 "design": r.design,
+                "test": getattr(test, "test", "") or ("corrected t-test" if math.isfinite(test.p_value) else ""),
             }
         )
     return pd.DataFrame.from_records(records, columns=COLUMNS)

@@ -32,7 +32,7 @@ CSV_COLUMNS = [
     "table", "row", "mean", "std", "n_splits", "n_expected", "paper", "delta", "p_value", "n_paired",
     "best_epoch_mean", "best_epoch_gain", "status", "note", "ceiling", "n_parameters", "seconds_per_epoch",
     "p_naive", "p_holm", "diff", "diff_ci_low", "diff_ci_high", "wins", "ties", "losses",
-    "prob_reference_better", "prob_equivalent", "prob_row_better", "rope",
+    "prob_reference_better", "prob_equivalent", "prob_row_better", "rope", "test",
 ]
 PERCENT = ["mean", "std", "paper", "delta", "best_epoch_mean", "best_epoch_gain", "ceiling", "diff", "diff_ci_low", "diff_ci_high"]
 P_VALUES = ["p_value", "p_naive", "p_holm"]

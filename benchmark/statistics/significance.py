@@ -187,6 +187,13 @@ class Footnote:
     rope: float = DEFAULT_ROPE
 
     def text(self, reference: str) -> str:
+        if self.designs == [SINGLE]:
+            return (
+                f"One official split: Diff: row − {reference} in points on its test videos, with Newcombe's hybrid score 95 % "
+                f"interval of the paired difference; p: McNemar's test on the paired test predictions (exact binomial below 25 "
+                f"discordant videos, else chi-square with continuity correction; table.csv's test column says which); Holm: "
+                f"{HOLM_NAME} across this table's rows."
+            )
         design = "; ".join(DESIGN_NOTES.get(d, d) for d in self.designs) or DESIGN_NOTES[SUBSAMPLING]
         return (
             f"Diff: row − {reference} in points, mean over paired splits with its corrected 95 % interval; "
