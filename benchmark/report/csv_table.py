@@ -23,7 +23,11 @@ def csv_frame(frame):
     from benchmark.report.metric_columns import metric_columns
     from benchmark.report.robustness import COST
 
-    out = out[CSV_COLUMNS + [c for c in [*metric_columns(), *COST] if c in out]]
+    extra = [c for c in [*metric_columns(), *COST] if c in out]
+    out = out[CSV_COLUMNS + extra]
+    out[[c for c in extra if not c.endswith("_p_value")]] = out[[c for c in extra if not c.endswith("_p_value")]].astype(float).round(4)
+    for column in [c for c in extra if c.endswith("_p_value")]:
+        out[column] = out[column].map(lambda p: float(f"{p:.4g}") if math.isfinite(p) else math.nan)
     out[PERCENT] = out[PERCENT].round(4)
     out[COUNTS] = out[COUNTS].astype("Int64")  # whole numbers, empty where the row is not compared
     for column in P_VALUES + PROBABILITIES:

@@ -158,8 +158,10 @@ def print_table(title: str, long: pd.DataFrame, console) -> None:
 
     header, rows, notes = display(long)
     table = Table(title=title, show_lines=False)
-    for i, column in enumerate(header):
-        table.add_column(column, justify="left" if i == 0 else "right")
+    table.add_column("Method", justify="left")
+    for column in header[1:]:  # "<dataset>: <what>": the dataset named once, over its group's first column
+        dataset, _, what = column.partition(": ")
+        table.add_column(f"{dataset}\n{what}" if what.startswith("Accuracy") else what, justify="right")
     for cells in rows:
         table.add_row(*cells)
     console.print(table)
