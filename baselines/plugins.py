@@ -96,8 +96,9 @@ def load_plugin(spec: str) -> Plugin:
     new = tuple(sorted(set(registry.registered()) - before))
     if not new:  # imported earlier by other code (a notebook, another plugin): its models are already in
         new = tuple(n for n, entry in registry.entries().items() if module.__name__ in entry.code_modules)
-    if not new:
-        raise PluginError(f"plugin {spec} registers no model (call baselines.registry.register_model in it)")
+    if not new and not registry.extensions_of(spec):
+        raise PluginError(f"plugin {spec} registers no model, metric or corruption (call baselines.registry.register_model, "
+                          "benchmark.metrics.register_metric or benchmark.evaluation.corruptions.register_corruption in it)")
     path = getattr(module, "__file__", None)
     plugin = Plugin(spec=spec, module=module.__name__, models=new, path=path, stamp=_file_stamp(path) if is_path(spec) else None)
     _LOADED[spec] = plugin

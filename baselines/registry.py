@@ -60,6 +60,20 @@ _LOADING: list[str] = []  # the origins of the plugins being imported (innermost
 MISSING_HOOKS: list[Callable[[str | None], None]] = []
 
 
+_EXTENSIONS: list[tuple[str, str, str]] = []  # (origin, kind, name) of metrics and corruptions plugins registered
+
+
+def note_extension(kind: str, name: str) -> None:
+    """Called by the metric and corruption registries: a plugin that registers only those is a plugin too."""
+    if _LOADING:
+        _EXTENSIONS.append((_LOADING[-1], kind, name))
+
+
+def extensions_of(origin: str) -> list[str]:
+    """``kind name`` of what the plugin ``origin`` registered besides models."""
+    return [f"{kind} {name}" for o, kind, name in _EXTENSIONS if o == origin]
+
+
 @contextmanager
 def loading(origin: str) -> Iterator[None]:
     """Models registered inside this block record ``origin`` (the plugin file or module)."""

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from benchmark.commands.common import FEATURES_HELP, PLUGIN_HELP, TRACKING_HELP, load_plugins, user_errors
+from benchmark.commands.common import FEATURES_HELP, PLUGIN_HELP, SERVER_WAIT_HELP, TRACKING_HELP, load_plugins, user_errors
 
 
 def evaluate(
@@ -21,6 +21,7 @@ def evaluate(
     tracking_uri: Optional[str] = typer.Option(None, "--tracking-uri", help=TRACKING_HELP),
     report: bool = typer.Option(True, "--report/--no-report", help="Render the report (with robustness.csv and its figures) at the end."),
     plugin: list[str] = typer.Option([], "--plugin", help=PLUGIN_HELP + " Plugins may register metrics and corruptions too."),
+    server_wait: Optional[float] = typer.Option(None, "--server-wait", help=SERVER_WAIT_HELP),
 ) -> None:
     """Evaluate every kept model of a suite on its test split, clean and under each corruption; nothing is retrained.
 
@@ -34,6 +35,9 @@ def evaluate(
         os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
         tracking_uri = check_tracking_uri(tracking_uri)
+        from benchmark.tracking.retry import set_wait_limit
+
+        set_wait_limit(server_wait)
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -51,14 +55,21 @@ def evaluate(
         for name in corruption:
             cr.get_corruption(name)
         store = open_store(store_for(features))
-        worker = make_executor(executor, jobs=jobs, scheduler=scheduler, fn=run_evaluation_job)
-        todo, summary, _ = plan(loaded, store, tracking_uri, corruptions=list(corruption) or None, plugins=tuple(plugins), measure_cost=cost)
+        worker = make_executor(executor, jobs=jobs, scheduler=scheduler, fn=run_evaluation_job, on_notice=console.print)
+        todo, summary, experiment = plan(loaded, store, tracking_uri, corruptions=list(corruption) or None, plugins=tuple(plugins), measure_cost=cost)
         for line in summary.notices:
             console.print(f"[yellow]{line}")
         with Progress(TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console,
                       transient=True) as bar:
             task = bar.add_task("", total=len(todo))
-            run_jobs(todo, worker, summary, on_done=lambda _: bar.advance(task))
+            try:
+                run_jobs(todo, worker, summary, on_done=lambda _: bar.advance(task))
+            except BaseException:  # stopped (a signal) or a service gone: no evaluation of ours stays RUNNING
+                from benchmark import tracking
+                from benchmark.tracking.stops import close_left_running
+
+                close_left_running(tracking.client(tracking_uri, create=False), experiment, "bench evaluate stopped")
+                raise
         console.print(f"evaluated {summary.evaluated} (split run, corruption) pairs of {summary.split_runs} kept models, "
                       f"reused {summary.reused} finished ones")
         for line in summary.failed:

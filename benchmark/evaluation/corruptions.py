@@ -20,6 +20,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+from baselines.registry import note_extension
 from benchmark.params import ParamError
 
 
@@ -66,6 +67,7 @@ def register_corruption(name: str, *, levels: tuple[float, ...], per_modality: b
 
     def decorate(function: CorruptionFn) -> CorruptionFn:
         _CORRUPTIONS[name] = Corruption(name, function, tuple(float(v) for v in levels), per_modality, float(clean_level), description)
+        note_extension("corruption", name)
         return function
 
     return decorate

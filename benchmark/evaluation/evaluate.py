@@ -68,7 +68,7 @@ def run_evaluation_job(job: EvaluationJob, on_epoch: Any = None) -> Any:
     except Exception as exc:  # noqa: BLE001  (one split run's evaluation fails, named; the others go on)
         from benchmark import faults
 
-        if faults.classify(exc) is not None:
+        if faults.stops_command(exc):
             raise
         return JobOutcome(job.fingerprint, job.row, job.split.index, "FAILED", job.split_run_id, reason=f"{type(exc).__name__}: {exc}")
     return JobOutcome(job.fingerprint, job.row, job.split.index, "FINISHED", job.split_run_id)

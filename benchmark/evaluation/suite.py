@@ -73,13 +73,23 @@ def plan(suite: Any, store: Any, uri: str | None, *, corruptions: list[str] | No
 
 def run_jobs(jobs: list[EvaluationJob], executor: Any, summary: EvaluationSummary, on_done: Callable[[Any], None] | None = None) -> None:
     """In this process (``executor`` None) or through a worker executor; outcomes counted into ``summary``."""
-    outcomes = (run_evaluation_job(job) for job in jobs) if executor is None else executor.run(jobs)
+    from contextlib import closing
+
     by_run = {job.split_run_id: job for job in jobs}
-    for outcome in outcomes:
-        job = by_run[outcome.fingerprint]
-        if outcome.status == "FINISHED":
-            summary.evaluated += len(job.instances)
-        else:
-            summary.failed.append(f"{job.row} / split {job.split.index}: {outcome.reason}")
-        if on_done:
-            on_done(outcome)
+    if executor is None:
+        for outcome in (run_evaluation_job(job) for job in jobs):
+            _count(outcome, by_run, summary, on_done)
+        return
+    with closing(executor.run(jobs)) as outcomes:  # a stop cancels the workers' jobs
+        for outcome in outcomes:
+            _count(outcome, by_run, summary, on_done)
+
+
+def _count(outcome: Any, by_run: dict, summary: EvaluationSummary, on_done: Callable[[Any], None] | None) -> None:
+    job = by_run[outcome.fingerprint]
+    if outcome.status == "FINISHED":
+        summary.evaluated += len(job.instances)
+    else:
+        summary.failed.append(f"{job.row} / split {job.split.index}: {outcome.reason}")
+    if on_done:
+        on_done(outcome)

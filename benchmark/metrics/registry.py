@@ -8,6 +8,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from baselines.registry import note_extension
 from benchmark.params import ParamError, check_choice
 
 DIRECTIONS = ("max", "min")
@@ -49,6 +50,7 @@ def register_metric(name: str, *, direction: str = "max", unit: str = "%", descr
 
     def decorate(function: Callable[[np.ndarray, np.ndarray], float]):
         _METRICS[name] = Metric(name, function, direction, unit, description, label)
+        note_extension("metric", name)
         return function
 
     return decorate

@@ -19,7 +19,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "gru_attention"
 BAD = {
     "missing.py": (None, "does not exist"),
     "fails.py": ("import math\nraise RuntimeError('boom in the user code')\n", "failed to import: RuntimeError: boom in the user code"),
-    "nothing.py": ("VALUE = 1\n", "registers no model"),
+    "nothing.py": ("VALUE = 1\n", "registers no model, metric or corruption"),
     "shadow.py": (
         "from baselines.registry import register_model\n@register_model('proposed')\ndef build(dims, n_classes):\n    return None\n",
         "'proposed' is already registered (built-in)",
