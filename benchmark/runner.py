@@ -26,7 +26,7 @@ from benchmark.planning import PlannedRow, plan_rows
 from benchmark.splits import Split
 from benchmark.suite import Suite, SuiteRow
 from benchmark.tracking import claims
-from benchmark.tracking import parents as views
+from benchmark.tracking import parents as parent_runs
 from benchmark.tracking.stops import close_left_running
 from benchmark.uri_check import check_artifacts
 from features.store import FeatureStore
@@ -125,9 +125,9 @@ def run_suite(
         for line in _stale_notices(planned, child_fp, run_keys, finished, done_runs):
             on_notice(line)
 
-    parents = {p.parent_fingerprint: views.row_parent(client, experiment, suite, p, store, splits) for p in planned}
+    parents = {p.parent_fingerprint: parent_runs.row_parent(client, experiment, suite, p, store, splits) for p in planned}
     settings = {  # row order, setting, paper's number, dataset input: what the suite's MLflow table view needs
-        p.parent_fingerprint: views.open_parent(client, parents[p.parent_fingerprint], suite, p.row, p.config, store, split_source)
+        p.parent_fingerprint: parent_runs.open_parent(client, parents[p.parent_fingerprint], suite, p.row, p.config, store, split_source)
         for p in planned
     }
     jobs, queued = [], set()
@@ -166,7 +166,7 @@ def run_suite(
     except BaseException as exc:  # interrupted or broken: the parents must not stay RUNNING
         if progress:
             progress.stop()
-        views.abandon(client, list(parents.values()), exc)
+        parent_runs.abandon(client, list(parents.values()), exc)
         close_left_running(client, experiment, f"stopped: {type(exc).__name__}: {exc}"[:500])
         raise
     if progress:
@@ -210,10 +210,10 @@ def run_suite(
                     reused_from.add(parent)
             elif fp in outcomes:
                 result.failures.append(f"split {s.index}: {outcomes[fp].reason}")
-        views.close_row(client, result.parent_run_id, result.row, result.split_run_ids, result.accuracies, result.best_epoch,
+        parent_runs.close_row(client, result.parent_run_id, result.row, result.split_run_ids, result.accuracies, result.best_epoch,
                         result.n_expected, result.ceiling, reused_from, result.metrics)
         results.append(result)
-    views.finish_suite(client, experiment, suite, store, settings, [p.config.flat() for p in planned])
+    parent_runs.finish_suite(client, experiment, suite, store, settings, [p.config.flat() for p in planned])
     comparisons = compare_results(suite, results, splits, rope)
     log_comparisons(client, suite, results, comparisons, split_design(splits))
     return RunSummary(

@@ -31,11 +31,11 @@ def evaluations(client, collected: Collected, experiment_id: str):
     """One record per FINISHED evaluation of the rows' finished split runs (a DataFrame; empty if none)."""
     import pandas as pd
 
-    from benchmark.tracking import evaluations as tracked
+    from benchmark.tracking import evaluations
 
     owner = {s.run_id: (r.row.table, r.row.name, s.split) for r in collected.rows for s in r.finished}
     records = []
-    for run in tracked.of_split_runs(client, experiment_id, set(owner)):
+    for run in evaluations.of_split_runs(client, experiment_id, set(owner)):
         tags, values = run.data.tags, run.data.metrics
         table, row, split = owner[tags[f"{T}split_run_id"]]
         records.append({"table": table, "row": row, "split": split, "corruption": tags.get(f"{T}corruption", ""),

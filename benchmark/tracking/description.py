@@ -5,7 +5,7 @@ read the runs, and a link to each suite's table view."""
 from __future__ import annotations
 
 from benchmark import tracking
-from benchmark.tracking import curves as parents, views
+from benchmark.tracking import curves, views
 
 NOTE_TAG = "mlflow.note.content"
 T = tracking.TAG
@@ -34,9 +34,9 @@ def text(store, experiment_id: str, suites: list[tuple[str, str]]) -> str:
         "per split under it. A parent's `test_acc_mean` is the row's cell: test accuracy after the last epoch, "
         "mean over splits (`test_acc_std`: sample std, `n_splits`: splits finished). Accuracy is a "
         "**fraction (0..1)** everywhere in MLflow, the paper's number too "
-        f"(`{parents.PAPER_METRIC}`; the reports show percent). Parents also carry the per-epoch mean and std "
+        f"(`{curves.PAPER_METRIC}`; the reports show percent). Parents also carry the per-epoch mean and std "
         "over splits (`test_acc_mean`, `train_loss_mean` at step = epoch) and the rendered report as artifacts; "
-        f"`{parents.ROW_ORDER_TAG}` is the row's position in its suite.",
+        f"`{curves.ROW_ORDER_TAG}` is the row's position in its suite.",
         "",
         "**Suite tables** (parent runs of the latest setting, in the paper's row order):",
         "",

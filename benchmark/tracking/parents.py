@@ -12,7 +12,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from benchmark import tracking
 from benchmark.config import stable_hash
-from benchmark.tracking import curves as parents, description, inputs, views
+from benchmark.tracking import curves as curve_runs, description, inputs, views
 
 T = tracking.TAG
 
@@ -39,10 +39,10 @@ def open_parent(client, run_id: str, suite, row, config, store, split_source: st
     """Row order, setting and the paper's number (a fraction) as tags, the store as dataset input.
     Also run on parents found from earlier runs, so older stores gain them. Returns the setting."""
     setting = setting_of(config, store, split_source)
-    tags = {parents.ROW_ORDER_TAG: parents.row_order(list(suite.rows).index(row)), parents.SETTING_TAG: setting}
-    paper = parents.paper_fraction(row.paper)
+    tags = {curve_runs.ROW_ORDER_TAG: curve_runs.row_order(list(suite.rows).index(row)), curve_runs.SETTING_TAG: setting}
+    paper = curve_runs.paper_fraction(row.paper)
     if paper is not None:
-        tags[parents.PAPER_TAG] = str(paper)
+        tags[curve_runs.PAPER_TAG] = str(paper)
     tracking.set_tags(client, run_id, tags)
     inputs.log_store_input(client, run_id, store)
     return setting
@@ -57,21 +57,21 @@ def close_parent(client, run_id: str, row, split_run_ids: Sequence[str]) -> int:
     import time
 
     # the real close time: the end time is moved to make Duration the row's own (see end_time)
-    tracking.set_tags(client, run_id, {parents.CLOSED_AT_TAG: int(time.time() * 1000)})
-    curves = parents.epoch_curves(client, list(split_run_ids)) if split_run_ids else {}
-    parents.log_epoch_curves(client, run_id, curves)
-    paper = parents.paper_fraction(row.paper)
+    tracking.set_tags(client, run_id, {curve_runs.CLOSED_AT_TAG: int(time.time() * 1000)})
+    curves = curve_runs.epoch_curves(client, list(split_run_ids)) if split_run_ids else {}
+    curve_runs.log_epoch_curves(client, run_id, curves)
+    paper = curve_runs.paper_fraction(row.paper)
     if paper is not None:
-        tracking.log_metrics(client, run_id, {parents.PAPER_METRIC: paper})
+        tracking.log_metrics(client, run_id, {curve_runs.PAPER_METRIC: paper})
     earlier = max((m.step for m in client.get_metric_history(run_id, "test_acc_mean")), default=0)
-    return max(parents.last_step(curves), earlier)
+    return max(curve_runs.last_step(curves), earlier)
 
 
 def end_time(client, run_id: str, split_run_ids: Sequence[str]) -> int | None:
-    """The parent's end time for its own duration (see :func:`parents.parent_end_time`)."""
+    """The parent's end time for its own duration (see :func:`curve_runs.parent_end_time`)."""
     start = client.get_run(run_id).info.start_time
     children = [client.get_run(r) for r in split_run_ids]
-    return parents.parent_end_time(start, children) if start else None
+    return curve_runs.parent_end_time(start, children) if start else None
 
 
 def finish_suite(client, experiment_id: str, suite, store, settings: dict[str, str], flat_configs: list[dict]) -> str | None:

@@ -26,7 +26,7 @@ from typing import Iterable, Mapping, Sequence
 from urllib.parse import quote
 
 from benchmark import tracking
-from benchmark.tracking import curves as parents
+from benchmark.tracking import curves
 
 T = tracking.TAG
 VIEW_TAG_PREFIX = "mlflow.sharedViewState."
@@ -35,7 +35,7 @@ EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 EXPERIMENT_KIND = "custom_model_development"
 SUITE_OF_VIEW_TAG = f"{T}view."  # bench.view.<key> = suite name (the key is sanitised, the name is not)
 RUN_NAME_WIDTH = 300  # px: parent names such as "table2 / w/o skeleton branch" in full
-METRIC_COLUMNS = ("test_acc_mean", "test_acc_std", "n_splits", parents.PAPER_METRIC)
+METRIC_COLUMNS = ("test_acc_mean", "test_acc_std", "n_splits", curves.PAPER_METRIC)
 # after the differing params, so a row's model and modalities stay in view on a laptop-wide window
 COMPARISON_COLUMNS = ("test_acc_diff", "p_value", "p_holm", "prob_row_better", "test_acc_best_epoch_mean")
 
@@ -56,7 +56,7 @@ def _quote(value: str) -> str:
 def search_filter(suite: str, setting: str) -> str:
     return (
         f"tags.`{T}kind` = '{tracking.PARENT}' and tags.`{T}suite` = {_quote(suite)} "
-        f"and tags.`{parents.SETTING_TAG}` = {_quote(setting)}"
+        f"and tags.`{curves.SETTING_TAG}` = {_quote(setting)}"
     )
 
 
@@ -82,7 +82,7 @@ def view_state(suite: str, setting: str, params: Iterable[str]) -> dict:
     widths.update({c: 140 for c in columns if c.startswith("metrics.")})
     return {
         "searchFilter": search_filter(suite, setting),
-        "orderByKey": _column("tags", parents.ROW_ORDER_TAG),
+        "orderByKey": _column("tags", curves.ROW_ORDER_TAG),
         "orderByAsc": True,
         "startTime": "ALL",
         "lifecycleFilter": "Active",
