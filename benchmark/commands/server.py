@@ -50,9 +50,9 @@ def server(
         from benchmark.server.process import port_free
 
         check_url(backend_store_uri, "--backend-store-uri")
+        warning = auth_server.check_exposure(host, auth, insecure)  # first: an exposed host without --auth is refused as such
         if not port_free(host, port):
             raise ParamError(f"port {port} on {host} is in use (another bench server or bench ui?); pass --port")
-        warning = auth_server.check_exposure(host, auth, insecure)
         auth_server.check_security_options(allowed_hosts, cors_allowed_origins, gunicorn_opts, uvicorn_opts)
         if backend_store_uri.startswith("postgresql"):
             try:

@@ -71,7 +71,10 @@ def render_report(
     client = tracking.client(uri)
     values = metric_columns.split_metrics(client, collected)  # every registered metric from the kept scores
     frame = metric_columns.add_columns(frame, collected, values, rope)
-    metric_columns.write_back(client, collected, values, frame)
+    try:  # a copy for the MLflow UI: a READ-only user or a read-only store still gets the report
+        metric_columns.write_back(client, collected, values, frame)
+    except Exception:  # noqa: BLE001
+        pass
     experiment_id = client.get_experiment_by_name(experiment).experiment_id
     frame, evaluated = robustness.write(client, collected, experiment_id, frame, folder)
     header = collected.header
