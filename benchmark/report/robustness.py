@@ -25,6 +25,8 @@ from benchmark.suite import sections
 T = tracking.TAG
 COST = ("mflop_per_video", "inference_ms_batch1", "inference_ms_batch64", "peak_memory_mb")
 CSV_COLUMNS = ["table", "row", "corruption", "modality", "level", "accuracy", "accuracy_std", "n"]
+XLABELS = {"noise": "noise std, in units of the modality's training std (0: clean)", "missing": "0: clean, 1: modality missing",
+           "frame_drop": "fraction of frames kept (1: clean)"}
 
 
 def evaluations(client, collected: Collected, experiment_id: str):
@@ -167,7 +169,7 @@ def draw_curves(curve, folder: Path) -> list[Path]:
                 order = np.argsort(xs)
                 ax.plot(xs[order], ys[order], marker="o", label=row)
             ax.set_title(f"{corruption}: {modality}" if modality else corruption)
-            ax.set_xlabel("fraction of frames kept" if corruption == "frame_drop" else "level")
+            ax.set_xlabel(XLABELS.get(corruption, "level (0: clean)"))
             ax.grid(alpha=0.3)
         axes[0][0].set_ylabel("test accuracy (%)")
         axes[0][-1].legend(fontsize=7, loc="best")
