@@ -32,9 +32,12 @@ class ProcessesExecutor(Executor):
         self.retries = retries
         self.fn = fn
 
+    def training_threads(self) -> int:
+        return max(1, (os.cpu_count() or 1) // self.workers)
+
     def run(self, jobs: Sequence[SplitJob], on_epoch: Callable | None = None) -> Iterator[JobOutcome]:
         pending = list(jobs)
-        threads = max(1, (os.cpu_count() or 1) // self.workers)
+        threads = self.training_threads()
         for attempt in range(self.retries + 1):
             if not pending:
                 return
