@@ -29,7 +29,7 @@ from typing import Mapping
 #: bf16's total matmul time must be at most 1 / MARGIN of fp32's for ``auto`` to take it.
 MARGIN = 1.15
 #: Rounds of the calibration, each timing both precisions; the median of the rounds' ratios counts.
-ROUNDS = 7
+ROUNDS = 5
 
 Shape = tuple[int, int, int, int]  # (batch, m, k, n) of one [b, m, k] @ [b, k, n] product (batch 0: a 2-d mm)
 
@@ -149,9 +149,10 @@ def _read(path: Path) -> dict:
 
 def measure(device: str, threads: int, shapes: Mapping[Shape, int], rounds: int = ROUNDS) -> tuple[float, float, list[float]]:
     """Seconds of one pass over ``shapes`` (each product ``count`` times) in fp32 and under bf16 autocast
-    (fp32 inputs, as autocast sees a layer's activations): the median fp32 pass, and the bf16 pass that
-    gives the median of the rounds' ratios (each round times both, back to back, so a load that comes
-    and goes on a shared machine hits both alike; one slow round cannot decide), and those ratios."""
+    (fp32 inputs, as autocast sees a layer's activations): the median fp32 pass, the bf16 pass that gives
+    the median of the rounds' ratios, and those ratios. Each product is timed in both precisions back to
+    back, alternating which goes first, so a load that comes and goes on a shared machine hits both
+    alike; the median over rounds keeps one disturbed round from deciding."""
     import statistics
 
     import torch
@@ -163,8 +164,7 @@ def measure(device: str, threads: int, shapes: Mapping[Shape, int], rounds: int 
         operands = [(_operands(shape, g, device), count) for shape, count in shapes.items()]
         fp32, ratios = [], []
         for r in range(rounds + 1):  # round 0 warms up (allocation, kernel selection)
-            order = ("fp32", "bf16") if r % 2 else ("bf16", "fp32")
-            seconds = {precision: _time_pass(operands, precision, device) for precision in order}
+            seconds = _time_pass(operands, device)
             if r:
                 fp32.append(seconds["fp32"])
                 ratios.append(seconds["fp32"] / seconds["bf16"])
@@ -182,20 +182,27 @@ def _operands(shape: Shape, g, device: str):
     return torch.randn(*lead, m, k, generator=g).to(device), torch.randn(*lead, k, n, generator=g).to(device)
 
 
-def _time_pass(operands, precision: str, device: str) -> float:
+def _time_pass(operands, device: str) -> dict[str, float]:
+    """Seconds of each precision over one pass, each product's calls interleaved (fp32, bf16, bf16, fp32, ...)."""
     import torch
 
     from benchmark.precision import autocast
 
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
-    sync()
-    start = time.perf_counter()
-    with torch.no_grad(), autocast(precision, device):
+    seconds = {"fp32": 0.0, "bf16": 0.0}
+    calls = 0
+    with torch.no_grad():
         for (a, b), count in operands:
             for _ in range(count):
-                torch.matmul(a, b)
-    sync()
-    return time.perf_counter() - start
+                for precision in ("fp32", "bf16") if calls % 2 else ("bf16", "fp32"):
+                    with autocast(precision, device):
+                        sync()
+                        start = time.perf_counter()
+                        torch.matmul(a, b)
+                        sync()
+                    seconds[precision] += time.perf_counter() - start
+                calls += 1
+    return seconds
 
 
 @functools.lru_cache(maxsize=128)
