@@ -21,7 +21,7 @@ import hashlib
 import json
 import platform
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Mapping
@@ -253,6 +253,3 @@ def calibrate_config(config, dims: Mapping[str, int], device: str, threads: int)
     """The kept calibration for ``config``'s matmuls on ``device`` at ``threads`` (measured on first use)."""
     return calibration(device, threads, step_shapes(config, dims))
 
-
-def as_dict(result: Calibration) -> dict:
-    return {**asdict(result), "speedup": round(result.speedup, 3), "bf16": result.bf16, "margin": MARGIN}

@@ -84,7 +84,7 @@ def run(
         mflops = largest_mflops_per_frame(loaded_suite.runnable_rows, store, chosen, overrides) if executor == "auto" and samples >= MIN_SAMPLES else 0.0
         executor, workers, why = choose_executor(executor, device=resolve_device(device), engine=engine, compile=compile, samples=samples,
                                                  mflops_per_frame=mflops)
-        if why.startswith("auto"):
+        if why.startswith("auto") and executor != "local":  # said when it starts workers
             console.print(f"[dim]executor {why}")
         summary = run_suite(
             loaded_suite,
