@@ -23,6 +23,7 @@ class PlannedRow:
     parent_fingerprint: str
     n_parameters: int = 0  # trainable parameters of the row's model on this store's dims
     code_fingerprint: str = ""  # the identity of the code that computes the row (model and training loop)
+    precision_choice: str = ""  # how --precision resolved (benchmark.auto_precision), for the parent's tag
 
 
 def count_parameters(model) -> int:
@@ -41,9 +42,10 @@ def plan_rows(
     *,
     precision: str = "auto",
     device: str = "cpu",
+    threads: int | None = None,
 ) -> list[PlannedRow]:
-    """Resolve and check every runnable row (``device``: resolved, for ``--precision auto``); an error
-    names the suite file and row."""
+    """Resolve and check every runnable row (``device``: resolved, and ``threads``: the torch threads of each
+    training process, for ``--precision auto``); an error names the suite file and row."""
     from benchmark.precision import check_precision
 
     check_precision(precision)
@@ -51,18 +53,18 @@ def plan_rows(
     counts: dict[str, int] = {}  # parameter counts by config fingerprint: each configuration is built once
     for row in suite.runnable_rows:
         try:
-            planned.append(_plan_row(suite, row, store, profile, train_overrides, split_source, precision, device, counts))
+            planned.append(_plan_row(suite, row, store, profile, train_overrides, split_source, precision, device, counts, threads))
         except ParamError as exc:
             raise ParamError(f"suite {row.origin or suite.name}, row {row.name!r}: {exc}") from None
     return planned
 
 
 def _plan_row(suite: Suite, row: SuiteRow, store: FeatureStore, profile: Profile, train_overrides: dict[str, Any], split_source: str,
-              precision: str, device: str, counts: dict[str, int]) -> PlannedRow:
+              precision: str, device: str, counts: dict[str, int], threads: int | None = None) -> PlannedRow:
     from baselines import build_model
     from baselines.registry import check_modalities
     from benchmark.code_identity import code_fingerprint
-    from benchmark.precision import with_precision
+    from benchmark.auto_precision import resolve
 
     config = resolve_config(model=row.model, modalities=list(row.modalities), row_params=row.params, profile=profile, train_overrides=train_overrides)
     missing = [m for m in config.modalities if m not in store.arrays]
@@ -77,10 +79,10 @@ def _plan_row(suite: Suite, row: SuiteRow, store: FeatureStore, profile: Profile
             f"profile {profile.name!r} uses frames={config.train.frames} but the store {store.path} has "
             f"{store.frames} frames per video; pass --frames {store.frames} or fewer"
         )
-    config = with_precision(config, precision, device, store.dims)
+    config, choice = resolve(config, precision, device, store.dims, threads)
     if config.fingerprint not in counts:  # a dry build catches bad model parameters early
         model = build_model(config.model, {m: store.dims[m] for m in config.modalities}, len(store.classes), config.params)
         counts[config.fingerprint] = count_parameters(model)
     code = code_fingerprint(config.model)
     key = stable_hash([suite.name, row.table, row.name, config.fingerprint, store.fingerprint, split_source, code])
-    return PlannedRow(row, config, key, counts[config.fingerprint], code)
+    return PlannedRow(row, config, key, counts[config.fingerprint], code, choice)

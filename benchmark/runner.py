@@ -104,7 +104,8 @@ def run_suite(
     suite = suite.for_dataset(store.name, first)  # each row's paper number for this dataset (first: the command's first)
 
     split_source = splits[0].source.split("/")[0] if splits else ""
-    planned = plan_rows(suite, store, profile, dict(train_overrides or {}), split_source, precision=precision, device=resolve_device(device))
+    planned = plan_rows(suite, store, profile, dict(train_overrides or {}), split_source, precision=precision, device=resolve_device(device),
+                        threads=executor.training_threads())
     client = tracking.client(uri)
     experiment = tracking.experiment_id(client, store.name)
     check_artifacts(client, experiment)

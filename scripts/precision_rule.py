@@ -4,7 +4,8 @@
 
 For each profile and each torch row of ``table1``-``table3``: the forward MFLOP per frame
 (:func:`benchmark.precision.mflops_per_frame`, at the paper's dims) and what ``auto`` resolves to on
-``--device`` of this machine (native bf16 or not, :func:`benchmark.precision.native_bf16`).
+``--device`` of this machine on this process's torch threads (native bf16 or not,
+:func:`benchmark.precision.native_bf16`, then the kept calibration, :mod:`benchmark.calibration`).
 ``docs/performance.md`` quotes its output.
 """
 
@@ -14,7 +15,8 @@ import argparse
 
 from baselines import get_model
 from benchmark.config import get_profile, resolve_config
-from benchmark.precision import BF16_MIN_MFLOPS_PER_FRAME, choose_precision, mflops_per_frame, native_bf16
+from benchmark.auto_precision import resolve
+from benchmark.precision import BF16_MIN_MFLOPS_PER_FRAME, mflops_per_frame, native_bf16
 from benchmark.suite import load_suite
 from features.store import PAPER_DIMS
 
@@ -24,8 +26,8 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     device = parser.parse_args().device
     print(f"device {device}: native bf16 {native_bf16(device)}; bf16 from {BF16_MIN_MFLOPS_PER_FRAME} MFLOP/frame")
-    print("| profile | suite | row | model | MFLOP/frame | auto |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| profile | suite | row | model | MFLOP/frame | auto | why |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for profile in ("paper", "quick"):
         for suite in ("table1", "table2", "table3"):
             for row in load_suite(suite).runnable_rows:
@@ -33,7 +35,8 @@ def main() -> None:
                     continue
                 config = resolve_config(model=row.model, modalities=list(row.modalities), row_params=row.params, profile=get_profile(profile))
                 mflops = mflops_per_frame(config, PAPER_DIMS)
-                print(f"| {profile} | {suite} | {row.name} | {row.model} | {mflops:.2f} | {choose_precision('auto', device, config, PAPER_DIMS)} |")
+                chosen, why = resolve(config, "auto", device, PAPER_DIMS)
+                print(f"| {profile} | {suite} | {row.name} | {row.model} | {mflops:.2f} | {chosen.train.precision} | {why} |")
 
 
 if __name__ == "__main__":

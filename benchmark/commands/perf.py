@@ -61,7 +61,8 @@ def perf(
             label = "reference (DataLoader, fp32)" if key == "reference" else key + (f" ({splits} splits)" if key.startswith("vectorised") else "")
             rate, loop = statistics.median(rates), result["loops"][key]
             memory = "-" if loop["peak_memory_mib"] is None else f"{loop['peak_memory_mib']:.0f}"
-            table.add_row(label + (" <- projected" if key == picked else ""), f"{rate:.2f}", ", ".join(f"{r:.2f}" for r in rates),
+            marks = [m for m, hit in (("projected: what auto trains", key == picked), ("fastest", key == result["fastest"])) if hit]
+            table.add_row(label + (f" <- {', '.join(marks)}" if marks else ""), f"{rate:.2f}", ", ".join(f"{r:.2f}" for r in rates),
                           f"{rate / result['reference_samples_per_s']:.2f}x", f"{loop['tflops']:.3g}", f"{loop['pct_of_matmul_peak']:.1f} %", memory)
         for key, error in result["failed"].items():
             table.add_row(key, "failed", error[:120], "", "", "", "", style="red")
@@ -71,7 +72,10 @@ def perf(
                           f"against {result['matmul_tflops']['fp32']:.3g} in fp32); --precision bf16 times it anyway")
         console.print(
             f"precision {result['precision']} (--precision {precision}; native bf16: {'yes' if result['native_bf16'] else 'no'}, "
-            f"{result['mflops_per_frame']} MFLOP/frame, bf16 from {result['bf16_min_mflops_per_frame']}); speedup over the reference {result['speedup']:.2f}x\n"
+            f"{result['mflops_per_frame']} MFLOP/frame, bf16 from {result['bf16_min_mflops_per_frame']}): {result['precision_choice']}\n"
+            f"picked {result['picked']}: {result['speedup']:.2f}x the reference, {result['picked_vs_fastest']:.2f}x the fastest loop "
+            f"({result['fastest']})" + (f", {result['picked_vs_fastest_plain']:.2f}x the fastest plain loop ({result['fastest_plain']})"
+                                        if result["fastest_plain"] else "") + "\n"
             f"model FLOPs per training sample (forward + backward): {result['train_gflops_per_sample']:.3f} GFLOP; matmul peak measured here "
             f"({' x '.join(map(str, result['matmul_shape']))}): fp32 {result['matmul_tflops']['fp32']:.3g}, bf16 {result['matmul_tflops']['bf16']:.3g} TFLOP/s; "
             f"memory: {result['memory_kind']}\n"

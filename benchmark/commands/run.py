@@ -24,8 +24,8 @@ def run(
     seed: Optional[int] = typer.Option(None, "--seed", help="Base seed of model initialisation and data order (default 0)."),
     device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
     precision: str = typer.Option("auto", "--precision", help=PRECISION_HELP),
-    executor: str = typer.Option("local", "--executor", help="Where jobs run: local (this process), processes (local worker processes) or dask."),
-    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Worker processes for --executor processes|dask (default: CPU cores / 2 for Dask's local cluster)."),
+    executor: str = typer.Option("auto", "--executor", help="Where jobs run: auto (one single-threaded worker process per core for long CPU runs, else local), local (this process, per-epoch progress), processes (local worker processes) or dask."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Worker processes for --executor processes|dask|auto (default: one per core; Dask's local cluster: 2)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address tcp://HOST:PORT (default: a LocalCluster on 127.0.0.1)."),
     engine: str = typer.Option("auto", "--engine", help="Training loop: auto (vectorised on CUDA, plain on CPU), plain (one split at a time) or vectorised (a configuration's splits together; --executor local)."),
     compile: bool = typer.Option(False, "--compile", help="torch.compile the vectorised engine (pays off on long GPU runs; compiling takes minutes)."),
@@ -50,7 +50,8 @@ def run(
 
         from benchmark.config import get_profile
         from benchmark.console import print_summary
-        from benchmark.executors import make_executor
+        from benchmark.executors import EXECUTORS, make_executor
+        from benchmark.executors.choice import MIN_SAMPLES, choose_executor, largest_mflops_per_frame
         from benchmark.params import DEVICES, check_choice, check_float, resolve_device
         from benchmark.precision import check_precision
         from benchmark.commands.common import store_for
@@ -61,6 +62,7 @@ def run(
         from features.store import open_store
 
         check_choice("device", device, DEVICES)
+        check_choice("executor", executor, ("auto", *EXECUTORS))
         resolve_device(device)  # --device cuda without a GPU: an input error before anything is logged
         if lr is not None:
             check_float("--lr", lr, low=0.0, open_low=True)
@@ -86,17 +88,23 @@ def run(
         summaries = []
         for index, store in enumerate(stores):
             protocol, splits = protocol_splits(store, n_splits=n_splits, split_files=split_files)
+            samples = len(loaded_suite.runnable_rows) * sum(len(s.train) for s in splits) * epochs_shown
+            mflops = largest_mflops_per_frame(loaded_suite.runnable_rows, store, chosen, overrides) if executor == "auto" and samples >= MIN_SAMPLES else 0.0
+            kind, workers, why = choose_executor(executor, device=resolve_device(device), engine=engine, compile=compile, samples=samples,
+                                                 mflops_per_frame=mflops)
             console.print(
                 f"[bold]{loaded_suite.name}[/bold] on {store.name} ({len(store)} videos, {store.path}) · "
                 f"profile {chosen.name} ({chosen.description}): {effective.get('epochs')} epochs, "
                 f"batch {effective.get('batch_size')}, lr {effective.get('lr')}, T = {effective.get('frames')} · {protocol.describe(len(splits))}"
             )
+            if why.startswith("auto") and kind != "local":  # said when it starts workers
+                console.print(f"[dim]executor {why}")
             summary = run_suite(
                 loaded_suite,
                 store,
                 chosen,
                 splits,
-                executor=make_executor(executor, jobs=jobs, scheduler=scheduler, engine=engine, compile=compile),
+                executor=make_executor(kind, jobs=jobs or workers, scheduler=scheduler, engine=engine, compile=compile),
                 train_overrides=overrides,
                 uri=tracking_uri,
                 device=device,

@@ -16,6 +16,12 @@ class Executor(ABC):
     #: Whether per-epoch progress can be shown (only when jobs run in this process).
     reports_epochs: bool = False
 
+    def training_threads(self) -> int:
+        """The torch threads each job trains on (``--precision auto`` is calibrated at this count)."""
+        import torch
+
+        return torch.get_num_threads()
+
     @abstractmethod
     def run(self, jobs: Sequence[SplitJob], on_epoch: Callable | None = None) -> Iterator[JobOutcome]:
         """Yield one outcome per job, in completion order."""

@@ -37,9 +37,12 @@ class ProcessesExecutor(Executor):
         self.fn = fn
         self.on_notice = on_notice or _stderr
 
+    def training_threads(self) -> int:
+        return max(1, (os.cpu_count() or 1) // self.workers)
+
     def run(self, jobs: Sequence[SplitJob], on_epoch: Callable | None = None) -> Iterator[JobOutcome]:
         queue, deaths = deque(jobs), Counter()
-        threads = max(1, (os.cpu_count() or 1) // self.workers)
+        threads = self.training_threads()
         context = multiprocessing.get_context("spawn")
         workers: list[Worker] = []
         stopped = True  # until the loop ends normally: an exception or a closed generator stops the workers

@@ -12,7 +12,9 @@ median counts; each repeat runs the three in turn, so a shared machine's changin
 
 The loop that ``--engine`` picks is timed at both precisions (fp32 and bf16 autocast), the other one
 at the chosen precision (``--precision``; ``auto`` resolves as ``bench run`` resolves it for the
-full model, :mod:`benchmark.precision`), so four loops in all.
+full model on this process's threads, :mod:`benchmark.auto_precision`, from the same kept
+calibration), so four loops in all. The result names the fastest loop and how close the picked one
+(what ``bench run`` would train) comes to it.
 
 The projection of ``bench run --suite all --profile paper`` counts training samples: every distinct
 torch configuration of the suite, 10 splits x 100 epochs x (train videos + test videos x
@@ -32,7 +34,8 @@ from benchmark.config import MODALITIES, RunConfig, get_profile, resolve_config
 from benchmark.engine.batches import DeviceData
 from benchmark.perf.efficiency import MATMUL_SHAPE, matmul_rate, training_flops_per_sample
 from benchmark.engine.policy import choose_engine
-from benchmark.precision import BF16_MIN_MFLOPS_PER_FRAME, at_precision, choose_precision, mflops_per_frame, native_bf16
+from benchmark.auto_precision import resolve
+from benchmark.precision import BF16_MIN_MFLOPS_PER_FRAME, at_precision, mflops_per_frame, native_bf16
 
 from benchmark.perf.loops import Loop, PerfSetup, interleaved_rates, plain_loop, reference_loop, synthetic_data, vectorised_loop
 from benchmark.perf.projection import projected_samples
@@ -107,7 +110,8 @@ def measure(setup: PerfSetup) -> dict:
     """Run the four loops and return the figures (``bench perf`` prints them, JSON last)."""
     problem = prepare(setup)
     config, dims, device = problem.config, problem.dims, problem.device
-    precision = choose_precision(setup.precision, device.type, config, dims)
+    resolved, choice = resolve(config, setup.precision, device.type, dims, torch.get_num_threads())
+    precision = resolved.train.precision
     engine = choose_engine(setup.engine, device.type, n_splits=setup.splits, precision=precision)
     other = "vectorised" if engine == "plain" else "plain"
     matmul = {p: matmul_rate(p, device) for p in ("fp32", "bf16")}
@@ -124,6 +128,8 @@ def measure(setup: PerfSetup) -> dict:
     flops = training_flops_per_sample(config, dims)
     median = {name: statistics.median(r) for name, r in rates.items()}
     chosen = median[picked]
+    fastest = max(median, key=median.get)
+    fastest_plain = max((n for n in median if n.startswith("plain ")), key=median.get, default=None)
 
     def rate(name: str) -> float | None:
         return round(median[name], 3) if name in median else None
@@ -150,6 +156,7 @@ def measure(setup: PerfSetup) -> dict:
         "dims": dims,
         "videos": problem.n_videos,
         "precision": precision,
+        "precision_choice": choice,
         "native_bf16": native,
         "mflops_per_frame": round(mflops_per_frame(config, dims), 2),
         "bf16_min_mflops_per_frame": BF16_MIN_MFLOPS_PER_FRAME,
@@ -166,6 +173,11 @@ def measure(setup: PerfSetup) -> dict:
         "vectorised_samples_per_s": rate(f"vectorised {precision}"),
         "engine_samples_per_s": round(chosen, 3),
         "speedup": round(chosen / median["reference"], 3),
+        "picked": picked,
+        "fastest": fastest,
+        "picked_vs_fastest": round(chosen / median[fastest], 3),
+        "fastest_plain": fastest_plain,
+        "picked_vs_fastest_plain": round(chosen / median[fastest_plain], 3) if fastest_plain else None,
         "vectorised_speedup": (round(median[f"vectorised {precision}"] / median["reference"], 3)
                                if f"vectorised {precision}" in median else None),
         "failed": failed,

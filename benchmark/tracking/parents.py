@@ -142,6 +142,7 @@ def row_parent(client, experiment: str, suite, planned, store, splits: Sequence)
         f"{T}model": config.model,
         f"{T}modalities": ",".join(config.modalities),
         f"{T}precision": config.train.precision,
+        f"{T}precision_choice": planned.precision_choice,
         f"{T}split_source": splits[0].source if splits else "",
         f"{T}n_parameters": str(planned.n_parameters),
         f"{T}n_expected_splits": str(len(splits)),
@@ -150,7 +151,8 @@ def row_parent(client, experiment: str, suite, planned, store, splits: Sequence)
     }
     if row.paper is not None:
         tags[f"{T}paper"] = str(row.paper)
-    found = {f"{T}n_expected_splits": len(splits), f"{T}n_parameters": planned.n_parameters, **tracking.owner_tags()}
+    found = {f"{T}n_expected_splits": len(splits), f"{T}n_parameters": planned.n_parameters, f"{T}precision_choice": planned.precision_choice,
+             **tracking.owner_tags()}
     run = find_or_create(client, experiment, tracking.PARENT, planned.parent_fingerprint, f"{suite.name} / {row.name}", tags,
                          config.flat(), found_tags=found)
     return run.info.run_id

@@ -24,7 +24,8 @@ import numpy as np
 
 from benchmark.config import Profile, RunConfig, order_modalities, resolve_config
 from benchmark.data import load_modalities
-from benchmark.precision import at_precision, choose_precision
+from benchmark.auto_precision import resolve_precision
+from benchmark.precision import at_precision
 from benchmark.splits import Split, split_seed, validation_part
 from benchmark.training import EpochRecord, run_seed, train_split
 from benchmark.tuning.space import SearchParam, split_values
@@ -96,7 +97,7 @@ class TuneContext:
     @functools.cached_property
     def chosen_precision(self) -> str:
         """``precision`` resolved once, for the base configuration, so that all trials of a study share it."""
-        return choose_precision(self.precision, self.device, self._config({}), self.store.dims)
+        return resolve_precision(self.precision, self.device, self._config({}), self.store.dims)
 
 
 def tune_modalities(model: str, store: FeatureStore) -> tuple[str, ...]:
