@@ -169,9 +169,10 @@ def draw_curves(curve, folder: Path) -> list[Path]:
                 order = np.argsort(xs)
                 ax.plot(xs[order], ys[order], marker="o", label=row)
             ax.set_title(f"{corruption}: {modality}" if modality else corruption)
-            ax.set_xlabel(XLABELS.get(corruption, "level (0: clean)"))
+            ax.set_xlabel("level")
             ax.grid(alpha=0.3)
         axes[0][0].set_ylabel("test accuracy (%)")
+        fig.supxlabel(XLABELS.get(corruption, "level (0: clean)"), fontsize=9)
         axes[0][-1].legend(fontsize=7, loc="best")
         fig.tight_layout()
         path = folder / f"robustness_{corruption}.png"
