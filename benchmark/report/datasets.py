@@ -159,9 +159,14 @@ def print_table(title: str, long: pd.DataFrame, console) -> None:
     header, rows, notes = display(long)
     table = Table(title=title, show_lines=False)
     table.add_column("Method", justify="left")
+    datasets = list(dict.fromkeys(column.partition(": ")[0] for column in header[1:]))
+    short = {d: d.split("-")[-1] for d in datasets}  # synthetic-ve8 -> ve8, where that stays unambiguous
+    if len(set(short.values())) < len(short):
+        short = {d: d for d in datasets}
     for column in header[1:]:  # "<dataset>: <what>": the dataset named once, over its group's first column
         dataset, _, what = column.partition(": ")
-        table.add_column(f"{dataset}\n{what}" if what.startswith("Accuracy") else what, justify="right")
+        what = {"Accuracy (%)": "Acc. %", "Paper (%)": "Paper %", "p vs ref.": "p"}.get(what, what)
+        table.add_column(f"{short[dataset]}\n{what}" if what == "Acc. %" else what, justify="right")
     for cells in rows:
         table.add_row(*cells)
     console.print(table)
