@@ -3,6 +3,8 @@ std over splits and n, beside the paper; then each row against its table's refer
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import math
 
 from rich.console import Console
@@ -19,8 +21,14 @@ def pct(value: float, digits: int = 1) -> str:
     return "—" if value is None or not math.isfinite(value) else f"{100 * value:.{digits}f}"
 
 
-def summary_table(summary: RunSummary) -> Table:
+def summary_table(summary: RunSummary, metrics: Sequence[str] = ()) -> Table:
+    """The run's table; ``metrics``: registered metrics besides accuracy to show (``--metrics``), mean ± std over splits."""
     from baselines import get_model
+    from benchmark.kept import mlflow_name
+    from benchmark.metrics import get_metric
+    from benchmark.statistics.rows import summarize
+
+    extra = [get_metric(m) for m in metrics if m != "accuracy"]
 
     store = summary.store
     precisions = ", ".join(sorted({r.precision for r in summary.rows if get_model(r.row.model).kind == "torch"})) or "fp32"
@@ -29,20 +37,27 @@ def summary_table(summary: RunSummary) -> Table:
     ceilings = any(r.ceiling for r in summary.rows)
     for column, justify in (("Row", "left"), ("Accuracy %", "right"), ("n", "right"), ("Paper %", "right"), ("Δ", "right"), ("best-epoch % (optimistic)", "right")):
         table.add_column(column, justify=justify)
+    for metric in extra:
+        table.add_column(metric.header.replace(" (%)", " %"), justify="right")
     if ceilings:
         table.add_column("best reachable %", justify="right")
     measured = {(r.row.table, r.row.name): r for r in summary.rows}
     for row in summary.suite.rows:
         paper = "—" if row.paper is None else f"{row.paper:.1f}"
         if row.reported:
-            table.add_row(row.name, "[dim]reported only[/dim]", "", paper, "", "", *([""] if ceilings else []))
+            table.add_row(row.name, "[dim]reported only[/dim]", "", paper, "", "", *([""] * len(extra)), *([""] if ceilings else []))
             continue
         result = measured[(row.table, row.name)]
         acc = f"{pct(result.mean)} ± {pct(result.std)}" if result.n else "no finished split"
         n = f"{result.n}" if result.n == result.n_expected else f"[red]{result.n}/{result.n_expected}[/red]"
         delta = "" if row.paper is None or not result.n else f"{100 * result.mean - row.paper:+.1f}"
         best = pct(sum(result.best_epoch) / len(result.best_epoch)) if result.best_epoch else "—"
-        table.add_row(row.name, acc, n, paper, delta, best, *([ceiling_cell(result.ceiling)] if ceilings else []))
+        cells = []
+        for metric in extra:
+            value = summarize(result.metrics.get(mlflow_name(metric.name), []), metric.scale())
+            cells.append("—" if not value.n else f"{value.mean:.{1 if metric.unit == '%' else 3}f}"
+                         + (f" ± {value.std:.{1 if metric.unit == '%' else 3}f}" if value.n > 1 else ""))
+        table.add_row(row.name, acc, n, paper, delta, best, *cells, *([ceiling_cell(result.ceiling)] if ceilings else []))
     return table
 
 
@@ -86,9 +101,9 @@ def ceiling_cell(ceiling: dict[str, float] | None) -> str:
     return "—" if not ceiling else f"{pct(ceiling['accuracy'])} ± {pct(ceiling['se'], 2)}"
 
 
-def print_summary(summary: RunSummary, console: Console | None = None) -> None:
+def print_summary(summary: RunSummary, console: Console | None = None, metrics: Sequence[str] = ()) -> None:
     console = console or Console()
-    console.print(summary_table(summary))
+    console.print(summary_table(summary, metrics))
     comparisons = comparison_table(summary)
     if comparisons is not None:
         rope = next(iter(summary.comparisons.values())).rope

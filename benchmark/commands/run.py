@@ -119,7 +119,7 @@ def run(
             )
             summaries.append(summary)
             if len(stores) == 1:
-                print_summary(summary, console)
+                print_summary(summary, console, shown)
                 if report:
                     from benchmark.report.render import report_after_run
 
