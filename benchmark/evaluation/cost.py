@@ -5,6 +5,7 @@ tensors during a batch-64 forward pass (activations, parameters included)."""
 
 from __future__ import annotations
 
+import copy
 import time
 from typing import Any, Callable
 
@@ -42,9 +43,7 @@ def measure(model: Any, features: dict[str, np.ndarray], masks: dict[str, np.nda
     x2, _ = _inputs(features, masks, 2)
     counter = FlopCounterMode(display=False)
     with torch.random.fork_rng(), counter, torch.no_grad():
-        state = model.training
-        model.train()(x2, {})
-        model.train(state)
+        copy.deepcopy(model).train()(x2, {})  # a copy: a training-mode forward moves BatchNorm's running statistics
     out["mflop_per_video"] = counter.get_total_flops() / 2 / 1e6
     model.eval()
     for size in BATCHES:

@@ -19,7 +19,9 @@ from benchmark.config import stable_hash
 from benchmark.evaluation import corruptions as cr
 from benchmark.kept import mlflow_name
 
-EVALUATION_VERSION = 1  # how a corrupted test split is fed to the model; part of every key
+#: How a corrupted test split is fed to the model; part of every key. 2: the cost measurement no longer moves
+#: BatchNorm statistics before the corruptions of the same split run are evaluated (version 1 did).
+EVALUATION_VERSION = 2
 PREDICT_BATCH = 256  # the plain loop's evaluation batch: the clean evaluation reproduces its numbers
 
 
