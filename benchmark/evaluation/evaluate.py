@@ -125,7 +125,7 @@ def evaluate_model(client, job: EvaluationJob, split_run: Any, model: Any, spec:
         scores = predict(model, spec, corruption.function(inputs, instance.modality, instance.level, rng))
         values = {mlflow_name(k): v for k, v in metrics.compute(labels, scores).items()}
         tags = {"instance": instance.label, "corruption": instance.corruption, "modality": instance.modality or "",
-                "level": f"{instance.level:g}", "corruption_version": corruption.version,
+                "level": f"{instance.level:g}", "corruption_version": corruption.version, "evaluation_version": str(EVALUATION_VERSION),
                 "uses_modality": str(instance.modality is None or instance.modality in spec.modalities).lower()}
         if instance.corruption == "clean" and job.measure_cost:
             from benchmark.evaluation.cost import measure

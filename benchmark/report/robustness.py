@@ -37,13 +37,25 @@ def evaluations(client, collected: Collected, experiment_id: str):
 
     owner = {s.run_id: (r.row.table, r.row.name, s.split) for r in collected.rows for s in r.finished}
     records = []
-    for run in evaluations.of_split_runs(client, experiment_id, set(owner)):
+    for run in evaluations.of_split_runs(client, experiment_id, set(owner), current=_current):
         tags, values = run.data.tags, run.data.metrics
         table, row, split = owner[tags[f"{T}split_run_id"]]
         records.append({"table": table, "row": row, "split": split, "corruption": tags.get(f"{T}corruption", ""),
                         "modality": tags.get(f"{T}modality", ""), "level": float(tags.get(f"{T}level", "nan")),
                         "accuracy": values.get("test_acc", math.nan), **{k: values.get(k, math.nan) for k in COST}})
     return pd.DataFrame.from_records(records, columns=["table", "row", "split", "corruption", "modality", "level", "accuracy", *COST])
+
+
+def _current(run) -> bool:
+    """Made by today's evaluation code and, for a registered corruption, today's corruption code."""
+    from benchmark.evaluation import corruptions
+    from benchmark.evaluation.evaluate import EVALUATION_VERSION
+
+    tags = run.data.tags
+    if tags.get(f"{T}evaluation_version", "1") != str(EVALUATION_VERSION):
+        return False
+    name = tags.get(f"{T}corruption", "")
+    return name not in corruptions.list_corruptions() or tags.get(f"{T}corruption_version") == corruptions.get_corruption(name).version
 
 
 def curves(evals):

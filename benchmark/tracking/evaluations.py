@@ -21,9 +21,20 @@ def finished(client, experiment: str) -> dict[str, Any]:
     return out
 
 
-def of_split_runs(client, experiment: str, split_run_ids: set[str]) -> list[Any]:
-    """The FINISHED evaluation runs of these split runs (one per key: the latest)."""
-    return [r for r in finished(client, experiment).values() if r.data.tags.get(f"{T}split_run_id") in split_run_ids]
+def of_split_runs(client, experiment: str, split_run_ids: set[str], current: Any = None) -> list[Any]:
+    """One FINISHED evaluation per (split run, corruption, modality, level) of these split runs: the latest of those
+    ``current(run)`` accepts (made by today's evaluation and corruption code), else the latest; keys of older code
+    never mix into a mean with today's."""
+    best: dict[tuple, Any] = {}
+    for run in finished(client, experiment).values():
+        tags = run.data.tags
+        if tags.get(f"{T}split_run_id") not in split_run_ids:
+            continue
+        key = tuple(tags.get(f"{T}{k}", "") for k in ("split_run_id", "corruption", "modality", "level"))
+        rank = (bool(current(run)) if current else True, run.info.start_time or 0)
+        if key not in best or rank > best[key][0]:
+            best[key] = (rank, run)
+    return [run for _, run in best.values()]
 
 
 def log(client, experiment: str, split_run: Any, key: str, tags: Mapping[str, str], metrics: Mapping[str, float],
