@@ -115,7 +115,7 @@ def classify(exc: BaseException, tracking_path: str | Path | None = None) -> Sto
         if isinstance(link, OSError) and link.errno in _ERRNO_PROBLEMS:
             if link.errno == errno.ENOENT and not link.filename:
                 continue  # e.g. a missing executable: not a storage fault
-            return StorageFault(link.filename or tracking_path or "the tracking store", _ERRNO_PROBLEMS[link.errno])
+            return StorageFault(_named(link, tracking_path), _ERRNO_PROBLEMS[link.errno])
     for link in _chain(exc):
         text = str(link).lower()
         for needle, problem in _SQLITE_PROBLEMS:
@@ -125,6 +125,27 @@ def classify(exc: BaseException, tracking_path: str | Path | None = None) -> Sto
                     problem = VANISHED
                 return StorageFault(path or "the tracking database", problem)
     return None
+
+
+def _named(error: OSError, tracking_path: str | Path | None) -> str | Path:
+    """The path to name for ``error``: its file; for a full disk met while copying into the tracking store's own
+    folder (an artifact: shutil names the copy's source first, its destination second) or by a temporary file on
+    the store's file system, the store itself, which is what the user frees."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT) and tracking_path:
+        import tempfile
+
+        store = Path(tracking_path).absolute().parent
+        try:
+            for name in (getattr(error, "filename2", None), error.filename):
+                if not name:
+                    continue
+                where = Path(str(name)).absolute()
+                if where.is_relative_to(store) or (where.is_relative_to(Path(tempfile.gettempdir()).absolute())
+                                                    and store.stat().st_dev == Path(tempfile.gettempdir()).stat().st_dev):
+                    return tracking_path
+        except OSError:
+            pass
+    return error.filename or tracking_path or "the tracking store"
 
 
 def _database_named(text: str) -> str | None:

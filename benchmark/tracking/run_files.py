@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any, Iterable
 
-from benchmark.tracking.local_artifacts import make_local_artifact_folder
+from benchmark.tracking.local_artifacts import put_artifact
 
 
 def log_json_artifact(mlflow_client, run_id: str, name: str, payload: Any) -> None:
@@ -16,8 +16,7 @@ def log_json_artifact(mlflow_client, run_id: str, name: str, payload: Any) -> No
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / name
         path.write_text(json.dumps(payload, indent=1))
-        make_local_artifact_folder(mlflow_client, run_id, "")
-        mlflow_client.log_artifact(run_id, str(path))
+        put_artifact(mlflow_client, run_id, path)
 
 
 def log_text_artifact(mlflow_client, run_id: str, name: str, text: str) -> None:
@@ -28,12 +27,10 @@ def log_text_artifact(mlflow_client, run_id: str, name: str, text: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / base
         path.write_text(text)
-        make_local_artifact_folder(mlflow_client, run_id, folder)
-        mlflow_client.log_artifact(run_id, str(path), artifact_path=folder or None)
+        put_artifact(mlflow_client, run_id, path, folder)
 
 
 def log_file_artifacts(mlflow_client, run_id: str, folder: str, files: Iterable[Path]) -> None:
     """Files (written by the caller) as artifacts under ``folder`` of the run."""
-    make_local_artifact_folder(mlflow_client, run_id, folder)
     for path in files:
-        mlflow_client.log_artifact(run_id, str(path), artifact_path=folder or None)
+        put_artifact(mlflow_client, run_id, path, folder)
