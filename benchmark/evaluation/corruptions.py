@@ -98,7 +98,7 @@ def clean(inputs: TestInputs, modality: str | None, level: float, rng: np.random
     return inputs
 
 
-@register_corruption("missing", levels=(1.0,), per_modality=True, description="every frame of the modality masked (no such stream)")
+@register_corruption("missing", levels=(1.0,), per_modality=True, description="1 = every frame of the modality masked (no such stream)")
 def missing(inputs: TestInputs, modality: str | None, level: float, rng: np.random.Generator) -> TestInputs:
     out = inputs.copy()
     out.features[modality] = np.zeros_like(out.features[modality])
@@ -107,7 +107,7 @@ def missing(inputs: TestInputs, modality: str | None, level: float, rng: np.rand
 
 
 @register_corruption("noise", levels=(0.25, 0.5, 1.0, 2.0), per_modality=True,
-                     description="Gaussian noise at level x the modality's training std, on its valid frames")
+                     description="Gaussian noise of level x the modality's training std on its valid frames")
 def noise(inputs: TestInputs, modality: str | None, level: float, rng: np.random.Generator) -> TestInputs:
     out = inputs.copy()
     x = out.features[modality]
@@ -117,7 +117,7 @@ def noise(inputs: TestInputs, modality: str | None, level: float, rng: np.random
 
 
 @register_corruption("frame_drop", levels=(0.75, 0.5, 0.25), per_modality=False, clean_level=1.0,
-                     description="frames dropped at random in every modality at once; level = fraction kept")
+                     description="fraction of frames kept (dropped at random in every modality at once)")
 def frame_drop(inputs: TestInputs, modality: str | None, level: float, rng: np.random.Generator) -> TestInputs:
     out = inputs.copy()
     n, frames = next(iter(out.masks.values())).shape

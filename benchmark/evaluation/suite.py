@@ -27,7 +27,6 @@ def plan(suite: Any, store: Any, uri: str | None, *, corruptions: list[str] | No
          measure_cost: bool = True) -> tuple[list[EvaluationJob], EvaluationSummary, str]:
     """The jobs still to do, what was reused and every notice; the experiment id."""
     from benchmark.code_identity import code_fingerprint
-    from benchmark.evaluation import evaluate  # noqa: F401
     from benchmark.report.collect import collect
     from benchmark.tracking import evaluations
 

@@ -35,9 +35,6 @@ class Metric:
         """Factor from the stored value to what tables show (100 for a percentage)."""
         return 100.0 if self.unit == "%" else 1.0
 
-    def better(self, a: float, b: float) -> bool:
-        return a > b if self.direction == "max" else a < b
-
 
 _METRICS: dict[str, Metric] = {}
 

@@ -25,8 +25,7 @@ from benchmark.suite import sections
 T = tracking.TAG
 COST = ("mflop_per_video", "inference_ms_batch1", "inference_ms_batch64", "peak_memory_mb")
 CSV_COLUMNS = ["table", "row", "corruption", "modality", "level", "accuracy", "accuracy_std", "n"]
-XLABELS = {"noise": "noise std, in units of the modality's training std (0: clean)", "missing": "0: clean, 1: modality missing",
-           "frame_drop": "fraction of frames kept (1: clean)"}
+
 
 
 def evaluations(client, collected: Collected, experiment_id: str):
@@ -168,14 +167,17 @@ def draw_curves(curve, folder: Path) -> list[Path]:
 
     written = []
     clean = curve[curve["corruption"] == "clean"].set_index(["table", "row"])["accuracy"]
+    from benchmark.evaluation import corruptions
+
     for corruption in [c for c in curve["corruption"].unique() if c != "clean"]:
+        registered = corruptions.get_corruption(corruption) if corruption in corruptions.list_corruptions() else None
         part = curve[curve["corruption"] == corruption]
         panels = sorted(part["modality"].unique())
         fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6), squeeze=False, sharey=True)
         for ax, modality in zip(axes[0], panels):
             for (table, row), group in part[part["modality"] == modality].groupby(["table", "row"], sort=False):
                 group = group.sort_values("level")
-                clean_level = 1.0 if corruption == "frame_drop" else 0.0
+                clean_level = registered.clean_level if registered else 0.0
                 xs = np.concatenate([[clean_level], group["level"].to_numpy()])
                 ys = np.concatenate([[clean.get((table, row), math.nan)], group["accuracy"].to_numpy()])
                 order = np.argsort(xs)
@@ -184,7 +186,7 @@ def draw_curves(curve, folder: Path) -> list[Path]:
             ax.set_xlabel("level")
             ax.grid(alpha=0.3)
         axes[0][0].set_ylabel("test accuracy (%)")
-        fig.supxlabel(XLABELS.get(corruption, "level (0: clean)"), fontsize=9)
+        fig.supxlabel(f"level: {registered.description}" if registered and registered.description else "level", fontsize=9)
         axes[0][-1].legend(fontsize=7, loc="best")
         fig.tight_layout()
         path = folder / f"robustness_{corruption}.png"
