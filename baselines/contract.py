@@ -16,7 +16,8 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from baselines.registry import BUILTIN_MODALITIES, get_model, resolve_params
+from features.format import PAPER_MODALITIES
+from baselines.registry import get_model, resolve_params
 
 #: Small dims of the check (the paper's modalities; a model that declares others gets them at 16).
 SMALL_DIMS = {"visual": 32, "audio": 16, "skeleton": 12}
@@ -55,7 +56,7 @@ class Case:
 
 def default_dims(name: str) -> dict[str, int]:
     """The small dims for a model: its declared modalities, else the paper's three."""
-    modalities = get_model(name).modalities or BUILTIN_MODALITIES
+    modalities = get_model(name).modalities or PAPER_MODALITIES
     return {m: SMALL_DIMS.get(m, 16) for m in modalities}
 
 

@@ -14,7 +14,8 @@ from torch import nn
 
 from baselines.branches import projection
 from baselines.nextvlad import NEXTVLAD_SEARCH_SPACE, NeXtVLAD
-from baselines.registry import BUILTIN_MODALITIES, register_model
+from features.format import PAPER_MODALITIES
+from baselines.registry import register_model
 from benchmark.params import check_float, check_int
 
 DEFAULTS = {
@@ -69,7 +70,7 @@ class NeXtVLADBaseline(nn.Module):
     "nextvlad",
     defaults=DEFAULTS,
     description="Table 1 baseline: NeXtVLAD per modality, context gating",
-    modalities=BUILTIN_MODALITIES,
+    modalities=PAPER_MODALITIES,
     check_params={"proj_dims": {"visual": 16, "audio": 16, "skeleton": 16}, "hidden": 32, "dropout": 0.0},
     search_space=NEXTVLAD_SEARCH_SPACE,
 )

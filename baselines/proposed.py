@@ -26,7 +26,8 @@ from torch import nn
 
 from baselines.branches import SinusoidalPositions, masked_mean, mlp, padding_mask, projection
 from baselines.nextvlad import NEXTVLAD_SEARCH_SPACE, NeXtVLAD
-from baselines.registry import BUILTIN_MODALITIES, register_model
+from features.format import PAPER_MODALITIES
+from baselines.registry import register_model
 from baselines.se_fusion import SEFusion
 from benchmark.params import ParamError, check_choice, check_divisible, check_float, check_int
 
@@ -151,7 +152,7 @@ class ProposedModel(nn.Module):
         "se=false": {"se": False},
         "encoder=nextvlad=se=false": {"encoder": False, "nextvlad": False, "se": False},
     },
-    modalities=BUILTIN_MODALITIES,
+    modalities=PAPER_MODALITIES,
     check_params=SMALL,
     search_space=SEARCH_SPACE,
 )

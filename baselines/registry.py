@@ -17,9 +17,6 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from benchmark.params import ParamError
 
-#: The modalities the built-in models have branches for (a store may declare others).
-BUILTIN_MODALITIES = ("visual", "audio", "skeleton")
-
 KINDS = ("torch", "estimator")
 
 

@@ -14,10 +14,10 @@ from dataclasses import asdict, dataclass, field
 from importlib import resources
 from typing import Any, Mapping
 
+from features.format import PAPER_MODALITIES
+
 from benchmark.params import ParamError, check_choice, check_float, check_int
 
-#: The paper's modalities, in the order configurations list them; a store may declare others, listed after these.
-MODALITIES = ("visual", "audio", "skeleton")
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,7 @@ def order_modalities(modalities: Any) -> tuple[str, ...]:
         raise ParamError(f"modalities must be names (strings), got {bad[0]!r}")
     if len(set(names)) != len(names):
         raise ParamError(f"modalities list a name twice: {names!r}")
-    return tuple(m for m in MODALITIES if m in names) + tuple(m for m in names if m not in MODALITIES)
+    return tuple(m for m in PAPER_MODALITIES if m in names) + tuple(m for m in names if m not in PAPER_MODALITIES)
 
 
 def stable_hash(payload: Any) -> str:

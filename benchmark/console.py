@@ -13,8 +13,8 @@ from rich.table import Table
 from benchmark.jobs import JobOutcome, SplitJob
 from benchmark.runner import RunSummary
 from benchmark.tracking import claims
+from benchmark.tracking.tags import TAG
 
-T = "bench."
 
 
 def pct(value: float, digits: int = 1) -> str:
@@ -174,7 +174,7 @@ class Progress:
 
     def waiting(self, holders: list) -> None:
         """Splits other processes train: say which, and by whom, while this one waits for them."""
-        who = sorted({f"{r.data.tags.get(f'{T}host', '?')}:{r.data.tags.get(f'{T}pid', '?')}" for r in holders})
+        who = sorted({f"{r.data.tags.get(f'{TAG}host', '?')}:{r.data.tags.get(f'{TAG}pid', '?')}" for r in holders})
         names = ", ".join(sorted(r.info.run_name for r in holders)[:4]) + (" ..." if len(holders) > 4 else "")
         self.bar.console.print(f"waiting for {len(holders)} splits other processes train ({', '.join(who)}): {names}")
 

@@ -23,13 +23,26 @@ class ModalityData:
 _CACHE: dict[tuple[str, str, int], ModalityData] = {}
 
 
+def check_frames(frames: int | None, store: FeatureStore, who: str = "") -> int:
+    """The frames a run averages the store's into (None: all of them); more than the store has is an error.
+
+    ``who`` names where the number came from (a profile, say) in the message. The one frames check:
+    planning, tuning and loading all ask here."""
+    target = store.frames if frames is None else frames
+    if target > store.frames:
+        source = f"{who} uses " if who else ""
+        raise ParamError(
+            f"{source}frames={target} but the store {store.path} has only {store.frames} frames per video; "
+            f"pass --frames {store.frames} or fewer"
+        )
+    return target
+
+
 def load_modalities(store: FeatureStore, modalities: list[str] | tuple[str, ...], frames: int | None) -> dict[str, ModalityData]:
     missing = [m for m in modalities if m not in store.arrays]
     if missing:
         raise ParamError(f"the store {store.path} has no {missing[0]!r} modality (it has: {', '.join(store.modalities)})")
-    target = store.frames if frames is None else frames
-    if target > store.frames:
-        raise ParamError(f"frames={target} but the store has only {store.frames} frames per video; use --frames {store.frames} or fewer")
+    target = check_frames(frames, store)
     out = {}
     for m in modalities:
         key = (store.fingerprint, m, target)

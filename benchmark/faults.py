@@ -12,6 +12,8 @@ import errno
 import re
 from pathlib import Path
 
+from benchmark import sqlite
+
 EXIT_CODE = 3
 
 _ERRNO_PROBLEMS = {
@@ -43,8 +45,8 @@ _watched: list[str] = []  # the SQLite database of the command running now (set 
 
 def watch(uri: str | None) -> None:
     """Remember the command's SQLite tracking database, to name it when SQLite's message does not."""
-    path = sqlite_path(uri)
-    _watched[:] = [path] if path else []
+    path = sqlite.database_path(uri)
+    _watched[:] = [str(path)] if path else []
 
 
 def watched() -> str | None:
@@ -153,11 +155,3 @@ def _database_named(text: str) -> str | None:
     return found.group(1) if found else None
 
 
-def sqlite_path(uri: str | None) -> str | None:
-    """The database file of a ``sqlite:///`` URI (also a read-only ``file:`` opening), else None."""
-    if not uri or not uri.startswith("sqlite:///"):
-        return None
-    rest = uri[len("sqlite:///") :]
-    if rest.startswith("file:"):
-        rest = rest[len("file:") :].split("?", 1)[0]
-    return rest

@@ -40,18 +40,6 @@ def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
     return value
 
 
-def check_subset(name: str, values: Iterable[Any], allowed: Iterable[Any], *, non_empty: bool = True) -> list[Any]:
-    values, allowed = list(values), list(allowed)
-    unknown = [v for v in values if v not in allowed]
-    if unknown:
-        raise ParamError(f"{name} has unknown value {unknown[0]!r}; allowed: {', '.join(map(repr, allowed))}")
-    if non_empty and not values:
-        raise ParamError(f"{name} must not be empty")
-    if len(set(values)) != len(values):
-        raise ParamError(f"{name} lists a value twice: {values!r}")
-    return values
-
-
 def check_divisible(name: str, value: int, by: int, by_name: str) -> None:
     if value % by:
         raise ParamError(f"{name}={value} must be divisible by {by_name}={by}")

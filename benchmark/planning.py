@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchmark.config import Profile, RunConfig, resolve_config, stable_hash
+from benchmark.data import check_frames
 from benchmark.params import ParamError
 from benchmark.suite import Suite, SuiteRow
 from features.store import FeatureStore
@@ -74,11 +75,7 @@ def _plan_row(suite: Suite, row: SuiteRow, store: FeatureStore, profile: Profile
             f"(it has {', '.join(store.arrays)})"
         )
     check_modalities(config.model, config.modalities)
-    if config.train.frames is not None and config.train.frames > store.frames:
-        raise ParamError(
-            f"profile {profile.name!r} uses frames={config.train.frames} but the store {store.path} has "
-            f"{store.frames} frames per video; pass --frames {store.frames} or fewer"
-        )
+    check_frames(config.train.frames, store, f"profile {profile.name!r}")
     config, choice = resolve(config, precision, device, store.dims, threads)
     if config.fingerprint not in counts:  # a dry build catches bad model parameters early
         model = build_model(config.model, {m: store.dims[m] for m in config.modalities}, len(store.classes), config.params)

@@ -30,8 +30,8 @@ from benchmark.tracking import parents as parent_runs
 from benchmark.tracking.stops import close_left_running
 from benchmark.uri_check import check_artifacts
 from features.store import FeatureStore
+from benchmark.tracking.tags import TAG
 
-T = tracking.TAG
 
 
 @dataclass
@@ -242,9 +242,9 @@ def _stale_notices(planned: list[PlannedRow], child_fp: dict, run_keys: dict, fi
     stale: dict[str, set[str]] = {}
     for run in done_runs:
         tags = run.data.tags
-        key = tags.get(f"{T}run_key") or tags.get(f"{T}fingerprint")
+        key = tags.get(f"{TAG}run_key") or tags.get(f"{TAG}fingerprint")
         if key in keys:
-            stale.setdefault(key, set()).add(tags.get(f"{T}code_fingerprint") or "none")
+            stale.setdefault(key, set()).add(tags.get(f"{TAG}code_fingerprint") or "none")
     lines = []
     for p in planned:
         mine = [key for key in wanted if key[:2] == (p.row.table, p.row.name)]
@@ -282,7 +282,7 @@ def _run_sharing_claims(executor: Executor, jobs: list[SplitJob], client, experi
                 reused += 1
             for fp, run in failed.items():
                 job = by_fp[fp]
-                reason = run.data.tags.get(f"{T}failure_reason", "failed in another process")
+                reason = run.data.tags.get(f"{TAG}failure_reason", "failed in another process")
                 outcomes[fp] = JobOutcome(fp, job.row, job.split.index, "FAILED", run.info.run_id, reason=reason)
             held -= set(done) | set(failed) | set(free)
             todo = [by_fp[fp] for fp in free]

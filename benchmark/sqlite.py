@@ -10,12 +10,30 @@ SCHEME = "sqlite:///"
 URI_FILENAME = SCHEME + "file:"  # sqlite:///file:PATH?mode=ro&uri=true: a read-only opening (bench report)
 
 
+def database_path(url: str | None) -> Path | None:
+    """The database file a ``sqlite:///`` URL opens (also a read-only ``file:`` opening), else None.
+
+    The one parser of SQLite URLs in the project: everything that needs the file asks here."""
+    if not url or not url.startswith(SCHEME):
+        return None
+    rest = url[len(SCHEME) :]
+    if rest.startswith("file:"):
+        rest = rest[len("file:") :].split("?", 1)[0]
+    return Path(rest)
+
+
+def writable_database(url: str) -> Path | None:
+    """The database file of a plain (read-write) ``sqlite:///`` URL; None for a read-only opening or another store."""
+    return None if url.startswith(URI_FILENAME) else database_path(url)
+
+
 def absolute(url: str) -> str:
     """A relative SQLite path made absolute (its folder created), so that worker processes started
     elsewhere open the same file; other URLs unchanged."""
-    if not url.startswith(SCHEME) or url.startswith(URI_FILENAME):
+    relative = writable_database(url)
+    if relative is None:
         return url
-    db = Path(url[len(SCHEME) :]).absolute()
+    db = relative.absolute()
     db.parent.mkdir(parents=True, exist_ok=True)
     return f"{SCHEME}{db}"
 
@@ -27,12 +45,13 @@ def creation_lock(url: str) -> Iterator[None]:
     The first opening creates the tables (MLflow's and Optuna's migrations), which is not safe when two
     processes do it at once; a lock file beside the database makes the second wait. Other URLs: no lock.
     """
-    if not url.startswith(SCHEME) or url.startswith(URI_FILENAME):
+    db = writable_database(url)
+    if db is None:
         yield
         return
     import fcntl
 
-    lock = Path(url[len(SCHEME) :] + ".lock")
+    lock = db.with_name(db.name + ".lock")
     lock.parent.mkdir(parents=True, exist_ok=True)
     with lock.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -49,9 +68,10 @@ def create_atomically(url: str, open_store) -> None:
     import os
     import uuid
 
-    if not url.startswith(SCHEME) or url.startswith(URI_FILENAME):
+    found = writable_database(url)
+    if found is None:
         return
-    db = Path(url[len(SCHEME) :])
+    db = found
     for leftover in db.parent.glob(f".{db.name}.creating-*"):
         leftover.unlink(missing_ok=True)
     if db.exists():

@@ -17,6 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
+from features.format import PAPER_MODALITIES
+
 from benchmark.params import ParamError
 
 LAYOUTS = ("methods", "ablation", "sweep", "custom")
@@ -173,7 +175,7 @@ def _parse_row(item: Mapping[str, Any], origin: str, suite_name: str) -> SuiteRo
         except (TypeError, ValueError):
             raise ParamError(f"suite {origin}: row {item['name']!r}: paper must be a number or a table of numbers per dataset") from None
         paper = next(iter(papers.values()), None)
-    modalities = item.get("modalities", ("visual", "audio", "skeleton"))
+    modalities = item.get("modalities", PAPER_MODALITIES)
     if isinstance(modalities, str) or not isinstance(modalities, (list, tuple)):
         raise ParamError(f"suite {origin}: row {item['name']!r}: modalities must be a list of names, got {modalities!r}")
     return SuiteRow(

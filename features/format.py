@@ -18,6 +18,10 @@ INDEX_COLUMNS = ("id", "label")
 #: The paper's per-frame feature widths (Swin-T, VGGish, BlazePose 33 x 3).
 PAPER_DIMS: dict[str, int] = {"visual": 768, "audio": 128, "skeleton": 99}
 
+#: The paper's modalities, in the order configurations list them; the built-in models have a branch for
+#: each. A store may declare others (they are listed after these).
+PAPER_MODALITIES: tuple[str, ...] = tuple(PAPER_DIMS)
+
 
 def array_file(modality: str) -> str:
     return f"{modality}.npy"

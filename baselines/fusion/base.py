@@ -11,7 +11,8 @@ from baselines.proposed import DEFAULTS as PROPOSED_DEFAULTS
 from baselines.proposed import SEARCH_SPACE as PROPOSED_SEARCH_SPACE
 from baselines.proposed import SMALL as PROPOSED_SMALL
 from baselines.proposed import build_branches, check_branch_params
-from baselines.registry import BUILTIN_MODALITIES, register_model
+from features.format import PAPER_MODALITIES
+from baselines.registry import register_model
 
 #: ``proposed``'s branch and classifier parameters (not its SE fusion or component switches).
 BRANCH_DEFAULTS: dict[str, Any] = {
@@ -58,7 +59,7 @@ def register_fusion(
         defaults={**BRANCH_DEFAULTS, **defaults},
         description=description,
         permutation_invariant=lambda params: params.get("positional", "none") == "none",
-        modalities=BUILTIN_MODALITIES,
+        modalities=PAPER_MODALITIES,
         check_params={**PROPOSED_SMALL, **(small or {})},
         search_space={k: v for k, v in PROPOSED_SEARCH_SPACE.items() if k in BRANCH_DEFAULTS},
         code_modules=(model.__module__,),

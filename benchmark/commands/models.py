@@ -57,12 +57,12 @@ def _models(classes: int, profile: str, plugin: list[str]) -> None:
 def _vlad_widths(model) -> str:
     """``visual 2*768*4/8=768`` per NeXtVLAD: expansion * input width * clusters / groups."""
     from baselines.nextvlad import NeXtVLAD
-    from benchmark.config import MODALITIES
+    from features.format import PAPER_MODALITIES
 
     parts = []
     for name, module in model.named_modules():
         if isinstance(module, NeXtVLAD):
-            label = next((part for part in name.split(".") if part in MODALITIES), name)
+            label = next((part for part in name.split(".") if part in PAPER_MODALITIES), name)
             n = module.expand.in_features
             lam = module.expand.out_features // n
             parts.append(f"{label} {lam}*{n}*{module.clusters}/{module.groups}={module.output_dim}")

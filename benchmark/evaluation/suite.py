@@ -10,8 +10,8 @@ from typing import Any, Callable
 from benchmark import tracking
 from benchmark.evaluation import corruptions as cr
 from benchmark.evaluation.evaluate import EvaluationJob, SplitRef, eval_key, run_evaluation_job
+from benchmark.tracking.tags import TAG
 
-T = tracking.TAG
 
 
 @dataclass
@@ -42,11 +42,11 @@ def plan(suite: Any, store: Any, uri: str | None, *, corruptions: list[str] | No
         for record in row.finished:
             run = client.get_run(record.run_id)
             tags = run.data.tags
-            if not tags.get(f"{T}kept_model"):
+            if not tags.get(f"{TAG}kept_model"):
                 no_model += 1
                 continue
-            model = tags.get(f"{T}model", "")
-            trained_with, now = tags.get(f"{T}code_fingerprint", ""), code_fingerprint(model)
+            model = tags.get(f"{TAG}model", "")
+            trained_with, now = tags.get(f"{TAG}code_fingerprint", ""), code_fingerprint(model)
             if trained_with != now:
                 other_code.add((trained_with, now))
                 continue

@@ -30,7 +30,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from benchmark.config import MODALITIES, RunConfig, get_profile, resolve_config
+from features.format import PAPER_MODALITIES
+
+from benchmark.config import RunConfig, get_profile, resolve_config
 from benchmark.engine.batches import DeviceData
 from benchmark.perf.efficiency import MATMUL_SHAPE, matmul_rate, training_flops_per_sample
 from benchmark.engine.policy import choose_engine
@@ -79,7 +81,7 @@ def prepare(setup: PerfSetup) -> Problem:
     device = torch.device(setup.device)
     profile = get_profile(setup.profile)
     frames = setup.frames or int(profile.train.get("frames") or 100)
-    config = resolve_config(model="proposed", modalities=list(MODALITIES), row_params=None, profile=profile, train_overrides={"frames": frames})
+    config = resolve_config(model="proposed", modalities=list(PAPER_MODALITIES), row_params=None, profile=profile, train_overrides={"frames": frames})
     n_classes = len(VE8_COUNTS)
     n_videos = setup.videos or sum(VE8_COUNTS.values())
     dims = dict(setup.dims or PAPER_DIMS)

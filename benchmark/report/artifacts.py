@@ -6,15 +6,15 @@ import json
 import tempfile
 from pathlib import Path
 from typing import Iterable
+from benchmark.tracking.tags import TAG
 
-T = "bench."
 
 
 def class_names(parents: Iterable) -> list[str]:
     """The store's classes, as the parents recorded them (``bench.classes``)."""
 
     for parent in parents:
-        raw = parent.data.tags.get(f"{T}classes")
+        raw = parent.data.tags.get(f"{TAG}classes")
         if raw:
             try:
                 return list(json.loads(raw))

@@ -15,17 +15,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from benchmark import tracking
+from benchmark import sqlite, tracking
 from benchmark.params import ParamError
 from benchmark.statistics import significance
 from benchmark.report.artifacts import class_names, correct_predictions, reference_predictions, split_sizes
 from benchmark.suite import Suite, SuiteRow, sections
 from benchmark.tracking.parents import setting_of_run
+from benchmark.tracking.tags import TAG
 
-T = tracking.TAG
 CURVES = ("test_acc", "train_loss")
 
 
@@ -137,7 +136,8 @@ def collect(
     from benchmark.uri_check import shown
 
     resolved_uri = tracking.tracking_uri(uri)
-    if resolved_uri.startswith("sqlite:///") and not resolved_uri.startswith("sqlite:///file:") and not Path(resolved_uri[len("sqlite:///") :]).is_file():
+    db = sqlite.writable_database(resolved_uri)
+    if db is not None and not db.is_file():
         raise ParamError(
             f"no runs yet: there is no tracking database at {resolved_uri}; "
             f"run `bench run --suite {suite.name}` first (or pass --tracking-uri)"
@@ -177,7 +177,7 @@ def collect(
 
 
 def touched(run) -> int:
-    closed = run.data.tags.get(f"{T}closed_at", "")  # a parent's end time is moved to show its own duration
+    closed = run.data.tags.get(f"{TAG}closed_at", "")  # a parent's end time is moved to show its own duration
     return int(closed) if closed.isdigit() else (run.info.end_time or run.info.start_time or 0)
 
 
@@ -186,9 +186,9 @@ def _chosen_parents(client, experiment_id: str, suite: Suite, dataset_fingerprin
         runs = [client.get_run(run_id) for run_id in parent_run_ids]
     else:
         name = suite.name.replace("'", "\\'")
-        query = f"tags.`{T}kind` = '{tracking.PARENT}' and tags.`{T}suite` = '{name}'"
+        query = f"tags.`{TAG}kind` = '{tracking.PARENT}' and tags.`{TAG}suite` = '{name}'"
         if dataset_fingerprint:
-            query += f" and tags.`{T}dataset_fingerprint` = '{dataset_fingerprint}'"
+            query += f" and tags.`{TAG}dataset_fingerprint` = '{dataset_fingerprint}'"
         runs = tracking.search_all(client, [experiment_id], query)
         if runs:
             setting = setting_of_run(max(runs, key=touched))
@@ -196,37 +196,37 @@ def _chosen_parents(client, experiment_id: str, suite: Suite, dataset_fingerprin
     chosen: dict[tuple[str, str], Any] = {}
     for run in sorted(runs, key=touched):  # the latest wins
         tags = run.data.tags
-        chosen[(tags.get(f"{T}table") or tags.get(f"{T}suite", ""), tags.get(f"{T}row", ""))] = run
+        chosen[(tags.get(f"{TAG}table") or tags.get(f"{TAG}suite", ""), tags.get(f"{TAG}row", ""))] = run
     return chosen
 
 
 def _row_runs(client, experiment_id: str, row: SuiteRow, parent) -> RowRuns:
     tags = parent.data.tags
-    source = tags.get(f"{T}split_source", "").split("/")[0]
+    source = tags.get(f"{TAG}split_source", "").split("/")[0]
     query = (
-        f"tags.`{T}kind` = '{tracking.SPLIT}' and tags.`{T}config_fingerprint` = '{tags.get(f'{T}config_fingerprint', '')}'"
-        f" and tags.`{T}dataset_fingerprint` = '{tags.get(f'{T}dataset_fingerprint', '')}'"
+        f"tags.`{TAG}kind` = '{tracking.SPLIT}' and tags.`{TAG}config_fingerprint` = '{tags.get(f'{TAG}config_fingerprint', '')}'"
+        f" and tags.`{TAG}dataset_fingerprint` = '{tags.get(f'{TAG}dataset_fingerprint', '')}'"
     )
-    code = tags.get(f"{T}code_fingerprint", "")  # a row never mixes code identities (absent on runs before them)
+    code = tags.get(f"{TAG}code_fingerprint", "")  # a row never mixes code identities (absent on runs before them)
     children = [
         c
         for c in tracking.search_all(client, [experiment_id], query)
-        if c.data.tags.get(f"{T}split_source", "").split("/")[0] == source and c.data.tags.get(f"{T}split", "").isdigit()
-        and c.data.tags.get(f"{T}code_fingerprint", "") == code
+        if c.data.tags.get(f"{TAG}split_source", "").split("/")[0] == source and c.data.tags.get(f"{TAG}split", "").isdigit()
+        and c.data.tags.get(f"{TAG}code_fingerprint", "") == code
     ]
-    n_expected = tags.get(f"{T}n_expected_splits")
+    n_expected = tags.get(f"{TAG}n_expected_splits")
     if n_expected is not None and n_expected.isdigit():
         expected = int(n_expected)
     else:  # the parent's run is still in progress: expect what has been started
-        expected = 1 + max((int(c.data.tags[f"{T}split"]) for c in children), default=-1)
+        expected = 1 + max((int(c.data.tags[f"{TAG}split"]) for c in children), default=-1)
     result = RowRuns(row, parent.info.run_id, parent.info.status, expected)
     result.ceiling = float(parent.data.metrics.get("test_acc_ceiling", math.nan))
-    count = tags.get(f"{T}n_parameters", "")
+    count = tags.get(f"{TAG}n_parameters", "")
     result.n_parameters = int(count) if count.isdigit() else None
-    result.design = tags.get(f"{T}{significance.DESIGN_TAG}") or significance.design_from_source(source, expected)
+    result.design = tags.get(f"{TAG}{significance.DESIGN_TAG}") or significance.design_from_source(source, expected)
     by_split: dict[int, list] = {}
     for child in children:
-        k = int(child.data.tags[f"{T}split"])
+        k = int(child.data.tags[f"{TAG}split"])
         if k < expected:
             by_split.setdefault(k, []).append(child)
     for k, runs in by_split.items():
@@ -240,7 +240,7 @@ def _row_runs(client, experiment_id: str, row: SuiteRow, parent) -> RowRuns:
             test_acc=float(metrics.get("test_acc", math.nan)),
             test_acc_best_epoch=float(metrics.get("test_acc_best_epoch", math.nan)),
             seconds_per_epoch=float(metrics.get("seconds_per_epoch", math.nan)),
-            reason=run.data.tags.get(f"{T}failure_reason", ""),
+            reason=run.data.tags.get(f"{TAG}failure_reason", ""),
             commit=run.data.tags.get("mlflow.source.git.commit", ""),
             **split_sizes(client, run),
         )
@@ -270,15 +270,15 @@ def _header(suite: Suite, experiment: str, uri: str, parents: list, rows: list[R
         title=suite.title,
         dataset=experiment,
         tracking_uri=uri,
-        dataset_fingerprints=_unique(t.get(f"{T}dataset_fingerprint", "") for t in tags),
-        profiles=_unique(t.get(f"{T}profile", "") for t in tags),
-        precisions=_unique(t.get(f"{T}precision", "fp32") for t in tags if _trains_torch(t.get(f"{T}model", ""))),
-        split_sources=_unique(_protocol(t.get(f"{T}split_source", "")) for t in tags),
+        dataset_fingerprints=_unique(t.get(f"{TAG}dataset_fingerprint", "") for t in tags),
+        profiles=_unique(t.get(f"{TAG}profile", "") for t in tags),
+        precisions=_unique(t.get(f"{TAG}precision", "fp32") for t in tags if _trains_torch(t.get(f"{TAG}model", ""))),
+        split_sources=_unique(_protocol(t.get(f"{TAG}split_source", "")) for t in tags),
         n_splits=max((r.n_expected for r in rows), default=0),
         # the code that computed the numbers: the finished split runs' commits (parents as a fallback)
         commits=_unique(s.commit for r in rows for s in r.finished) or _unique(t.get("mlflow.source.git.commit", "") for t in tags),
-        synthetic=any(t.get(f"{T}synthetic", "").lower() == "true" for t in tags),
-        random_extractors=_unique(m for t in tags for m in t.get(f"{T}random_extractors", "").split(",")),
+        synthetic=any(t.get(f"{TAG}synthetic", "").lower() == "true" for t in tags),
+        random_extractors=_unique(m for t in tags for m in t.get(f"{TAG}random_extractors", "").split(",")),
     )
     if len(header.dataset_fingerprints) > 1 or len(header.profiles) > 1 or len(header.precisions) > 1:
         header.notes.append("rows come from different datasets, profiles or precisions: compare them with care")

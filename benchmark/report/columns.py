@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from benchmark.config import MODALITIES
+from features.format import PAPER_MODALITIES
 from benchmark.suite import Suite, SuiteRow
 
 
@@ -107,7 +107,7 @@ def columns_for(section: Suite, frame, flavour: Any, metrics: list[str], tex: bo
     reference = section.reference
     out: list[Column] = []
     if section.layout == "methods":
-        for m in MODALITIES:
+        for m in PAPER_MODALITIES:
             out.append(Column(esc(m.capitalize()), lambda c, m=m: c.flavour.check if m in c.row.modalities else c.flavour.absent,
                               lambda c, m=m: c.flavour.check if m in c.row.modalities else c.flavour.absent, align="c"))
     paper = Column(esc("Paper (%)"), lambda c: num(c.record["paper"]) or dash, lambda c: num(c.record["paper"]) or dash)

@@ -9,6 +9,7 @@ from pathlib import Path
 from benchmark.report import header as hdr
 from benchmark.report.collect import Header
 from benchmark.report.nested import footnote_of
+from benchmark.report.stats import nominal_sizes_note
 from benchmark.statistics.significance import BAYES_NAME, HOLM_NAME, NAME as TEST_NAME
 from benchmark.report.tables import COUNTS, CSV_COLUMNS, P_VALUES, PERCENT, PROBABILITIES, status
 
@@ -18,7 +19,7 @@ def csv_frame(frame):
     out = frame.copy()
     out["status"] = [status(r) for r in out.to_dict("records")]
     out["note"] = [
-        "; ".join(x for x in (r["test_note"], r["missing"], footnote_of(r)) if x) for r in out.to_dict("records")
+        "; ".join(x for x in (r["test_note"], r["missing"], nominal_sizes_note(r), footnote_of(r)) if x) for r in out.to_dict("records")
     ]
     from benchmark.report.metric_columns import metric_columns
     from benchmark.report.robustness import COST

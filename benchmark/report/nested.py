@@ -19,14 +19,14 @@ from typing import Any
 import numpy as np
 
 from benchmark import tracking
-from benchmark.config import MODALITIES
+from features.format import PAPER_MODALITIES
 from benchmark.report.collect import Collected, RowRuns, SplitRecord, touched
 from benchmark.suite import sections
 from benchmark.report.stats import comparison
 from benchmark.tracking.parents import setting_of_run
 from benchmark.suite import Suite, SuiteRow
+from benchmark.tracking.tags import TAG
 
-T = tracking.TAG
 FOOTNOTE = "footnote"
 
 
@@ -56,7 +56,7 @@ def attach(collected: Collected, uri: str | None = None) -> Collected:
         parent = _nested_parent(client, measured[0].parent_id, part.sweep)
         if parent is None:
             continue
-        nested_row = _row_runs(client, parent, SuiteRow(name=row_name(part.sweep), model="proposed", modalities=MODALITIES, table=part.name))
+        nested_row = _row_runs(client, parent, SuiteRow(name=row_name(part.sweep), model="proposed", modalities=PAPER_MODALITIES, table=part.name))
         rows.append(nested_row)
         suite = _with_row(suite, part.name, nested_row.row)
     return replace(collected, suite=suite, rows=rows)
@@ -66,10 +66,10 @@ def _nested_parent(client, table_parent_id: str, sweep: str):
     """The latest nested parent that searched ``sweep`` alone, in the setting of the table's parent."""
     table_parent = client.get_run(table_parent_id)
     setting = setting_of_run(table_parent)
-    dataset = table_parent.data.tags.get(f"{T}dataset_fingerprint", "")
+    dataset = table_parent.data.tags.get(f"{TAG}dataset_fingerprint", "")
     query = (
-        f"tags.`{T}kind` = '{tracking.NESTED}' and tags.`{T}params` = '{sweep}'"
-        f" and tags.`{T}dataset_fingerprint` = '{dataset}'"
+        f"tags.`{TAG}kind` = '{tracking.NESTED}' and tags.`{TAG}params` = '{sweep}'"
+        f" and tags.`{TAG}dataset_fingerprint` = '{dataset}'"
     )
     runs = [r for r in tracking.search_all(client, [table_parent.info.experiment_id], query) if setting_of_run(r) == setting]
     return max(runs, key=touched, default=None)
@@ -79,19 +79,19 @@ def _row_runs(client, parent, row: SuiteRow) -> NestedRowRuns:
     tags = parent.data.tags
     children = tracking.search_all(
         client, [parent.info.experiment_id],
-        f"tags.`{T}kind` = '{tracking.NESTED_SPLIT}' and tags.`mlflow.parentRunId` = '{parent.info.run_id}'",
+        f"tags.`{TAG}kind` = '{tracking.NESTED_SPLIT}' and tags.`mlflow.parentRunId` = '{parent.info.run_id}'",
     )
-    expected = tags.get(f"{T}n_expected_splits", "")
-    n_expected = int(expected) if expected.isdigit() else 1 + max((int(c.data.tags.get(f"{T}split", -1)) for c in children), default=-1)
+    expected = tags.get(f"{TAG}n_expected_splits", "")
+    n_expected = int(expected) if expected.isdigit() else 1 + max((int(c.data.tags.get(f"{TAG}split", -1)) for c in children), default=-1)
     result = NestedRowRuns(row, parent.info.run_id, parent.info.status, n_expected)
     for child in sorted(children, key=touched):  # the latest run of a split wins, a finished one first
-        k = int(child.data.tags.get(f"{T}split", -1))
+        k = int(child.data.tags.get(f"{TAG}split", -1))
         if not 0 <= k < n_expected:
             continue
         metrics = child.data.metrics
         record = SplitRecord(
             split=k, run_id=child.info.run_id, status=child.info.status, test_acc=float(metrics.get("test_acc", math.nan)),
-            reason=child.data.tags.get(f"{T}failure_reason", ""), commit=child.data.tags.get("mlflow.source.git.commit", ""),
+            reason=child.data.tags.get(f"{TAG}failure_reason", ""), commit=child.data.tags.get("mlflow.source.git.commit", ""),
         )
         if record.finished or k not in result.splits or not result.splits[k].finished:
             result.splits[k] = record

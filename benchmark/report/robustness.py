@@ -17,12 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmark import tracking
 from benchmark.statistics import significance as sig
 from benchmark.report.collect import Collected
 from benchmark.suite import sections
+from benchmark.tracking.tags import TAG
 
-T = tracking.TAG
 COST = ("mflop_per_video", "inference_ms_batch1", "inference_ms_batch64", "peak_memory_mb")
 CSV_COLUMNS = ["table", "row", "corruption", "modality", "level", "accuracy", "accuracy_std", "n"]
 
@@ -38,9 +37,9 @@ def evaluations(client, collected: Collected, experiment_id: str):
     records = []
     for run in evaluations.of_split_runs(client, experiment_id, set(owner), current=_current):
         tags, values = run.data.tags, run.data.metrics
-        table, row, split = owner[tags[f"{T}split_run_id"]]
-        records.append({"table": table, "row": row, "split": split, "corruption": tags.get(f"{T}corruption", ""),
-                        "modality": tags.get(f"{T}modality", ""), "level": float(tags.get(f"{T}level", "nan")),
+        table, row, split = owner[tags[f"{TAG}split_run_id"]]
+        records.append({"table": table, "row": row, "split": split, "corruption": tags.get(f"{TAG}corruption", ""),
+                        "modality": tags.get(f"{TAG}modality", ""), "level": float(tags.get(f"{TAG}level", "nan")),
                         "accuracy": values.get("test_acc", math.nan), **{k: values.get(k, math.nan) for k in COST}})
     return pd.DataFrame.from_records(records, columns=["table", "row", "split", "corruption", "modality", "level", "accuracy", *COST])
 
@@ -51,10 +50,10 @@ def _current(run) -> bool:
     from benchmark.evaluation.evaluate import EVALUATION_VERSION
 
     tags = run.data.tags
-    if tags.get(f"{T}evaluation_version", "1") != str(EVALUATION_VERSION):
+    if tags.get(f"{TAG}evaluation_version", "1") != str(EVALUATION_VERSION):
         return False
-    name = tags.get(f"{T}corruption", "")
-    return name not in corruptions.list_corruptions() or tags.get(f"{T}corruption_version") == corruptions.get_corruption(name).version
+    name = tags.get(f"{TAG}corruption", "")
+    return name not in corruptions.list_corruptions() or tags.get(f"{TAG}corruption_version") == corruptions.get_corruption(name).version
 
 
 def curves(evals):

@@ -26,7 +26,7 @@ NOMINAL_RATIO = (1 - TRAIN_FRACTION) / TRAIN_FRACTION  # n_test/n_train of the 2
 COLUMNS = [
     "table", "row", "reported", "ran", "running", "mean", "std", "n_splits", "n_expected", "paper", "delta",
     "p_value", "n_paired", "test_note", *[k for k in sig.RECORD_KEYS if k != "p_value"], "best_epoch_mean", "best_epoch_gain", "missing", "ceiling",
-    "n_parameters", "seconds_per_epoch", "design", "test",
+    "n_parameters", "seconds_per_epoch", "design", "test", "sizes_from",
 ]
 
 
@@ -60,9 +60,22 @@ def comparison(row: RowRuns, reference: RowRuns, rope: float = sig.DEFAULT_ROPE)
     accs = {s.split: s.test_acc for s in row.finished}
     ref = {s.split: s.test_acc for s in reference.finished}
     sizes = {**sizes_of(reference), **sizes_of(row)}
-    default = NOMINAL_RATIO if design == sig.SUBSAMPLING else None
-    ratio = sig.size_ratio(sizes, sorted(set(accs) & set(ref)), default)
-    return sig.compare(accs, ref, ratio, rope, design)
+    ratio = sig.size_ratio(sizes, sorted(set(accs) & set(ref)))
+    nominal = ratio is None and design == sig.SUBSAMPLING
+    out = sig.compare(accs, ref, NOMINAL_RATIO if nominal else ratio, rope, design)
+    if nominal and math.isfinite(out.p_value):
+        out.sizes_from = sig.NOMINAL_SIZES
+    return out
+
+
+def nominal_sizes_note(record) -> str:
+    """The footnote of a row whose corrected test assumed the protocol's split sizes (else "")."""
+    if record.get("sizes_from") != sig.NOMINAL_SIZES:
+        return ""
+    return (
+        "split sizes not recorded by its runs (no n_train/n_test params, no split.json): the corrected p "
+        f"assumes the protocol's n_test/n_train = {NOMINAL_RATIO:.2f}"
+    )
 
 
 def row_stats(rows: list[RowRuns], reference: str | None, rope: float = sig.DEFAULT_ROPE):
@@ -106,6 +119,7 @@ def row_stats(rows: list[RowRuns], reference: str | None, rope: float = sig.DEFA
                 **test.as_record(),
                 "n_paired": test.n_paired,
                 "test_note": note,
+                "sizes_from": test.sizes_from,
                 "best_epoch_mean": best_mean,
                 "best_epoch_gain": best_mean - mean if n else math.nan,
                 "missing": "; ".join(r.problems) if not r.row.reported else "",

@@ -25,6 +25,7 @@ from benchmark.report.columns import Cell, columns_for
 from benchmark.report import header as hdr
 from benchmark.report.collect import Header
 from benchmark.report.nested import footnote_of
+from benchmark.report.stats import nominal_sizes_note
 from benchmark.statistics.significance import Footnote
 from benchmark.suite import Suite
 
@@ -32,7 +33,7 @@ CSV_COLUMNS = [
     "table", "row", "mean", "std", "n_splits", "n_expected", "paper", "delta", "p_value", "n_paired",
     "best_epoch_mean", "best_epoch_gain", "status", "note", "ceiling", "n_parameters", "seconds_per_epoch",
     "p_naive", "p_holm", "diff", "diff_ci_low", "diff_ci_high", "wins", "ties", "losses",
-    "prob_reference_better", "prob_equivalent", "prob_row_better", "rope", "test",
+    "prob_reference_better", "prob_equivalent", "prob_row_better", "rope", "test", "sizes_from",
 ]
 PERCENT = ["mean", "std", "paper", "delta", "best_epoch_mean", "best_epoch_gain", "ceiling", "diff", "diff_ci_low", "diff_ci_high"]
 P_VALUES = ["p_value", "p_naive", "p_holm"]
@@ -114,6 +115,8 @@ def display(section: Suite, frame, flavour: Flavour, metrics: list[str] | None =
             footnotes.append(flavour.dagger + " " + esc(f"{row.name}: {record['missing']}"))
         if record["test_note"] and record["test_note"] != "reference":
             footnotes.append(esc(f"{row.name}: no p-value, {record['test_note']}"))
+        if nominal_sizes_note(record):
+            footnotes.append(esc(f"{row.name}: {nominal_sizes_note(record)}"))
         if footnote_of(record):  # the nested row's chosen values and selection bias
             footnotes.append(esc(f"{row.name}: {footnote_of(record)}"))
     if reference:

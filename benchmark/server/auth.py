@@ -16,6 +16,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmark import sqlite
 from benchmark.params import ParamError
 
 ADMIN_USER = "admin"
@@ -89,8 +90,9 @@ def _private_file(path: Path, make) -> str:
 
 def default_auth_dir(backend_store_uri: str) -> Path:
     """Beside a SQLite store; else ``mlruns/`` in the working folder."""
-    if backend_store_uri.startswith("sqlite:///"):
-        return Path(backend_store_uri[len("sqlite:///") :]).absolute().parent
+    db = sqlite.database_path(backend_store_uri)
+    if db is not None:
+        return db.absolute().parent
     return Path("mlruns").absolute()
 
 
@@ -101,7 +103,7 @@ def auth_database_uri(backend_store_uri: str, folder: Path) -> str:
 
         url = make_url(backend_store_uri)
         return url.set(database=f"{url.database}_auth").render_as_string(hide_password=False)
-    return f"sqlite:///{folder / AUTH_DB_FILE}"
+    return f"{sqlite.SCHEME}{folder / AUTH_DB_FILE}"
 
 
 def ensure_postgres_database(uri: str) -> None:

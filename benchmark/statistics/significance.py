@@ -72,9 +72,11 @@ class Comparison:
     prob_row_better: float = math.nan
     rope: float = DEFAULT_ROPE
     ratio: float = math.nan  # n_test/n_train used by the correction
+    sizes_from: str = ""  # where that ratio's split sizes came from: RECORDED_SIZES, NOMINAL_SIZES, "" (none used)
     note: str = ""  # why a figure is missing
 
     def as_record(self) -> dict[str, float]:
+        """The numeric figures (each a table.csv column and a parent metric); ``sizes_from`` and ``note`` are text."""
         keys = ("p_value", "p_naive", "p_holm", "diff", "diff_ci_low", "diff_ci_high", "wins", "ties", "losses",
                 "prob_reference_better", "prob_equivalent", "prob_row_better", "rope")
         return {k: getattr(self, k) for k in keys}
@@ -101,6 +103,11 @@ def design_from_source(source: str, n_splits: int) -> str:
     if source.startswith("random"):
         return SUBSAMPLING
     return SINGLE if n_splits < 2 else ASSUMED
+
+
+#: Where the corrected test's n_test/n_train came from: the runs (``n_train``/``n_test`` params or their
+#: ``split.json``), or, for runs that recorded neither, the protocol's nominal 2/3 split (a stated assumption).
+RECORDED_SIZES, NOMINAL_SIZES = "recorded", "nominal"
 
 
 def size_ratio(sizes: Mapping[int, tuple[int, int]], splits: Sequence[int], default: float | None = None) -> float | None:
@@ -148,6 +155,7 @@ def compare(
         out.note = "split sizes unknown: no corrected test (the naive p is in the CSV)"
         return out
     out.ratio = ratio
+    out.sizes_from = out.sizes_from or RECORDED_SIZES
     se = math.sqrt((1.0 / j + ratio) * d.var(ddof=1))
     t = out.diff / se
     out.p_value = float(2.0 * stats.t.sf(abs(t), j - 1))

@@ -3,7 +3,7 @@
 No module outside this package creates, tags, logs to, ends or deletes a run (a test greps for it).
 The contract other tools read (tags, params, metrics, artifacts) is the README's "Tracking" section.
 
-- :mod:`.store`: the client for a tracking URI, the experiment per dataset, searching, logging helpers,
+- :mod:`.mlflow_client`: the client for a tracking URI, the experiment per dataset, searching, logging helpers,
   environment and owner tags, orphaned runs (the names below are re-exported from it);
 - :mod:`.parents`: a suite row's parent run (find or create, open, close, abandon), the suite's view;
 - :mod:`.split_runs`: a split's child run (start, describe, per-epoch metrics, finish, fail, kill);
@@ -16,17 +16,9 @@ The contract other tools read (tags, params, metrics, artifacts) is the README's
 Accuracy is a fraction (0..1) everywhere in MLflow (:data:`UNIT`); reports show percent.
 """
 
-from benchmark.tracking.store import (  # noqa: F401  (the package's face: ``tracking.client(...)``)
+from benchmark.tracking.tags import EVALUATION, NESTED, NESTED_SPLIT, PARENT, SPLIT, TAG, TUNE_STUDY, TUNE_TRIAL  # noqa: F401
+from benchmark.tracking.mlflow_client import (  # noqa: F401  (the package's face: ``tracking.client(...)``)
     DEFAULT_TRACKING_URI,
-    EVALUATION,
-    NESTED,
-    NESTED_SPLIT,
-    PARENT,
-    SPLIT,
-    TAG,
-    TUNE_STUDY,
-    TUNE_TRIAL,
-    SplitRun,
     all_finished_split_runs,
     client,
     close_orphans,

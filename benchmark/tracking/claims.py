@@ -30,10 +30,10 @@ import time
 from typing import Any, Iterable
 
 from benchmark import tracking
+from benchmark.tracking.tags import TAG
 
-T = tracking.TAG
-STATE = f"{T}claim"
-HEARTBEAT = f"{T}heartbeat"
+STATE = f"{TAG}claim"
+HEARTBEAT = f"{TAG}heartbeat"
 PENDING, WON, STEPPED_ASIDE = "pending", "won", "stepped-aside"
 CLAIMED = "CLAIMED"  # JobOutcome.status of a job that stepped aside: another process trains that split
 DECISION_TIMEOUT_S = 120.0
@@ -64,7 +64,7 @@ def is_live(run, now: float | None = None) -> bool:
     if run.info.status != "RUNNING":
         return False
     tags = run.data.tags
-    host, pid = tags.get(f"{T}host"), tags.get(f"{T}pid")
+    host, pid = tags.get(f"{TAG}host"), tags.get(f"{TAG}pid")
     if host == socket.gethostname():
         return not (pid in (None, "0") or tracking.process_gone(host, pid))
     try:
@@ -79,7 +79,7 @@ def _key(run) -> tuple[int, str]:
 
 
 def _runs_of(client, experiment: str, fingerprint: str) -> list:
-    return tracking.search_all(client, [experiment], f"tags.`{T}kind` = '{tracking.SPLIT}' and tags.`{T}fingerprint` = '{fingerprint}'")
+    return tracking.search_all(client, [experiment], f"tags.`{TAG}kind` = '{tracking.SPLIT}' and tags.`{TAG}fingerprint` = '{fingerprint}'")
 
 
 def taken(client, experiment: str, fingerprint: str, *, ignore_finished: bool = False) -> bool:

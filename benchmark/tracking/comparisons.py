@@ -16,8 +16,8 @@ from typing import Sequence
 from benchmark import tracking
 from benchmark.statistics import significance as sig
 from benchmark.suite import sections
+from benchmark.tracking.tags import TAG
 
-T = tracking.TAG
 FRACTIONS = {"diff": "test_acc_diff", "diff_ci_low": "test_acc_diff_ci_low", "diff_ci_high": "test_acc_diff_ci_high", "rope": "test_acc_rope"}
 
 
@@ -27,9 +27,9 @@ def log_comparisons(client, suite, results: Sequence, comparisons: dict[tuple[st
     for r in results:
         if not r.parent_run_id:
             continue
-        tags = {f"{T}{sig.DESIGN_TAG}": design}
+        tags = {f"{TAG}{sig.DESIGN_TAG}": design}
         if references.get(r.row.table):
-            tags[f"{T}reference"] = references[r.row.table]
+            tags[f"{TAG}reference"] = references[r.row.table]
         tracking.set_tags(client, r.parent_run_id, tags)
         comparison = comparisons.get((r.row.table, r.row.name))
         if comparison is None:

@@ -13,14 +13,13 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from benchmark import tracking
+from benchmark.tracking.tags import TAG
 
-T = tracking.TAG
-ROW_ORDER_TAG = f"{T}row_order"
-SETTING_TAG = f"{T}setting"
-CLOSED_AT_TAG = f"{T}closed_at"  # ms since the epoch: when bench run last closed the parent
+ROW_ORDER_TAG = f"{TAG}row_order"
+SETTING_TAG = f"{TAG}setting"
+CLOSED_AT_TAG = f"{TAG}closed_at"  # ms since the epoch: when bench run last closed the parent
 PAPER_METRIC = "test_acc_paper"
-PAPER_TAG = f"{T}paper"
+PAPER_TAG = f"{TAG}paper"
 CURVES = {"test_acc": "test_acc", "train_loss": "train_loss"}  # child metric -> parent prefix (+ _mean/_std)
 
 

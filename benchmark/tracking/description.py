@@ -4,11 +4,9 @@ read the runs, and a link to each suite's table view."""
 
 from __future__ import annotations
 
-from benchmark import tracking
 from benchmark.tracking import curves, views
 
 NOTE_TAG = "mlflow.note.content"
-T = tracking.TAG
 
 
 def warnings(synthetic: bool, random_extractors: list[str]) -> list[str]:

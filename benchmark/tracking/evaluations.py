@@ -8,16 +8,16 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from benchmark import tracking
+from benchmark.tracking.tags import TAG
 
-T = tracking.TAG
 
 
 def finished(client, experiment: str) -> dict[str, Any]:
     """eval_key -> its latest FINISHED evaluation run."""
-    runs = tracking.search_all(client, [experiment], f"tags.`{T}kind` = '{tracking.EVALUATION}' and attributes.status = 'FINISHED'")
+    runs = tracking.search_all(client, [experiment], f"tags.`{TAG}kind` = '{tracking.EVALUATION}' and attributes.status = 'FINISHED'")
     out: dict[str, Any] = {}
     for run in sorted(runs, key=lambda r: r.info.start_time or 0):
-        out[run.data.tags.get(f"{T}eval_key", "")] = run
+        out[run.data.tags.get(f"{TAG}eval_key", "")] = run
     return out
 
 
@@ -28,9 +28,9 @@ def of_split_runs(client, experiment: str, split_run_ids: set[str], current: Any
     best: dict[tuple, Any] = {}
     for run in finished(client, experiment).values():
         tags = run.data.tags
-        if tags.get(f"{T}split_run_id") not in split_run_ids:
+        if tags.get(f"{TAG}split_run_id") not in split_run_ids:
             continue
-        key = tuple(tags.get(f"{T}{k}", "") for k in ("split_run_id", "corruption", "modality", "level"))
+        key = tuple(tags.get(f"{TAG}{k}", "") for k in ("split_run_id", "corruption", "modality", "level"))
         rank = (bool(current(run)) if current else True, run.info.start_time or 0)
         if key not in best or rank > best[key][0]:
             best[key] = (rank, run)
@@ -43,14 +43,14 @@ def log(client, experiment: str, split_run: Any, key: str, tags: Mapping[str, st
     split_tags = split_run.data.tags
     all_tags = {
         "mlflow.parentRunId": split_run.info.run_id,
-        f"{T}kind": tracking.EVALUATION,
-        f"{T}eval_key": key,
-        f"{T}split_run_id": split_run.info.run_id,
-        **{f"{T}{k}": split_tags.get(f"{T}{k}", "") for k in ("suite", "row", "split", "model", "dataset_fingerprint", "config_fingerprint")},
-        **{f"{T}{k}": v for k, v in tags.items()},
+        f"{TAG}kind": tracking.EVALUATION,
+        f"{TAG}eval_key": key,
+        f"{TAG}split_run_id": split_run.info.run_id,
+        **{f"{TAG}{k}": split_tags.get(f"{TAG}{k}", "") for k in ("suite", "row", "split", "model", "dataset_fingerprint", "config_fingerprint")},
+        **{f"{TAG}{k}": v for k, v in tags.items()},
         **tracking.owner_tags(),
     }
-    name = f"{split_tags.get(f'{T}row', '')} / split {split_tags.get(f'{T}split', '')} / {tags.get('instance', '')}"
+    name = f"{split_tags.get(f'{TAG}row', '')} / split {split_tags.get(f'{TAG}split', '')} / {tags.get('instance', '')}"
     run_id = client.create_run(experiment, run_name=name, tags=all_tags).info.run_id
     tracking.log_metrics(client, run_id, metrics)
     if scores_csv is not None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from benchmark import sqlite
+
 
 def make_local_artifact_folder(mlflow_client, run_id: str, folder: str) -> Path | None:
     """Create a run's artifact folder beside a local SQLite store one level at a time, never the store's
@@ -12,7 +14,7 @@ def make_local_artifact_folder(mlflow_client, run_id: str, folder: str) -> Path 
     Returns the folder where it guards it (a local store's own artifacts), else None."""
     from benchmark import faults
 
-    db = faults.sqlite_path(mlflow_client._tracking_client.tracking_uri)
+    db = sqlite.database_path(mlflow_client._tracking_client.tracking_uri)
     if db is None:
         return None
     anchor = Path(db).absolute().parent
@@ -53,4 +55,4 @@ def put_artifact(mlflow_client, run_id: str, path: Path, folder: str = "") -> No
     try:
         shutil.copyfile(path, target / Path(path).name)
     except FileNotFoundError as exc:
-        raise faults.StorageFault(faults.sqlite_path(mlflow_client._tracking_client.tracking_uri), faults.VANISHED) from exc
+        raise faults.StorageFault(str(sqlite.database_path(mlflow_client._tracking_client.tracking_uri)), faults.VANISHED) from exc

@@ -28,8 +28,8 @@ import numpy as np
 
 from benchmark import tracking
 from benchmark.tracking.studies import StudyLogger
+from benchmark.tracking.tags import TAG
 
-T = tracking.TAG
 
 
 def find_or_create(client, experiment: str, kind: str, fingerprint: str, run_name: str, tags: Mapping[str, Any],
@@ -61,7 +61,7 @@ class OuterSplitLogger(StudyLogger):
 
     def open_parent(self, opened, tags: Mapping[str, Any], params: Mapping[str, Any], wait_s: float = 30.0) -> str:
         self.close_killed_trials()
-        tracking.set_tags(self.client, self.parent_run_id, {f"{T}study": self.study_name, f"{T}storage": tags.get(f"{T}storage", "")})
+        tracking.set_tags(self.client, self.parent_run_id, {f"{TAG}study": self.study_name, f"{TAG}storage": tags.get(f"{TAG}storage", "")})
         if self.client.get_run(self.parent_run_id).info.status != "RUNNING":
             self.client.update_run(self.parent_run_id, status="RUNNING")
         return self.parent_run_id
@@ -74,12 +74,12 @@ def log_choice(client, run_id: str, chosen: Mapping[str, Any], val_acc: float, v
 
 def finish_outer(client, run_id: str, test_acc: float, split_run_id: str, reused: bool) -> None:
     tracking.log_metrics(client, run_id, {"test_acc": test_acc})
-    tracking.set_tags(client, run_id, {f"{T}split_run": split_run_id, f"{T}split_run_reused": str(reused).lower()})
+    tracking.set_tags(client, run_id, {f"{TAG}split_run": split_run_id, f"{TAG}split_run_reused": str(reused).lower()})
     client.set_terminated(run_id, "FINISHED")
 
 
 def fail_outer(client, run_id: str, reason: str) -> None:
-    tracking.set_tags(client, run_id, {f"{T}failure_reason": reason[:5000]})
+    tracking.set_tags(client, run_id, {f"{TAG}failure_reason": reason[:5000]})
     client.set_terminated(run_id, "FAILED")
 
 
@@ -98,7 +98,7 @@ def close_parent(client, parent_id: str, children: Mapping[int, Any], n_expected
         "test_acc_std": float(np.std(accs, ddof=1)) if len(accs) > 1 else math.nan,
         "n_splits": len(accs),
     })
-    tracking.set_tags(client, parent_id, {f"{T}n_expected_splits": n_expected, f"{T}chosen": json.dumps({str(k): v for k, v in chosen.items()})})
+    tracking.set_tags(client, parent_id, {f"{TAG}n_expected_splits": n_expected, f"{TAG}chosen": json.dumps({str(k): v for k, v in chosen.items()})})
     client.set_terminated(parent_id, "FINISHED" if len(done) == n_expected else "FAILED")
     return accs, chosen
 
@@ -108,17 +108,17 @@ def parent_tags(spec: Any, store, name: str, modalities: Sequence[str], storage:
     """A nested evaluation's parent tags (``spec``: a :class:`benchmark.tuning.nested.NestedSpec`;
     ``storage``: the Optuna storage with any password redacted; ``split_source``: the outer splits' protocol)."""
     return {
-        f"{T}study": name,
-        f"{T}storage": storage,
-        f"{T}params": ",".join(spec.space),
-        f"{T}dataset": store.name,
-        f"{T}dataset_fingerprint": store.fingerprint,
-        f"{T}synthetic": str(store.synthetic).lower(),
-        f"{T}random_extractors": ",".join(store.random_extractors),
-        f"{T}profile": spec.profile.name,
-        f"{T}model": spec.model,
-        f"{T}modalities": ",".join(modalities),
-        f"{T}split_source": split_source,
-        f"{T}inner_splits": spec.inner_splits,
+        f"{TAG}study": name,
+        f"{TAG}storage": storage,
+        f"{TAG}params": ",".join(spec.space),
+        f"{TAG}dataset": store.name,
+        f"{TAG}dataset_fingerprint": store.fingerprint,
+        f"{TAG}synthetic": str(store.synthetic).lower(),
+        f"{TAG}random_extractors": ",".join(store.random_extractors),
+        f"{TAG}profile": spec.profile.name,
+        f"{TAG}model": spec.model,
+        f"{TAG}modalities": ",".join(modalities),
+        f"{TAG}split_source": split_source,
+        f"{TAG}inner_splits": spec.inner_splits,
         **tracking.environment_tags(spec.device),
     }

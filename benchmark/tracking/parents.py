@@ -13,8 +13,8 @@ from typing import Any, Callable, Mapping, Sequence
 from benchmark import tracking
 from benchmark.config import stable_hash
 from benchmark.tracking import curves as curve_runs, description, inputs, views
+from benchmark.tracking.tags import TAG
 
-T = tracking.TAG
 
 
 def setting_key(dataset_fingerprint: str, split_source: str, profile: str, params: Mapping[str, str]) -> str:
@@ -32,7 +32,7 @@ def setting_of(config, store, split_source: str) -> str:
 def setting_of_run(run) -> str:
     """The setting of a parent run as MLflow holds it (the report's choice of runs)."""
     tags = run.data.tags
-    return setting_key(tags.get(f"{T}dataset_fingerprint", ""), tags.get(f"{T}split_source", ""), tags.get(f"{T}profile", ""), run.data.params)
+    return setting_key(tags.get(f"{TAG}dataset_fingerprint", ""), tags.get(f"{TAG}split_source", ""), tags.get(f"{TAG}profile", ""), run.data.params)
 
 
 def open_parent(client, run_id: str, suite, row, config, store, split_source: str) -> str:
@@ -99,7 +99,7 @@ def find_or_create(
     """The run of ``kind`` with ``fingerprint`` (any status), set RUNNING where ``reopen(run)``, with
     ``found_tags`` refreshed; else a new one with ``tags`` and ``params``. Processes that started together
     may each have created one: all keep the oldest (start time, then run id) and delete their own."""
-    query = f"tags.`{T}kind` = '{kind}' and tags.`{T}fingerprint` = '{fingerprint}'"
+    query = f"tags.`{TAG}kind` = '{kind}' and tags.`{TAG}fingerprint` = '{fingerprint}'"
     existing = tracking.search_all(client, [experiment], query)
     if existing:
         run = min(existing, key=_age)
@@ -108,7 +108,7 @@ def find_or_create(
         if reopen(run):
             client.update_run(run.info.run_id, status="RUNNING")
         return client.get_run(run.info.run_id)
-    all_tags = {**tags, f"{T}kind": kind, f"{T}fingerprint": fingerprint}
+    all_tags = {**tags, f"{TAG}kind": kind, f"{TAG}fingerprint": fingerprint}
     mine = client.create_run(experiment, run_name=run_name, tags={k: str(v) for k, v in all_tags.items()}).info.run_id  # a server takes strings only
     if params:
         tracking.log_params(client, mine, params)
@@ -128,30 +128,30 @@ def row_parent(client, experiment: str, suite, planned, store, splits: Sequence)
     fingerprint (any status), else created with the row's tags and the flattened config as params."""
     row, config = planned.row, planned.config
     tags = {
-        f"{T}suite": suite.name,
-        f"{T}table": row.table,
-        f"{T}row": row.name,
-        f"{T}config_fingerprint": config.fingerprint,
-        f"{T}code_fingerprint": planned.code_fingerprint,
-        f"{T}dataset_fingerprint": store.fingerprint,
-        f"{T}dataset": store.name,
-        f"{T}synthetic": str(store.synthetic).lower(),
-        f"{T}random_extractors": ",".join(store.random_extractors),
-        f"{T}classes": json.dumps(store.classes),
-        f"{T}profile": config.profile,
-        f"{T}model": config.model,
-        f"{T}modalities": ",".join(config.modalities),
-        f"{T}precision": config.train.precision,
-        f"{T}precision_choice": planned.precision_choice,
-        f"{T}split_source": splits[0].source if splits else "",
-        f"{T}n_parameters": str(planned.n_parameters),
-        f"{T}n_expected_splits": str(len(splits)),
+        f"{TAG}suite": suite.name,
+        f"{TAG}table": row.table,
+        f"{TAG}row": row.name,
+        f"{TAG}config_fingerprint": config.fingerprint,
+        f"{TAG}code_fingerprint": planned.code_fingerprint,
+        f"{TAG}dataset_fingerprint": store.fingerprint,
+        f"{TAG}dataset": store.name,
+        f"{TAG}synthetic": str(store.synthetic).lower(),
+        f"{TAG}random_extractors": ",".join(store.random_extractors),
+        f"{TAG}classes": json.dumps(store.classes),
+        f"{TAG}profile": config.profile,
+        f"{TAG}model": config.model,
+        f"{TAG}modalities": ",".join(config.modalities),
+        f"{TAG}precision": config.train.precision,
+        f"{TAG}precision_choice": planned.precision_choice,
+        f"{TAG}split_source": splits[0].source if splits else "",
+        f"{TAG}n_parameters": str(planned.n_parameters),
+        f"{TAG}n_expected_splits": str(len(splits)),
         **tracking.environment_tags("cpu"),
         **tracking.owner_tags(),  # a parent whose process died is closed as an orphan, not left RUNNING
     }
     if row.paper is not None:
-        tags[f"{T}paper"] = str(row.paper)
-    found = {f"{T}n_expected_splits": len(splits), f"{T}n_parameters": planned.n_parameters, f"{T}precision_choice": planned.precision_choice,
+        tags[f"{TAG}paper"] = str(row.paper)
+    found = {f"{TAG}n_expected_splits": len(splits), f"{TAG}n_parameters": planned.n_parameters, f"{TAG}precision_choice": planned.precision_choice,
              **tracking.owner_tags()}
     run = find_or_create(client, experiment, tracking.PARENT, planned.parent_fingerprint, f"{suite.name} / {row.name}", tags,
                          config.flat(), found_tags=found)
@@ -181,9 +181,9 @@ def close_row(client, run_id: str, row, split_run_ids: Sequence[str], accuracies
     tracking.log_metrics(client, run_id, values, step=step)
     if ceiling:
         tracking.log_metrics(client, run_id, {"test_acc_ceiling": ceiling["accuracy"], "test_acc_ceiling_se": ceiling["se"]})
-    tags: dict[str, Any] = {f"{T}n_expected_splits": n_expected}
+    tags: dict[str, Any] = {f"{TAG}n_expected_splits": n_expected}
     if reused_from:
-        tags[f"{T}reused_children_from"] = ",".join(sorted(reused_from))
+        tags[f"{TAG}reused_children_from"] = ",".join(sorted(reused_from))
     tracking.set_tags(client, run_id, tags)
     status = "FINISHED" if n == n_expected else "FAILED"
     client.set_terminated(run_id, status, end_time=end_time(client, run_id, split_run_ids))
@@ -194,7 +194,7 @@ def abandon(client, run_ids: Sequence[str], exc: BaseException) -> None:
     status = "KILLED" if isinstance(exc, (KeyboardInterrupt, SystemExit)) else "FAILED"
     for run_id in run_ids:
         try:
-            client.set_tag(run_id, f"{T}failure_reason", f"{type(exc).__name__}: {exc}"[:5000] or "interrupted")
+            client.set_tag(run_id, f"{TAG}failure_reason", f"{type(exc).__name__}: {exc}"[:5000] or "interrupted")
             client.set_terminated(run_id, status)
         except Exception:  # noqa: BLE001  (the store itself may be what broke; the original error matters)
             pass

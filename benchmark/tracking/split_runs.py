@@ -17,29 +17,29 @@ import numpy as np
 from benchmark import tracking
 from benchmark.tracking import claims
 from benchmark.tracking.inputs import log_store_input
+from benchmark.tracking.tags import TAG
 
-T = tracking.TAG
 
 
 def start(client, job: Any, store, device: str, engine: str = "plain") -> str:
     """The split's child run with its tags (the same for every engine, plus which engine and precision)."""
     tags = {
         "mlflow.parentRunId": job.parent_run_id,
-        f"{T}kind": tracking.SPLIT,
-        f"{T}suite": job.suite,
-        f"{T}row": job.row,
-        f"{T}split": str(job.split.index),
-        f"{T}split_source": job.split.source,
-        f"{T}fingerprint": job.fingerprint,
-        f"{T}run_key": job.run_key,
-        f"{T}code_fingerprint": job.code_fingerprint,
-        f"{T}config_fingerprint": job.config.fingerprint,
-        f"{T}dataset_fingerprint": job.dataset_fingerprint,
-        f"{T}dataset": store.name,
-        f"{T}profile": job.config.profile,
-        f"{T}model": job.config.model,
-        f"{T}engine": engine,
-        f"{T}precision": job.config.train.precision,
+        f"{TAG}kind": tracking.SPLIT,
+        f"{TAG}suite": job.suite,
+        f"{TAG}row": job.row,
+        f"{TAG}split": str(job.split.index),
+        f"{TAG}split_source": job.split.source,
+        f"{TAG}fingerprint": job.fingerprint,
+        f"{TAG}run_key": job.run_key,
+        f"{TAG}code_fingerprint": job.code_fingerprint,
+        f"{TAG}config_fingerprint": job.config.fingerprint,
+        f"{TAG}dataset_fingerprint": job.dataset_fingerprint,
+        f"{TAG}dataset": store.name,
+        f"{TAG}profile": job.config.profile,
+        f"{TAG}model": job.config.model,
+        f"{TAG}engine": engine,
+        f"{TAG}precision": job.config.train.precision,
         **tracking.environment_tags(device),
         **tracking.owner_tags(),
         **claims.claim_tags(),
@@ -99,7 +99,7 @@ def finish(client, run_id: str, job: Any, store, result: Any, kept: Any = None) 
         tracking.log_text_artifact(client, run_id, "scores.csv", kept.scores_csv)
     if kept and kept.model_files:
         tracking.log_file_artifacts(client, run_id, "model", kept.model_files)
-        client.set_tag(run_id, f"{T}kept_model", job.keep_model)
+        client.set_tag(run_id, f"{TAG}kept_model", job.keep_model)
     client.set_terminated(run_id, "FINISHED")
 
 
@@ -120,12 +120,12 @@ def error(client, run_id: str, exc: Exception) -> str:
 def kill(client, run_ids: Sequence[str]) -> None:
     """Interrupted (Ctrl-C, SystemExit): KILLED with the reason."""
     for run_id in run_ids:
-        client.set_tag(run_id, f"{T}failure_reason", "interrupted")
+        client.set_tag(run_id, f"{TAG}failure_reason", "interrupted")
         client.set_terminated(run_id, "KILLED")
 
 
 def fail(client, run_id: str, reason: str) -> None:
-    client.set_tag(run_id, f"{T}failure_reason", reason[:5000])
+    client.set_tag(run_id, f"{TAG}failure_reason", reason[:5000])
     client.set_terminated(run_id, "FAILED")
 
 

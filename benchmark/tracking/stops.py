@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import socket
 
-from benchmark.tracking.store import TAG, is_orphan, search_all
+from benchmark.tracking.mlflow_client import TAG, is_orphan, search_all
 
 
 def close_left_running(mlflow_client, experiment: str, reason: str) -> int:

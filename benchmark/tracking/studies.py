@@ -25,9 +25,9 @@ from typing import Any, Mapping
 
 from benchmark import tracking
 from benchmark.config import RunConfig, stable_hash
+from benchmark.tracking.tags import TAG
 
 
-T = tracking.TAG
 STATES = {"complete": "FINISHED", "pruned": "FINISHED", "failed": "FAILED", "skipped": "KILLED", "killed": "KILLED"}
 
 
@@ -56,9 +56,9 @@ class StudyLogger:
             run_id = None
         if run_id is None:
             found = tracking.search_all(
-                self.client, [self.experiment], f"tags.`{T}kind` = '{tracking.TUNE_STUDY}' and tags.`{T}study` = '{self.study_name}'"
+                self.client, [self.experiment], f"tags.`{TAG}kind` = '{tracking.TUNE_STUDY}' and tags.`{TAG}study` = '{self.study_name}'"
             )
-            found = [r for r in found if r.data.tags.get(f"{T}storage") == tags.get(f"{T}storage")]
+            found = [r for r in found if r.data.tags.get(f"{TAG}storage") == tags.get(f"{TAG}storage")]
             if found:
                 run_id = min(found, key=lambda r: (r.info.start_time, r.info.run_id)).info.run_id
         if run_id is None:
@@ -75,9 +75,9 @@ class StudyLogger:
     def close_killed_trials(self) -> None:
         """Trial runs of killed processes on this host: KILLED, with ``bench.state = killed``."""
         tracking.close_orphans(self.client, self.experiment)
-        for run in tracking.search_all(self.client, [self.experiment], f"tags.`{T}kind` = '{tracking.TUNE_TRIAL}' and "
-                                       f"tags.`{T}state` = 'running' and attributes.status = 'KILLED'"):
-            tracking.set_tags(self.client, run.info.run_id, {f"{T}state": "killed"})
+        for run in tracking.search_all(self.client, [self.experiment], f"tags.`{TAG}kind` = '{tracking.TUNE_TRIAL}' and "
+                                       f"tags.`{TAG}state` = 'running' and attributes.status = 'KILLED'"):
+            tracking.set_tags(self.client, run.info.run_id, {f"{TAG}state": "killed"})
 
     def _exists(self, run_id: str) -> bool:
         try:
@@ -90,12 +90,12 @@ class StudyLogger:
         label = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
         tags = {
             "mlflow.parentRunId": self.parent_run_id,
-            f"{T}kind": tracking.TUNE_TRIAL,
-            f"{T}study": self.study_name,
-            f"{T}trial": trial.number,
-            f"{T}state": "running",
-            f"{T}profile": config.profile,
-            f"{T}config_fingerprint": config.fingerprint,
+            f"{TAG}kind": tracking.TUNE_TRIAL,
+            f"{TAG}study": self.study_name,
+            f"{TAG}trial": trial.number,
+            f"{TAG}state": "running",
+            f"{TAG}profile": config.profile,
+            f"{TAG}config_fingerprint": config.fingerprint,
             **self.trial_tags,
             **tracking.owner_tags(),
             **tracking.environment_tags(self.device),
@@ -111,9 +111,9 @@ class StudyLogger:
 
     def end_trial(self, run_id: str, state: str, finished: list[float], mean: float, std: float, reason: str = "") -> None:
         tracking.log_metrics(self.client, run_id, {"val_acc_mean": mean, "val_acc_std": std, "n_splits": len(finished)})
-        tags: dict[str, Any] = {f"{T}state": state}
+        tags: dict[str, Any] = {f"{TAG}state": state}
         if reason:
-            tags[f"{T}failure_reason" if state == "failed" else f"{T}reason"] = reason[:5000]
+            tags[f"{TAG}failure_reason" if state == "failed" else f"{TAG}reason"] = reason[:5000]
         tracking.set_tags(self.client, run_id, tags)
         self.client.set_terminated(run_id, STATES[state])
 
@@ -130,8 +130,8 @@ class StudyLogger:
         }
         tracking.log_metrics(self.client, self.parent_run_id, metrics)
         if best is not None:
-            tags = {f"{T}best.{k}": v for k, v in best.params.items()}
-            tags[f"{T}best.trial"] = best.number
+            tags = {f"{TAG}best.{k}": v for k, v in best.params.items()}
+            tags[f"{TAG}best.trial"] = best.number
             tracking.set_tags(self.client, self.parent_run_id, tags)
         if finished:
             self.client.set_terminated(self.parent_run_id, "FINISHED")

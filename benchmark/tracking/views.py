@@ -27,13 +27,13 @@ from urllib.parse import quote
 
 from benchmark import tracking
 from benchmark.tracking import curves
+from benchmark.tracking.tags import TAG
 
-T = tracking.TAG
 VIEW_TAG_PREFIX = "mlflow.sharedViewState."
 VIEW_KEY_PREFIX = "bench-"
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 EXPERIMENT_KIND = "custom_model_development"
-SUITE_OF_VIEW_TAG = f"{T}view."  # bench.view.<key> = suite name (the key is sanitised, the name is not)
+SUITE_OF_VIEW_TAG = f"{TAG}view."  # bench.view.<key> = suite name (the key is sanitised, the name is not)
 RUN_NAME_WIDTH = 300  # px: parent names such as "table2 / w/o skeleton branch" in full
 METRIC_COLUMNS = ("test_acc_mean", "test_acc_std", "n_splits", curves.PAPER_METRIC)
 # after the differing params, so a row's model and modalities stay in view on a laptop-wide window
@@ -55,7 +55,7 @@ def _quote(value: str) -> str:
 
 def search_filter(suite: str, setting: str) -> str:
     return (
-        f"tags.`{T}kind` = '{tracking.PARENT}' and tags.`{T}suite` = {_quote(suite)} "
+        f"tags.`{TAG}kind` = '{tracking.PARENT}' and tags.`{TAG}suite` = {_quote(suite)} "
         f"and tags.`{curves.SETTING_TAG}` = {_quote(setting)}"
     )
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from features.format import PAPER_MODALITIES
+
 from benchmark.suite import Suite, SuiteRow, load_suite
 from benchmark.tuning.space import TARGET_MODEL, SearchParam
 
@@ -25,7 +27,7 @@ def paper_alpha(alpha: int) -> float | None:
 
 
 def evaluation_suite(study_name: str, space: Mapping[str, SearchParam], best: Mapping[str, Any], model: str = "proposed",
-                     modalities: tuple[str, ...] = ("visual", "audio", "skeleton")) -> tuple[Suite, dict[str, Any]]:
+                     modalities: tuple[str, ...] = PAPER_MODALITIES) -> tuple[Suite, dict[str, Any]]:
     """(one-row suite, training overrides) for the best setting; the paper's Table 3 beside it for ``proposed`` only."""
     model_params = {k: v for k, v in best.items() if space[k].target == TARGET_MODEL}
     train_params = {k: v for k, v in best.items() if space[k].target != TARGET_MODEL}

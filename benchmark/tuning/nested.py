@@ -35,8 +35,8 @@ from benchmark.tracking import nested as nested_log
 from benchmark.tuning.objective import VALIDATION_FRACTION, TuningPart, tune_modalities
 from benchmark.tuning.space import SearchParam
 from benchmark.redaction import redact
+from benchmark.tracking.tags import TAG
 
-T = tracking.TAG
 DEFAULT_INNER_SPLITS = 3
 
 
@@ -161,7 +161,7 @@ def run_outer_split(job: OuterJob, on_epoch: Callable | None = None, echo: Calla
     try:
         plan = _plan(spec, split, job.study_name)
         logger = nested_log.OuterSplitLogger(spec.tracking_uri, store.name, plan.name, job.run_id,
-                                             {f"{T}outer_split": k, f"{T}nested": job.parent_run_id})
+                                             {f"{TAG}outer_split": k, f"{TAG}nested": job.parent_run_id})
         result = run_study(plan, spec.storage, logger, echo=echo, close=False)
         if not result.finished:
             reason = f"inner search not finished ({len(result.book.active)} trials running in other processes): run again"
@@ -264,8 +264,8 @@ def run_nested(spec: NestedSpec, n_splits: int | None = None, *, executor: str =
         child_fp = stable_hash([fingerprint, split.index, split.digest(store.ids)])
         children[split.index] = nested_log.find_or_create(
             client, experiment, tracking.NESTED_SPLIT, child_fp, f"{name} / outer split {split.index}",
-            {"mlflow.parentRunId": parent_id, f"{T}split": split.index, f"{T}outer_split": split.index, f"{T}split_source": split.source,
-             f"{T}dataset_fingerprint": store.fingerprint, f"{T}profile": spec.profile.name, f"{T}params": ",".join(spec.space),
+            {"mlflow.parentRunId": parent_id, f"{TAG}split": split.index, f"{TAG}outer_split": split.index, f"{TAG}split_source": split.source,
+             f"{TAG}dataset_fingerprint": store.fingerprint, f"{TAG}profile": spec.profile.name, f"{TAG}params": ",".join(spec.space),
              **tracking.environment_tags(spec.device)},
             {"outer_split": split.index, "inner_splits": spec.inner_splits, **{f"space.{k}": p.describe() for k, p in spec.space.items()}},
         )

@@ -10,11 +10,10 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from benchmark import tracking
 from benchmark.tuning.nested import NestedSummary
 from benchmark.tracking.nested import chosen_of, is_done
+from benchmark.tracking.tags import TAG
 
-T = tracking.TAG
 
 
 def _pct(value: float | None) -> str:
@@ -30,10 +29,10 @@ def nested_table(summary: NestedSummary, title: str) -> Table:
         metrics, tags = run.data.metrics, run.data.tags
         chosen = ", ".join(f"{name}={value}" for name, value in chosen_of(run).items()) or "—"
         if is_done(run):
-            source = "reused" if tags.get(f"{T}split_run_reused") == "true" else "trained"
-            table.add_row(str(k), chosen, _pct(metrics.get("inner_val_acc")), _pct(metrics["test_acc"]), f"{source} {tags.get(f'{T}split_run', '')[:12]}")
+            source = "reused" if tags.get(f"{TAG}split_run_reused") == "true" else "trained"
+            table.add_row(str(k), chosen, _pct(metrics.get("inner_val_acc")), _pct(metrics["test_acc"]), f"{source} {tags.get(f'{TAG}split_run', '')[:12]}")
         else:
-            reason = tags.get(f"{T}failure_reason") or run.info.status
+            reason = tags.get(f"{TAG}failure_reason") or run.info.status
             table.add_row(str(k), chosen, _pct(metrics.get("inner_val_acc")), "—", f"[red]{reason}[/red]")
     return table
 

@@ -16,6 +16,7 @@ from typing import Any, Callable, Mapping
 
 from benchmark import tracking
 from benchmark.config import Profile, stable_hash
+from benchmark.data import check_frames
 from benchmark.params import ParamError
 from benchmark.protocol import Protocol, resolve_protocol
 from benchmark.tuning import bookkeeping
@@ -23,8 +24,8 @@ from benchmark.tuning.objective import VALIDATION_FRACTION, Objective, SkipTrial
 from benchmark.tuning.space import SearchParam, grid, to_payload
 from benchmark.tuning.study import DEFAULT_TPE_TRIALS, make_pruner, make_sampler, open_study, use_grid
 from features.store import FeatureStore
+from benchmark.tracking.tags import TAG
 
-T = tracking.TAG
 
 
 @dataclass
@@ -84,8 +85,7 @@ def check_configs(context: TuneContext, space: Mapping[str, SearchParam], is_gri
         combos = [{p.name: c} for p in space.values() if p.categorical for c in p.choices] or [{}]
     for values in combos:
         config = context.config(values)
-        if config.train.frames is not None and config.train.frames > store.frames:
-            raise ParamError(f"profile {context.profile.name!r} uses frames={config.train.frames} but the store has {store.frames}; pass --frames {store.frames} or fewer")
+        check_frames(config.train.frames, store, f"profile {context.profile.name!r}")
         try:
             build_model(config.model, {m: store.dims[m] for m in config.modalities}, len(store.classes), config.params)
         except ParamError as exc:
@@ -178,16 +178,16 @@ def study_tags(plan: SearchPlan, storage: str) -> dict[str, Any]:
     """Tags of the MLflow run that holds a study's trial runs."""
     store = plan.context.store
     return {
-        f"{T}kind": tracking.TUNE_STUDY,
-        f"{T}study": plan.name,
-        f"{T}storage": storage,
-        f"{T}params": ",".join(plan.context.space),
-        f"{T}sampler": plan.settings["sampler"],
-        f"{T}dataset": store.name,
-        f"{T}dataset_fingerprint": store.fingerprint,
-        f"{T}synthetic": str(store.synthetic).lower(),
-        f"{T}profile": plan.context.profile.name,
-        f"{T}model": plan.context.model,
+        f"{TAG}kind": tracking.TUNE_STUDY,
+        f"{TAG}study": plan.name,
+        f"{TAG}storage": storage,
+        f"{TAG}params": ",".join(plan.context.space),
+        f"{TAG}sampler": plan.settings["sampler"],
+        f"{TAG}dataset": store.name,
+        f"{TAG}dataset_fingerprint": store.fingerprint,
+        f"{TAG}synthetic": str(store.synthetic).lower(),
+        f"{TAG}profile": plan.context.profile.name,
+        f"{TAG}model": plan.context.model,
     }
 
 

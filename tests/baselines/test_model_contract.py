@@ -1,6 +1,5 @@
 """One contract, every registered model (as timm tests every model it registers)."""
 
-import numpy as np
 import pytest
 import torch
 

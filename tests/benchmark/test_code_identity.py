@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from baselines import get_model, list_models
 from benchmark.code_identity import code_fingerprint, code_identity, normalised_statements

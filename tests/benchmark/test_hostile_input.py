@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
 from typer.testing import CliRunner

@@ -11,9 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
-from typer.testing import CliRunner
 
-from benchmark.cli import app
 from tests.cli import bench, flat
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

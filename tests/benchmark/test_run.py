@@ -13,9 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
-from typer.testing import CliRunner
 
-from benchmark.cli import app
 from tests.cli import bench
 from features.store import open_store
 

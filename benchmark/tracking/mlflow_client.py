@@ -23,19 +23,15 @@ import os
 import platform
 import socket
 import subprocess
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from benchmark import sqlite
 from benchmark.tracking.retry import patient
+from benchmark.tracking.tags import SPLIT, TAG
 
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
-TAG = "bench."
-PARENT, SPLIT, TUNE_STUDY, TUNE_TRIAL = "parent", "split", "study", "trial"
-EVALUATION = "evaluation"  # one test-time evaluation of a kept model (bench evaluate), a child of its split run
-NESTED, NESTED_SPLIT = "nested", "nested_split"  # bench tune --nested: the evaluation, one outer split
 _PARAMS_PER_BATCH = 100
 
 
@@ -59,8 +55,8 @@ def client(uri: str | None = None, *, create: bool = True):
     if not create:
         from benchmark import faults
 
-        db = faults.sqlite_path(uri)
-        if db is not None and not Path(db).exists():
+        db = sqlite.database_path(uri)
+        if db is not None and not db.exists():
             raise faults.StorageFault(db, faults.VANISHED)
         if db is not None:
             return MlflowClient(tracking_uri=uri)
@@ -86,7 +82,7 @@ def _create_tables(uri: str) -> None:
     for logger in quiet:  # "Creating initial MLflow database tables...": noise, and not one line on a fault
         logger.setLevel(logging.WARNING)
     try:
-        SqlAlchemyStore(uri, str(Path(uri[len(sqlite.SCHEME) :]).parent / "artifacts")).engine.dispose()
+        SqlAlchemyStore(uri, str(Path(str(sqlite.database_path(uri))).parent / "artifacts")).engine.dispose()
     finally:
         for logger, level in zip(quiet, levels):
             logger.setLevel(level)
@@ -101,8 +97,9 @@ def experiment_id(mlflow_client, name: str) -> str:
         return experiment.experiment_id
     uri = mlflow_client._tracking_client.tracking_uri
     artifact_location = None
-    if uri.startswith("sqlite:///"):
-        artifact_location = (Path(uri[len("sqlite:///") :]).resolve().parent / "artifacts").as_uri()
+    db = sqlite.database_path(uri)
+    if db is not None:
+        artifact_location = (db.resolve().parent / "artifacts").as_uri()
     try:
         return mlflow_client.create_experiment(name, artifact_location=artifact_location)
     except Exception:  # created concurrently by another worker
@@ -236,16 +233,6 @@ def is_orphan(run) -> bool:
     if tags.get(f"{TAG}pid", "0") == "0":
         return True
     return process_gone(tags[f"{TAG}host"], tags[f"{TAG}pid"])
-
-
-@dataclass(frozen=True)
-class SplitRun:
-    """What the report and the table need of one finished child run."""
-
-    run_id: str
-    split: int
-    test_acc: float
-    test_acc_best_epoch: float
 
 
 def all_finished_split_runs(mlflow_client, experiment: str) -> list:
