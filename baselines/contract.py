@@ -11,13 +11,14 @@ it refuses).
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
-from features.format import PAPER_MODALITIES
 from baselines.registry import get_model, resolve_params
+from features.format import PAPER_MODALITIES
 
 #: Small dims of the check (the paper's modalities; a model that declares others gets them at 16).
 SMALL_DIMS = {"visual": 32, "audio": 16, "skeleton": 12}
@@ -43,7 +44,9 @@ class Case:
     seed: int = 0
 
     def build(self):
-        return get_model(self.name).build(dims=dict(self.dims), n_classes=N_CLASSES, **resolve_params(self.name, self.params))
+        return get_model(self.name).build(
+            dims=dict(self.dims), n_classes=N_CLASSES, **resolve_params(self.name, self.params)
+        )
 
     def batch(self, seed: int | None = None):
         import torch
@@ -60,7 +63,9 @@ def default_dims(name: str) -> dict[str, int]:
     return {m: SMALL_DIMS.get(m, 16) for m in modalities}
 
 
-def make_case(name: str, dims: Mapping[str, int] | None = None, params: Mapping[str, Any] | None = None, *, small: bool = True) -> Case:
+def make_case(
+    name: str, dims: Mapping[str, int] | None = None, params: Mapping[str, Any] | None = None, *, small: bool = True
+) -> Case:
     """``small``: start from the model's registered ``check_params`` (small sizes, no dropout)."""
     entry = get_model(name)
     merged = dict(entry.check_params) if small else {}
@@ -88,7 +93,9 @@ def check_output_shape(case: Case) -> CheckResult:
     x, y = case.batch()
     out = outputs(case, case.build(), x, y)
     if out.shape != (BATCH, N_CLASSES):
-        return CheckResult("output shape", False, f"expected ({BATCH}, {N_CLASSES}) = (batch, classes), got {tuple(out.shape)}")
+        return CheckResult(
+            "output shape", False, f"expected ({BATCH}, {N_CLASSES}) = (batch, classes), got {tuple(out.shape)}"
+        )
     if not np.isfinite(out).all():
         return CheckResult("output shape", False, "the output holds NaN or infinite values")
     return CheckResult("output shape", True, f"({BATCH}, {N_CLASSES})")
@@ -104,7 +111,9 @@ def check_gradients(case: Case) -> CheckResult:
     model.train()
     x, y = case.batch()
     torch.nn.functional.cross_entropy(model(x), y).backward()
-    dead = [n for n, p in model.named_parameters() if p.requires_grad and (p.grad is None or not p.grad.abs().sum() > 0)]
+    dead = [
+        n for n, p in model.named_parameters() if p.requires_grad and (p.grad is None or not p.grad.abs().sum() > 0)
+    ]
     if dead:
         more = f" and {len(dead) - 3} more" if len(dead) > 3 else ""
         return CheckResult("gradients reach every parameter", False, f"no gradient reaches {', '.join(dead[:3])}{more}")
@@ -129,7 +138,9 @@ def check_overfit(case: Case) -> CheckResult:
     right = int((predictions == y.numpy()).sum())
     what = f"{OVERFIT_STEPS} Adam steps at lr {OVERFIT_LR:g}" if case.kind == "torch" else "one fit"
     if right < BATCH:
-        return CheckResult("tiny batch can be overfitted", False, f"{right}/{BATCH} training samples right after {what}")
+        return CheckResult(
+            "tiny batch can be overfitted", False, f"{right}/{BATCH} training samples right after {what}"
+        )
     return CheckResult("tiny batch can be overfitted", True, f"{BATCH}/{BATCH} after {what}")
 
 
@@ -141,30 +152,40 @@ def check_masks(case: Case) -> CheckResult:
     x, y = case.batch()
     names = list(case.dims)
     masks = {m: torch.ones(BATCH, FRAMES, dtype=torch.bool) for m in names}
-    masks[names[0]][:, FRAMES - 2:] = False
+    masks[names[0]][:, FRAMES - 2 :] = False
     silent = names[1] if len(names) > 1 else names[0]
     masks[silent][:3] = False  # three videos without that modality at all
     noisy = {m: v.clone() for m, v in x.items()}
-    noisy[names[0]][:, FRAMES - 2:] = 100 * torch.randn(BATCH, 2, case.dims[names[0]])
+    noisy[names[0]][:, FRAMES - 2 :] = 100 * torch.randn(BATCH, 2, case.dims[names[0]])
     noisy[silent][:3] = 100 * torch.randn(3, FRAMES, case.dims[silent])
     before = outputs(case, model, x, y, masks)  # an estimator is fitted on the clean batch
     after = outputs(case, model, noisy, None, masks)
     if not np.isfinite(before).all():
-        return CheckResult("masked frames do not matter", False, "a video whose modality has no valid frame gives NaN or infinite output")
+        return CheckResult(
+            "masked frames do not matter",
+            False,
+            "a video whose modality has no valid frame gives NaN or infinite output",
+        )
     if not np.allclose(before, after, rtol=1e-4, atol=1e-5):
         gap = float(np.abs(before - after).max())
         return CheckResult(
-            "masked frames do not matter", False,
-            f"noise in masked frames of {names[0]!r} / {silent!r} changed the output (max difference {gap:.3g}): use the masks argument",
+            "masked frames do not matter",
+            False,
+            f"noise in masked frames of {names[0]!r} / {silent!r} changed the output (max difference {gap:.3g}): use "
+            "the masks argument",
         )
-    return CheckResult("masked frames do not matter", True, f"masked frames of {names[0]!r} and videos without {silent!r}")
+    return CheckResult(
+        "masked frames do not matter", True, f"masked frames of {names[0]!r} and videos without {silent!r}"
+    )
 
 
 def check_frame_order(case: Case) -> CheckResult:
     import torch
 
     if not get_model(case.name).permutation_invariant(resolve_params(case.name, case.params)):
-        return CheckResult("frame order does not matter", None, "the model does not declare frame-order invariance for these params")
+        return CheckResult(
+            "frame order does not matter", None, "the model does not declare frame-order invariance for these params"
+        )
     model = case.build()
     x, y = case.batch()
     before = outputs(case, model, x, y)
@@ -172,7 +193,8 @@ def check_frame_order(case: Case) -> CheckResult:
     after = outputs(case, model, {m: v[:, perm] for m, v in x.items()})  # an estimator: the same fit, no refit
     if not np.allclose(before, after, rtol=1e-4, atol=1e-5):
         return CheckResult(
-            "frame order does not matter", False,
+            "frame order does not matter",
+            False,
             f"shuffling frames changed the output (max difference {float(np.abs(before - after).max()):.3g}); "
             "register with permutation_invariant=lambda params: False if order should matter",
         )
@@ -189,7 +211,11 @@ def check_bf16_softmax(case: Case) -> CheckResult:
     name = "softmax runs in fp32 under bf16"
     if case.kind != "torch":
         return CheckResult(name, None, "an estimator has no precision")
-    softmaxes = {torch.ops.aten._softmax.default, torch.ops.aten._log_softmax.default, torch.ops.aten._safe_softmax.default}
+    softmaxes = {
+        torch.ops.aten._softmax.default,
+        torch.ops.aten._log_softmax.default,
+        torch.ops.aten._safe_softmax.default,
+    }
     in_bf16: list[str] = []
 
     class Watch(TorchDispatchMode):
@@ -207,15 +233,34 @@ def check_bf16_softmax(case: Case) -> CheckResult:
             logits = model(x)
         torch.nn.functional.cross_entropy(logits.float(), y).backward()
     if in_bf16:
-        return CheckResult(name, False, f"{in_bf16[0]} takes bf16 input: call .float() on it (bf16 training on CUDA fails there)")
+        return CheckResult(
+            name, False, f"{in_bf16[0]} takes bf16 input: call .float() on it (bf16 training on CUDA fails there)"
+        )
     return CheckResult(name, True, "")
 
 
 CHECKS: tuple[Callable[[Case], CheckResult], ...] = (
-    check_output_shape, check_gradients, check_overfit, check_masks, check_frame_order, check_bf16_softmax)
-CHECK_NAMES = {fn.__name__: name for fn, name in zip(CHECKS, (
-    "output shape", "gradients reach every parameter", "tiny batch can be overfitted", "masked frames do not matter",
-    "frame order does not matter", "softmax runs in fp32 under bf16"))}
+    check_output_shape,
+    check_gradients,
+    check_overfit,
+    check_masks,
+    check_frame_order,
+    check_bf16_softmax,
+)
+CHECK_NAMES = {
+    fn.__name__: name
+    for fn, name in zip(
+        CHECKS,
+        (
+            "output shape",
+            "gradients reach every parameter",
+            "tiny batch can be overfitted",
+            "masked frames do not matter",
+            "frame order does not matter",
+            "softmax runs in fp32 under bf16",
+        ),
+    )
+}
 
 
 def run_checks(case: Case) -> list[CheckResult]:
@@ -224,11 +269,13 @@ def run_checks(case: Case) -> list[CheckResult]:
     for check in CHECKS:
         try:
             results.append(check(case))
-        except Exception as exc:  # noqa: BLE001  (the user's model: any error is the check's finding)
+        except Exception as exc:
             line = traceback.format_exception_only(exc)[-1].strip()
             results.append(CheckResult(CHECK_NAMES[check.__name__], False, f"raised {line}"))
     return results
 
 
-def check_model(name: str, dims: Mapping[str, int] | None = None, params: Mapping[str, Any] | None = None, *, small: bool = True) -> list[CheckResult]:
+def check_model(
+    name: str, dims: Mapping[str, int] | None = None, params: Mapping[str, Any] | None = None, *, small: bool = True
+) -> list[CheckResult]:
     return run_checks(make_case(name, dims, params, small=small))

@@ -6,7 +6,7 @@ missing frames. Uses scikit-learn; no training loop, no epochs.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -32,18 +32,24 @@ def pool(inputs: Mapping[str, np.ndarray], masks: Mapping[str, np.ndarray] | Non
 
 
 class LinearProbe:
-    def __init__(self, dims: Mapping[str, int], n_classes: int, C: float = 0.05, max_iter: int = 1000):
+    def __init__(self, dims: Mapping[str, int], n_classes: int, C: float = 0.05, max_iter: int = 1000):  # noqa: N803  (scikit-learn's C)
         self.dims, self.n_classes = dict(dims), n_classes
         self.pipeline = make_pipeline(
             StandardScaler(),
-            LogisticRegression(C=check_float("C", C, low=0.0, open_low=True), max_iter=check_int("max_iter", max_iter, low=1)),
+            LogisticRegression(
+                C=check_float("C", C, low=0.0, open_low=True), max_iter=check_int("max_iter", max_iter, low=1)
+            ),
         )
 
-    def fit(self, inputs: Mapping[str, np.ndarray], y: np.ndarray, masks: Mapping[str, np.ndarray] | None = None) -> "LinearProbe":
+    def fit(
+        self, inputs: Mapping[str, np.ndarray], y: np.ndarray, masks: Mapping[str, np.ndarray] | None = None
+    ) -> LinearProbe:
         self.pipeline.fit(pool(inputs, masks), y)
         return self
 
-    def predict_proba(self, inputs: Mapping[str, np.ndarray], masks: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+    def predict_proba(
+        self, inputs: Mapping[str, np.ndarray], masks: Mapping[str, np.ndarray] | None = None
+    ) -> np.ndarray:
         """Probabilities for all ``n_classes`` columns, also for classes absent from the fit."""
         proba = self.pipeline.predict_proba(pool(inputs, masks))
         full = np.zeros((proba.shape[0], self.n_classes))
@@ -64,7 +70,17 @@ class LinearProbe:
     defaults=DEFAULTS,
     description="Mean-pooled features, logistic regression",
     check_params={"C": 100.0},
-    search_space={"C": {"type": float, "doc": "inverse L2 regularisation strength", "low": 1e-3, "high": 1e2, "log": True, "minimum": 0.0, "open_minimum": True}},
+    search_space={
+        "C": {
+            "type": float,
+            "doc": "inverse L2 regularisation strength",
+            "low": 1e-3,
+            "high": 1e2,
+            "log": True,
+            "minimum": 0.0,
+            "open_minimum": True,
+        }
+    },
 )
 def build_linear_probe(dims: Mapping[str, int], n_classes: int, **params) -> LinearProbe:
     return LinearProbe(dims, n_classes, **params)

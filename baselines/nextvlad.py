@@ -16,9 +16,19 @@ from benchmark.params import check_divisible, check_int
 
 #: ``bench tune`` spaces of NeXtVLAD's parameters, for every model built on it (the paper tunes alpha, Table 3).
 NEXTVLAD_SEARCH_SPACE = {
-    "alpha": {"type": int, "doc": "NeXtVLAD clusters K (paper Table 3; the paper uses 4)", "choices": (2, 4, 8, 16), "minimum": 1},
+    "alpha": {
+        "type": int,
+        "doc": "NeXtVLAD clusters K (paper Table 3; the paper uses 4)",
+        "choices": (2, 4, 8, 16),
+        "minimum": 1,
+    },
     "groups": {"type": int, "doc": "NeXtVLAD groups G (the paper uses 8)", "choices": (2, 4, 8, 16), "minimum": 1},
-    "expansion": {"type": int, "doc": "NeXtVLAD expansion lambda (the paper uses 2)", "choices": (1, 2, 4), "minimum": 1},
+    "expansion": {
+        "type": int,
+        "doc": "NeXtVLAD expansion lambda (the paper uses 2)",
+        "choices": (1, 2, 4),
+        "minimum": 1,
+    },
 }
 
 
@@ -52,7 +62,9 @@ class NeXtVLAD(nn.Module):
             attention = attention * mask.unsqueeze(-1).to(attention.dtype)
         logits = self.assign(x).reshape(batch * frames, -1)
         # softmax in fp32 under bf16 autocast (CUDA's backward refuses a bf16 softmax with a float32 output)
-        assignment = torch.softmax(self.assign_bn(logits).float().reshape(batch, frames, self.groups, self.clusters), dim=-1)
+        assignment = torch.softmax(
+            self.assign_bn(logits).float().reshape(batch, frames, self.groups, self.clusters), dim=-1
+        )
         assignment = assignment * attention.unsqueeze(-1)  # [B, T, G, K]
         grouped = x.reshape(batch, frames, self.groups, self.group_dim)
         vlad = torch.einsum("btgk,btgd->bkd", assignment, grouped)

@@ -7,16 +7,16 @@ by 8 groups). ``hidden`` 1024 and ``dropout`` 0.5 are our choices (the paper giv
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import torch
 from torch import nn
 
 from baselines.branches import projection
 from baselines.nextvlad import NEXTVLAD_SEARCH_SPACE, NeXtVLAD
-from features.format import PAPER_MODALITIES
 from baselines.registry import register_model
 from benchmark.params import check_float, check_int
+from features.format import PAPER_MODALITIES
 
 DEFAULTS = {
     "alpha": 4,
@@ -60,7 +60,9 @@ class NeXtVLADBaseline(nn.Module):
             nn.Linear(p["hidden"], n_classes),
         )
 
-    def forward(self, inputs: Mapping[str, torch.Tensor], masks: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
+    def forward(
+        self, inputs: Mapping[str, torch.Tensor], masks: Mapping[str, torch.Tensor] | None = None
+    ) -> torch.Tensor:
         masks = masks or {}
         pooled = [self.vlads[m](self.projections[m](inputs[m]), masks.get(m)) for m in self.modalities]
         return self.head(torch.cat(pooled, dim=1))

@@ -19,9 +19,9 @@ import hashlib
 import importlib
 import importlib.util
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from baselines import registry
 from benchmark.params import ParamError
@@ -88,7 +88,7 @@ def load_plugin(spec: str) -> Plugin:
     except ValueError as exc:  # register_model refused: a name taken, a builder that does not fit
         _forget(before)
         raise PluginError(f"plugin {spec}: {exc}") from None
-    except BaseException as exc:  # noqa: BLE001  (user code: anything may come out; show its own last line)
+    except BaseException as exc:
         _forget(before)
         if isinstance(exc, KeyboardInterrupt):
             raise
@@ -97,10 +97,14 @@ def load_plugin(spec: str) -> Plugin:
     if not new:  # imported earlier by other code (a notebook, another plugin): its models are already in
         new = tuple(n for n, entry in registry.entries().items() if module.__name__ in entry.code_modules)
     if not new and not registry.extensions_of(spec):
-        raise PluginError(f"plugin {spec} registers no model, metric or corruption (call baselines.registry.register_model, "
-                          "benchmark.metrics.register_metric or benchmark.evaluation.corruptions.register_corruption in it)")
+        raise PluginError(
+            f"plugin {spec} registers no model, metric or corruption (call baselines.registry.register_model, "
+            "benchmark.metrics.register_metric or benchmark.evaluation.corruptions.register_corruption in it)"
+        )
     path = getattr(module, "__file__", None)
-    plugin = Plugin(spec=spec, module=module.__name__, models=new, path=path, stamp=_file_stamp(path) if is_path(spec) else None)
+    plugin = Plugin(
+        spec=spec, module=module.__name__, models=new, path=path, stamp=_file_stamp(path) if is_path(spec) else None
+    )
     _LOADED[spec] = plugin
     return plugin
 

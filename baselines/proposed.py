@@ -19,17 +19,17 @@ Component switches (suite ``components``; all ``true`` is the paper's model):
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import torch
 from torch import nn
 
 from baselines.branches import SinusoidalPositions, masked_mean, mlp, padding_mask, projection
 from baselines.nextvlad import NEXTVLAD_SEARCH_SPACE, NeXtVLAD
-from features.format import PAPER_MODALITIES
 from baselines.registry import register_model
 from baselines.se_fusion import SEFusion
 from benchmark.params import ParamError, check_choice, check_divisible, check_float, check_int
+from features.format import PAPER_MODALITIES
 
 DEFAULTS = {
     "alpha": 4,
@@ -50,13 +50,31 @@ DEFAULTS = {
 }
 
 #: Small sizes for ``bench check-model`` at small dims (no dropout, so outputs are deterministic).
-SMALL = {"proj_dims": {"visual": 16, "audio": 16, "skeleton": 16}, "ff_dim": 32, "mlp_hidden": 16, "dropout": 0.0, "mlp_dropout": 0.0}
+SMALL = {
+    "proj_dims": {"visual": 16, "audio": 16, "skeleton": 16},
+    "ff_dim": 32,
+    "mlp_hidden": 16,
+    "dropout": 0.0,
+    "mlp_dropout": 0.0,
+}
 
 #: ``bench tune --param P`` for this model (the paper tunes alpha, Table 3).
 SEARCH_SPACE = {
     **NEXTVLAD_SEARCH_SPACE,
-    "dropout": {"type": float, "doc": "dropout of the Transformer encoder layer", "low": 0.0, "high": 0.5, "minimum": 0.0, "maximum": 0.95},
-    "heads": {"type": int, "doc": "attention heads of the encoder layer (the paper uses 4)", "choices": (1, 2, 4, 8), "minimum": 1},
+    "dropout": {
+        "type": float,
+        "doc": "dropout of the Transformer encoder layer",
+        "low": 0.0,
+        "high": 0.5,
+        "minimum": 0.0,
+        "maximum": 0.95,
+    },
+    "heads": {
+        "type": int,
+        "doc": "attention heads of the encoder layer (the paper uses 4)",
+        "choices": (1, 2, 4, 8),
+        "minimum": 1,
+    },
 }
 
 
@@ -67,8 +85,17 @@ class ModalityBranch(nn.Module):
     """
 
     def __init__(
-        self, dim: int, proj_dim: int, heads: int, ff_dim: int, dropout: float, positional: str, vlad: dict,
-        *, encoder: bool = True, nextvlad: bool = True,
+        self,
+        dim: int,
+        proj_dim: int,
+        heads: int,
+        ff_dim: int,
+        dropout: float,
+        positional: str,
+        vlad: dict,
+        *,
+        encoder: bool = True,
+        nextvlad: bool = True,
     ):
         super().__init__()
         self.project, width = projection(dim, proj_dim)
@@ -113,8 +140,15 @@ def build_branches(dims: Mapping[str, int], p: dict, *, encoder: bool = True, ne
     return nn.ModuleDict(
         {
             m: ModalityBranch(
-                dim, int(p["proj_dims"].get(m, 0)), p["heads"], p["ff_dim"], p["dropout"], p["positional"], vlad,
-                encoder=encoder, nextvlad=nextvlad,
+                dim,
+                int(p["proj_dims"].get(m, 0)),
+                p["heads"],
+                p["ff_dim"],
+                p["dropout"],
+                p["positional"],
+                vlad,
+                encoder=encoder,
+                nextvlad=nextvlad,
             )
             for m, dim in dims.items()
         }
@@ -135,7 +169,9 @@ class ProposedModel(nn.Module):
         self.fusion = SEFusion(fused, p["fusion_dim"], p["se_reduction"]) if p["se"] else nn.Identity()
         self.classifier = mlp(p["fusion_dim"] if p["se"] else fused, p["mlp_hidden"], n_classes, p["mlp_dropout"])
 
-    def forward(self, inputs: Mapping[str, torch.Tensor], masks: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
+    def forward(
+        self, inputs: Mapping[str, torch.Tensor], masks: Mapping[str, torch.Tensor] | None = None
+    ) -> torch.Tensor:
         masks = masks or {}
         pooled = [self.branches[m](inputs[m], masks.get(m)) for m in self.modalities]
         return self.classifier(self.fusion(torch.cat(pooled, dim=1)))

@@ -11,9 +11,10 @@ module named by a suite's ``plugins``, by ``--plugin``, or by an installed distr
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 from benchmark.params import ParamError
 
@@ -165,7 +166,8 @@ def get_model(name: str) -> ModelEntry:
     if name not in _REGISTRY:
         raise ParamError(
             f"unknown model {name!r}; registered models: {', '.join(sorted(_REGISTRY))} "
-            "(a model of your own enters with --plugin FILE, a suite's plugins = [...], or a ver_bench.models entry point)"
+            "(a model of your own enters with --plugin FILE, a suite's plugins = [...], or a ver_bench.models entry "
+            "point)"
         )
     return _REGISTRY[name]
 

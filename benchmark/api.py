@@ -13,14 +13,16 @@ code identities) and returns the rows of ``table.csv`` (``bench report``'s stati
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 __all__ = ["load", "run"]
 
 
-def load(suite: "str | Path | Mapping[str, Any] | Any", plugins: Sequence[str] = ()):
-    """A :class:`~benchmark.suite.Suite` from a built-in name, a file, a mapping or a Suite; its plugins and ``plugins`` loaded."""
+def load(suite: str | Path | Mapping[str, Any] | Any, plugins: Sequence[str] = ()):
+    """A :class:`~benchmark.suite.Suite` from a built-in name, a file, a mapping or a Suite; its plugins and
+    ``plugins`` loaded."""
     from baselines.plugins import load_plugins
     from benchmark.suite import Suite, load_suite, suite_from_mapping
 
@@ -36,7 +38,7 @@ def load(suite: "str | Path | Mapping[str, Any] | Any", plugins: Sequence[str] =
 
 
 def run(
-    suite: "str | Path | Mapping[str, Any] | Any",
+    suite: str | Path | Mapping[str, Any] | Any,
     *,
     features: str | Path | None = None,
     profile: str = "quick",
@@ -69,14 +71,14 @@ def run(
 
     from baselines.plugins import resolve_spec
     from benchmark.config import get_profile
+    from benchmark.console import Progress
     from benchmark.executors import make_executor
     from benchmark.params import DEVICES, check_choice, resolve_device
     from benchmark.precision import check_precision
+    from benchmark.protocol import protocol_splits
     from benchmark.report.collect import collect
     from benchmark.report.render import statistics
-    from benchmark.console import Progress
     from benchmark.runner import run_suite
-    from benchmark.protocol import protocol_splits
     from benchmark.uri_check import check_tracking_uri
     from features.store import open_store
 
@@ -95,16 +97,36 @@ def run(
     overrides = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "frames": frames, "seed": seed}
     console = Console(quiet=not progress)
     summary = run_suite(
-        loaded, store, chosen, splits,
+        loaded,
+        store,
+        chosen,
+        splits,
         executor=make_executor(executor, jobs=jobs),
-        train_overrides=overrides, uri=tracking_uri, device=device, force=force, precision=precision, plugins=specs,
+        train_overrides=overrides,
+        uri=tracking_uri,
+        device=device,
+        force=force,
+        precision=precision,
+        plugins=specs,
         progress=Progress(console, epochs=epochs or int(chosen.train.get("epochs", 0))) if progress else None,
         on_notice=console.print,
     )
-    collected = collect(loaded, store.name, tracking_uri, dataset_fingerprint=store.fingerprint,
-                        parent_run_ids=[r.parent_run_id for r in summary.rows if r.parent_run_id])
+    collected = collect(
+        loaded,
+        store.name,
+        tracking_uri,
+        dataset_fingerprint=store.fingerprint,
+        parent_run_ids=[r.parent_run_id for r in summary.rows if r.parent_run_id],
+    )
     frame = statistics(collected)
-    frame.attrs.update({"trained": summary.trained, "reused": summary.reused, "failed": summary.failed,
-                        "experiment_id": summary.experiment_id, "dataset": store.name,
-                        "protocol": protocol.describe(len(splits))})
+    frame.attrs.update(
+        {
+            "trained": summary.trained,
+            "reused": summary.reused,
+            "failed": summary.failed,
+            "experiment_id": summary.experiment_id,
+            "dataset": store.name,
+            "protocol": protocol.describe(len(splits)),
+        }
+    )
     return frame

@@ -14,14 +14,21 @@ as the ``bench.precision_choice`` tag on each row's parent run.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 
 def resolve(config, precision: str, device: str, dims: Mapping[str, int], threads: int | None = None):
     """(``config`` at its resolved precision, why: one line). ``device``: resolved (``cpu``, ``cuda:N``);
     ``threads``: the torch threads each training process will use (default: this process's)."""
     from baselines import get_model
-    from benchmark.precision import BF16_MIN_MFLOPS_PER_FRAME, at_precision, check_precision, mflops_per_frame, native_bf16, with_precision
+    from benchmark.precision import (
+        BF16_MIN_MFLOPS_PER_FRAME,
+        at_precision,
+        check_precision,
+        mflops_per_frame,
+        native_bf16,
+        with_precision,
+    )
 
     check_precision(precision)
     allowed = with_precision(config, precision, device, dims)
@@ -33,7 +40,10 @@ def resolve(config, precision: str, device: str, dims: Mapping[str, int], thread
     if chosen == "fp32":
         if not native_bf16(device):
             return allowed, "fp32: no native bf16 on this device"
-        return allowed, f"fp32: {mflops_per_frame(config, dims):.2f} MFLOP per frame, bf16 from {BF16_MIN_MFLOPS_PER_FRAME}"
+        return (
+            allowed,
+            f"fp32: {mflops_per_frame(config, dims):.2f} MFLOP per frame, bf16 from {BF16_MIN_MFLOPS_PER_FRAME}",
+        )
     import torch
 
     from benchmark.calibration import calibrate_config

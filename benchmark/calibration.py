@@ -21,10 +21,10 @@ import hashlib
 import json
 import platform
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Mapping
 
 #: bf16's total matmul time must be at most 1 / MARGIN of fp32's for ``auto`` to take it.
 MARGIN = 1.15
@@ -61,10 +61,17 @@ class Calibration:
         import os
 
         verdict = "bf16" if self.bf16 else "fp32"
-        busy = f", load {self.load:.1f} on {os.cpu_count()} cores" if self.load is not None and self.load > (os.cpu_count() or 1) else ""
-        return (f"{verdict}: bf16 matmuls {self.speedup:.2f}x fp32 at the model's shapes "
-                f"({self.threads} thread{'s' if self.threads != 1 else ''}, bf16 from {MARGIN}x; calibrated {self.measured_at[:10]} "
-                f"on {self.machine}{busy}; cache {self.key})")
+        busy = (
+            f", load {self.load:.1f} on {os.cpu_count()} cores"
+            if self.load is not None and self.load > (os.cpu_count() or 1)
+            else ""
+        )
+        return (
+            f"{verdict}: bf16 matmuls {self.speedup:.2f}x fp32 at the model's shapes "
+            f"({self.threads} thread{'s' if self.threads != 1 else ''}, bf16 from {MARGIN}x; calibrated "
+            f"{self.measured_at[:10]} "
+            f"on {self.machine}{busy}; cache {self.key})"
+        )
 
 
 def cpu_model() -> str:
@@ -89,8 +96,11 @@ def machine_key(device: str, threads: int) -> dict[str, str]:
         hardware = {"gpu": torch.cuda.get_device_name(index), "cuda": str(torch.version.cuda)}
     else:
         flags = " ".join(sorted(cpu_flags()))
-        hardware = {"cpu": cpu_model(), "flags": hashlib.sha256(flags.encode()).hexdigest()[:16],
-                    "capability": str(torch.backends.cpu.get_cpu_capability())}
+        hardware = {
+            "cpu": cpu_model(),
+            "flags": hashlib.sha256(flags.encode()).hexdigest()[:16],
+            "capability": str(torch.backends.cpu.get_cpu_capability()),
+        }
     return {**hardware, "torch": torch.__version__, "threads": str(threads)}
 
 
@@ -119,16 +129,30 @@ def calibration(device: str, threads: int, shapes: Mapping[Shape, int]) -> Calib
         if digest not in kept.get("entries", {}):
             load = _load()
             fp32_s, bf16_s, ratios = measure(device, threads, shapes)
-            entry = {"fp32_s": fp32_s, "bf16_s": bf16_s, "ratios": [round(r, 3) for r in ratios], "load": load,
-                     "shapes": sorted([list(s), c] for s, c in shapes.items()),
-                     "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            entry = {
+                "fp32_s": fp32_s,
+                "bf16_s": bf16_s,
+                "ratios": [round(r, 3) for r in ratios],
+                "load": load,
+                "shapes": sorted([list(s), c] for s, c in shapes.items()),
+                "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            }
             kept = {"machine": key, "entries": {**kept.get("entries", {}), digest: entry}}
             temporary = path.with_suffix(".tmp")
             temporary.write_text(json.dumps(kept, indent=1))
             temporary.replace(path)
     entry = kept["entries"][digest]
     name = key.get("gpu") or key.get("cpu", "")
-    return Calibration(path.stem, digest, threads, float(entry["fp32_s"]), float(entry["bf16_s"]), entry["measured_at"], name, entry.get("load"))
+    return Calibration(
+        path.stem,
+        digest,
+        threads,
+        float(entry["fp32_s"]),
+        float(entry["bf16_s"]),
+        entry["measured_at"],
+        name,
+        entry.get("load"),
+    )
 
 
 def _load() -> float | None:
@@ -147,7 +171,9 @@ def _read(path: Path) -> dict:
         return {}
 
 
-def measure(device: str, threads: int, shapes: Mapping[Shape, int], rounds: int = ROUNDS) -> tuple[float, float, list[float]]:
+def measure(
+    device: str, threads: int, shapes: Mapping[Shape, int], rounds: int = ROUNDS
+) -> tuple[float, float, list[float]]:
     """Seconds of one pass over ``shapes`` (each product ``count`` times) in fp32 and under bf16 autocast
     (fp32 inputs, as autocast sees a layer's activations): the median fp32 pass, the bf16 pass that gives
     the median of the rounds' ratios, and those ratios. Each product is timed in both precisions back to
@@ -206,7 +232,9 @@ def _time_pass(operands, device: str) -> dict[str, float]:
 
 
 @functools.lru_cache(maxsize=128)
-def _step_shapes(model: str, dims: tuple[tuple[str, int], ...], params_json: str, frames: int, batch: int) -> tuple[tuple[Shape, int], ...]:
+def _step_shapes(
+    model: str, dims: tuple[tuple[str, int], ...], params_json: str, frames: int, batch: int
+) -> tuple[tuple[Shape, int], ...]:
     import torch
     from torch.utils._python_dispatch import TorchDispatchMode
 
@@ -252,4 +280,3 @@ def step_shapes(config, dims: Mapping[str, int]) -> dict[Shape, int]:
 def calibrate_config(config, dims: Mapping[str, int], device: str, threads: int) -> Calibration:
     """The kept calibration for ``config``'s matmuls on ``device`` at ``threads`` (measured on first use)."""
     return calibration(device, threads, step_shapes(config, dims))
-

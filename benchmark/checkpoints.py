@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -46,20 +47,36 @@ class ModelSpec:
     precision: str = "fp32"  # the autocast the run trained and predicted under
 
     def to_json(self) -> str:
-        return json.dumps({"format": FORMAT, **self.__dict__}, indent=2, default=str)  # key order kept: dims order is input order
+        return json.dumps(
+            {"format": FORMAT, **self.__dict__}, indent=2, default=str
+        )  # key order kept: dims order is input order
 
     @classmethod
-    def from_json(cls, text: str) -> "ModelSpec":
+    def from_json(cls, text: str) -> ModelSpec:
         raw = json.loads(text)
         if raw.pop("format", None) != FORMAT:
             raise ValueError(f"not a {FORMAT} model config")
         return cls(**raw)
 
 
-def spec_of(config: Any, dims: Mapping[str, int], n_classes: int, plugins, code_fingerprint: str, kind: str, dtype: str) -> ModelSpec:
+def spec_of(
+    config: Any, dims: Mapping[str, int], n_classes: int, plugins, code_fingerprint: str, kind: str, dtype: str
+) -> ModelSpec:
     """``config`` is a :class:`benchmark.config.RunConfig`."""
-    return ModelSpec(config.model, dict(config.params), dict(dims), n_classes, list(config.modalities), config.train.frames,
-                     bool(config.train.standardize), list(plugins), code_fingerprint, kind, dtype, config.train.precision)
+    return ModelSpec(
+        config.model,
+        dict(config.params),
+        dict(dims),
+        n_classes,
+        list(config.modalities),
+        config.train.frames,
+        bool(config.train.standardize),
+        list(plugins),
+        code_fingerprint,
+        kind,
+        dtype,
+        config.train.precision,
+    )
 
 
 def save(model: Any, spec: ModelSpec, folder: Path) -> list[Path]:
@@ -71,7 +88,9 @@ def save(model: Any, spec: ModelSpec, folder: Path) -> list[Path]:
         from safetensors.torch import save_file
 
         dtype = getattr(torch, spec.dtype)
-        state = {k: (v.to(dtype) if v.is_floating_point() else v).contiguous().cpu() for k, v in model.state_dict().items()}
+        state = {
+            k: (v.to(dtype) if v.is_floating_point() else v).contiguous().cpu() for k, v in model.state_dict().items()
+        }
         save_file(state, str(folder / WEIGHTS), metadata={"format": FORMAT, "model": spec.model})
         return [folder / CONFIG, folder / WEIGHTS]
     import skops.io as sio
@@ -87,7 +106,9 @@ def rebuild(folder: Path) -> tuple[Any, ModelSpec]:
     from baselines import build_model
 
     spec = ModelSpec.from_json((folder / CONFIG).read_text(encoding="utf-8"))
-    dims = {m: int(spec.dims[m]) for m in spec.modalities}  # the model's inputs in training order (it concatenates by it)
+    dims = {
+        m: int(spec.dims[m]) for m in spec.modalities
+    }  # the model's inputs in training order (it concatenates by it)
     model = build_model(spec.model, dims, spec.n_classes, spec.params)
     if spec.kind == "torch":
         from safetensors.torch import load_file

@@ -22,6 +22,7 @@ def _command_modules() -> list[str]:
     order = [n.replace("-", "_") for n in _ORDER]
     return [n for n in order if n in found] + sorted(found - set(order))
 
+
 app = typer.Typer(
     name="bench",
     help="Reproducible benchmark suite for multi-modal video emotion recognition.",

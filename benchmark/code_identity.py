@@ -46,15 +46,21 @@ PROJECT_PACKAGES = ("baselines", "benchmark", "features")
 
 @dataclass(frozen=True)
 class CodeIdentity:
-    """``fingerprint``: what goes into the run fingerprint; ``modules``: module -> (file, its own hash), for the artifact."""
+    """``fingerprint``: what goes into the run fingerprint; ``modules``: module -> (file, its own hash), for the
+    artifact."""
 
     fingerprint: str
     modules: dict[str, tuple[str, str]]
 
     def to_json(self) -> str:
         return json.dumps(
-            {"fingerprint": self.fingerprint, "rule": "sorted top-level statements, imports and docstrings removed",
-             "modules": {name: {"file": file, "sha256": digest} for name, (file, digest) in sorted(self.modules.items())}},
+            {
+                "fingerprint": self.fingerprint,
+                "rule": "sorted top-level statements, imports and docstrings removed",
+                "modules": {
+                    name: {"file": file, "sha256": digest} for name, (file, digest) in sorted(self.modules.items())
+                },
+            },
             indent=2,
         )
 
@@ -188,14 +194,12 @@ def _allowed_folders(roots: tuple[str, ...]) -> list[Path]:
 
 
 def _covered(file: str, allowed: list[Path]) -> bool:
-    """A Python file inside an allowed folder, and not in an installed library below it (a venv inside a work folder)."""
+    """A Python file inside an allowed folder, and not in an installed library below it (a venv inside a work
+    folder)."""
     path = Path(file).resolve()
     if path.suffix != ".py":
         return False
-    for folder in allowed:
-        if _inside(path, folder) and not _in_site_packages(path.parts[len(folder.parts):]):
-            return True
-    return False
+    return any(_inside(path, folder) and not _in_site_packages(path.parts[len(folder.parts) :]) for folder in allowed)
 
 
 def _in_site_packages(parts: tuple[str, ...]) -> bool:

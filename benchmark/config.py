@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from importlib import resources
-from typing import Any, Mapping
+from typing import Any
 
-from features.format import PAPER_MODALITIES
+import tomllib
 
 from benchmark.params import ParamError, check_choice, check_float, check_int
-
+from features.format import PAPER_MODALITIES
 
 
 @dataclass(frozen=True)

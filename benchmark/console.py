@@ -3,9 +3,8 @@ std over splits and n, beside the paper; then each row against its table's refer
 
 from __future__ import annotations
 
-from typing import Sequence
-
 import math
+from collections.abc import Sequence
 
 from rich.console import Console
 from rich.table import Table
@@ -16,13 +15,13 @@ from benchmark.tracking import claims
 from benchmark.tracking.tags import TAG
 
 
-
 def pct(value: float, digits: int = 1) -> str:
     return "—" if value is None or not math.isfinite(value) else f"{100 * value:.{digits}f}"
 
 
 def summary_table(summary: RunSummary, metrics: Sequence[str] = ()) -> Table:
-    """The run's table; ``metrics``: registered metrics besides accuracy to show (``--metrics``), mean ± std over splits."""
+    """The run's table; ``metrics``: registered metrics besides accuracy to show (``--metrics``), mean ± std over
+    splits."""
     from baselines import get_model
     from benchmark.kept import mlflow_name
     from benchmark.metrics import get_metric
@@ -31,11 +30,23 @@ def summary_table(summary: RunSummary, metrics: Sequence[str] = ()) -> Table:
     extra = [get_metric(m) for m in metrics if m != "accuracy"]
 
     store = summary.store
-    precisions = ", ".join(sorted({r.precision for r in summary.rows if get_model(r.row.model).kind == "torch"})) or "fp32"
-    title = f"{summary.suite.title}\n{store.name} ({store.fingerprint[:12]}), profile {summary.profile}, precision {precisions}"
+    precisions = (
+        ", ".join(sorted({r.precision for r in summary.rows if get_model(r.row.model).kind == "torch"})) or "fp32"
+    )
+    title = (
+        f"{summary.suite.title}\n{store.name} ({store.fingerprint[:12]}), profile {summary.profile}, precision "
+        f"{precisions}"
+    )
     table = Table(title=title, title_justify="left")
     ceilings = any(r.ceiling for r in summary.rows)
-    for column, justify in (("Row", "left"), ("Accuracy %", "right"), ("n", "right"), ("Paper %", "right"), ("Δ", "right"), ("best-epoch % (optimistic)", "right")):
+    for column, justify in (
+        ("Row", "left"),
+        ("Accuracy %", "right"),
+        ("n", "right"),
+        ("Paper %", "right"),
+        ("Δ", "right"),
+        ("best-epoch % (optimistic)", "right"),
+    ):
         table.add_column(column, justify=justify)
     for metric in extra:
         table.add_column(metric.header.replace(" (%)", " %"), justify="right")
@@ -45,7 +56,16 @@ def summary_table(summary: RunSummary, metrics: Sequence[str] = ()) -> Table:
     for row in summary.suite.rows:
         paper = "—" if row.paper is None else f"{row.paper:.1f}"
         if row.reported:
-            table.add_row(row.name, "[dim]reported only[/dim]", "", paper, "", "", *([""] * len(extra)), *([""] if ceilings else []))
+            table.add_row(
+                row.name,
+                "[dim]reported only[/dim]",
+                "",
+                paper,
+                "",
+                "",
+                *([""] * len(extra)),
+                *([""] if ceilings else []),
+            )
             continue
         result = measured[(row.table, row.name)]
         acc = f"{pct(result.mean)} ± {pct(result.std)}" if result.n else "no finished split"
@@ -55,9 +75,15 @@ def summary_table(summary: RunSummary, metrics: Sequence[str] = ()) -> Table:
         cells = []
         for metric in extra:
             value = summarize(result.metrics.get(mlflow_name(metric.name), []), metric.scale())
-            cells.append("—" if not value.n else f"{value.mean:.{1 if metric.unit == '%' else 3}f}"
-                         + (f" ± {value.std:.{1 if metric.unit == '%' else 3}f}" if value.n > 1 else ""))
-        table.add_row(row.name, acc, n, paper, delta, best, *cells, *([ceiling_cell(result.ceiling)] if ceilings else []))
+            cells.append(
+                "—"
+                if not value.n
+                else f"{value.mean:.{1 if metric.unit == '%' else 3}f}"
+                + (f" ± {value.std:.{1 if metric.unit == '%' else 3}f}" if value.n > 1 else "")
+            )
+        table.add_row(
+            row.name, acc, n, paper, delta, best, *cells, *([ceiling_cell(result.ceiling)] if ceilings else [])
+        )
     return table
 
 
@@ -90,7 +116,11 @@ def comparison_cells(c) -> list[str]:
     """Diff [CI], corrected p, Holm p, W/T/L, P(ref better / equivalent / row better) of one row."""
     if c is None or not math.isfinite(c.diff):
         return ["—"] * 5
-    diff = f"{c.diff:+.1f}" + (f" [{c.diff_ci_low:+.1f}, {c.diff_ci_high:+.1f}]" if math.isfinite(c.diff_ci_low) and c.diff_ci_low != c.diff_ci_high else "")
+    diff = f"{c.diff:+.1f}" + (
+        f" [{c.diff_ci_low:+.1f}, {c.diff_ci_high:+.1f}]"
+        if math.isfinite(c.diff_ci_low) and c.diff_ci_low != c.diff_ci_high
+        else ""
+    )
     probs = (c.prob_reference_better, c.prob_equivalent, c.prob_row_better)
     prob = "/".join(f"{v:.2f}" for v in probs) if all(math.isfinite(v) for v in probs) else "—"
     return [diff, _p(c.p_value), _p(c.p_holm), f"{c.wins}/{c.ties}/{c.losses}", prob]
@@ -128,7 +158,10 @@ def print_summary(summary: RunSummary, console: Console | None = None, metrics: 
             "(Monte Carlo ± standard error); no model can beat it on average (README: 'The synthetic store')."
         )
     if summary.store.random_extractors:
-        console.print(f"[bold yellow]Randomly initialised extractors ({', '.join(summary.store.random_extractors)}): features carry no meaning.")
+        console.print(
+            f"[bold yellow]Randomly initialised extractors ({', '.join(summary.store.random_extractors)}): features "
+            "carry no meaning."
+        )
     if summary.profile != "paper":
         console.print(f"[yellow]Profile '{summary.profile}' is not the paper's protocol; use --profile paper for that.")
 
@@ -137,7 +170,16 @@ class Progress:
     """Rich progress bars over jobs and, for in-process runs, over the current job's epochs."""
 
     def __init__(self, console=None, epochs: int = 0):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+        from rich.progress import (
+            Progress as RichProgress,
+        )
 
         self.bar = RichProgress(
             TextColumn("{task.description}"),
@@ -165,7 +207,9 @@ class Progress:
         if self.current != job.run_name:
             self.current = job.run_name
             self.bar.reset(self.epoch_task, total=job.config.train.epochs, visible=True, description=job.run_name)
-        self.bar.update(self.epoch_task, completed=record.epoch, description=f"{job.run_name} acc {record.test_acc:.3f}")
+        self.bar.update(
+            self.epoch_task, completed=record.epoch, description=f"{job.run_name} acc {record.test_acc:.3f}"
+        )
 
     def job_done(self, outcome: JobOutcome) -> None:
         self.bar.advance(self.jobs_task)

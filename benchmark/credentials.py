@@ -69,11 +69,17 @@ def check_access(uri: str, timeout_s: float) -> None:
         if exc.code == 401:
             if not (user and password):
                 raise ParamError(f"tracking server {redact(uri)} asks for a user name and password: {HOW}") from None
-            raise ParamError(f"tracking server {redact(uri)} refused user {user!r} (wrong user name or password, from {where}): {HOW} to an account on it") from None
+            raise ParamError(
+                f"tracking server {redact(uri)} refused user {user!r} (wrong user name or password, from {where}): "
+                f"{HOW} to an account on it"
+            ) from None
         if exc.code == 403:  # MLflow's security middleware answers 403 to a Host header it does not allow, too
             said = exc.read(300).decode("utf-8", "replace").strip().splitlines()[:1]
-            raise ParamError(f"tracking server {redact(uri)} answered 403 ({said[0] if said else 'forbidden'}) for user {user!r}: ask its admin "
-                             "(bench server user add; --allowed-hosts for the host name you use)") from None
+            raise ParamError(
+                f"tracking server {redact(uri)} answered 403 ({said[0] if said else 'forbidden'}) for user {user!r}: "
+                "ask its admin "
+                "(bench server user add; --allowed-hosts for the host name you use)"
+            ) from None
         return  # another answer (an old server without this endpoint ...): the commands' own errors say more
     except (urllib.error.URLError, OSError):
         return  # /health answered a moment ago; a network hiccup is the commands' business
@@ -89,8 +95,10 @@ def refusal(exc: BaseException) -> str | None:
         server = redact(_server[0]) if _server else "the tracking server"
         user = os.environ.get(USER_ENV) or _file_user() or "(none)"
         if code == "PERMISSION_DENIED" or "error code 403" in text:
-            return (f"tracking server {server} does not let user {user!r} write here (it has READ access only?): "
-                    "ask its admin for EDIT (bench server user add NAME --permission EDIT); bench report works with READ")
+            return (
+                f"tracking server {server} does not let user {user!r} write here (it has READ access only?): "
+                "ask its admin for EDIT (bench server user add NAME --permission EDIT); bench report works with READ"
+            )
         if code == "UNAUTHENTICATED" or "error code 401" in text:
             return f"tracking server {server} refused user {user!r}: {HOW}"
         exc = exc.__cause__ or exc.__context__
@@ -100,5 +108,5 @@ def refusal(exc: BaseException) -> str | None:
 def _file_user() -> str | None:
     try:
         return _credentials()[0]
-    except Exception:  # noqa: BLE001  (only for a message)
+    except Exception:
         return None

@@ -38,10 +38,14 @@ def check_frames(frames: int | None, store: FeatureStore, who: str = "") -> int:
     return target
 
 
-def load_modalities(store: FeatureStore, modalities: list[str] | tuple[str, ...], frames: int | None) -> dict[str, ModalityData]:
+def load_modalities(
+    store: FeatureStore, modalities: list[str] | tuple[str, ...], frames: int | None
+) -> dict[str, ModalityData]:
     missing = [m for m in modalities if m not in store.arrays]
     if missing:
-        raise ParamError(f"the store {store.path} has no {missing[0]!r} modality (it has: {', '.join(store.modalities)})")
+        raise ParamError(
+            f"the store {store.path} has no {missing[0]!r} modality (it has: {', '.join(store.modalities)})"
+        )
     target = check_frames(frames, store)
     out = {}
     for m in modalities:

@@ -91,7 +91,9 @@ def raise_if_fault(exc: BaseException) -> None:
     from features.errors import StoreError
 
     if isinstance(exc, StoreError):
-        raise StorageFault(exc.file, f"the feature store changed or vanished while the command ran ({exc.problem})") from exc
+        raise StorageFault(
+            exc.file, f"the feature store changed or vanished while the command ran ({exc.problem})"
+        ) from exc
     fault = classify(exc)
     if fault is not None:
         raise fault from exc
@@ -123,7 +125,9 @@ def classify(exc: BaseException, tracking_path: str | Path | None = None) -> Sto
         for needle, problem in _SQLITE_PROBLEMS:
             if needle in text:
                 path = tracking_path or _database_named(str(link))
-                if path and "read-only" in problem and not Path(path).exists():  # SQLite reports a moved or deleted file as read-only
+                if (
+                    path and "read-only" in problem and not Path(path).exists()
+                ):  # SQLite reports a moved or deleted file as read-only
                     problem = VANISHED
                 return StorageFault(path or "the tracking database", problem)
     return None
@@ -142,8 +146,10 @@ def _named(error: OSError, tracking_path: str | Path | None) -> str | Path:
                 if not name:
                     continue
                 where = Path(str(name)).absolute()
-                if where.is_relative_to(store) or (where.is_relative_to(Path(tempfile.gettempdir()).absolute())
-                                                    and store.stat().st_dev == Path(tempfile.gettempdir()).stat().st_dev):
+                if where.is_relative_to(store) or (
+                    where.is_relative_to(Path(tempfile.gettempdir()).absolute())
+                    and store.stat().st_dev == Path(tempfile.gettempdir()).stat().st_dev
+                ):
                     return tracking_path
         except OSError:
             pass
@@ -153,5 +159,3 @@ def _named(error: OSError, tracking_path: str | Path | None) -> str | Path:
 def _database_named(text: str) -> str | None:
     found = re.search(r"sqlite:///(\S+?\.db)", text)
     return found.group(1) if found else None
-
-

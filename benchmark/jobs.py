@@ -6,14 +6,14 @@ a Dask cluster) can run it: it opens the store, trains, and logs to the tracking
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 from benchmark import faults, tracking
-from benchmark.tracking import claims, split_runs
 from benchmark.config import RunConfig, stable_hash
-from benchmark.splits import Split
 from benchmark.params import resolve_device
+from benchmark.splits import Split
+from benchmark.tracking import claims, split_runs
 from benchmark.training import EpochRecord, NonFiniteLoss, SplitResult, run_seed, train_split
 
 
@@ -110,8 +110,10 @@ def run_split_job(job: SplitJob, on_epoch: Callable[[EpochRecord], None] | None 
     client = tracking.client(job.tracking_uri, create=False)  # opened (and created) by the command
     try:
         prepare_worker(job)
-    except Exception as exc:  # noqa: BLE001  (the plugin or code changed under the worker: this split fails, named)
-        return JobOutcome(job.fingerprint, job.row, job.split.index, "FAILED", "", reason=f"{type(exc).__name__}: {exc}")
+    except Exception as exc:
+        return JobOutcome(
+            job.fingerprint, job.row, job.split.index, "FAILED", "", reason=f"{type(exc).__name__}: {exc}"
+        )
     if claims.taken(client, job.experiment_id, job.fingerprint, ignore_finished=job.force):
         return _claimed(job)
     run_id = split_runs.start(client, job, store, device)
@@ -167,12 +169,18 @@ def run_config_jobs(
     stepped_aside = [job for job, f in zip(jobs, free) if not f]
     jobs = [job for job, f in zip(jobs, free) if f]
     run_ids = [split_runs.start(client, job, store, device, "vectorised") for job in jobs]
-    won = [claims.claim(client, job.experiment_id, job.fingerprint, run_id, ignore_finished=job.force) for job, run_id in zip(jobs, run_ids)]
+    won = [
+        claims.claim(client, job.experiment_id, job.fingerprint, run_id, ignore_finished=job.force)
+        for job, run_id in zip(jobs, run_ids)
+    ]
     stepped_aside += [job for job, w in zip(jobs, won) if not w]
     jobs, run_ids = [j for j, w in zip(jobs, won) if w], [r for r, w in zip(run_ids, won) if w]
     if not jobs:
         return [_claimed(job) for job in stepped_aside]
-    loggers = [split_runs.epoch_logger(client, run_id, (lambda r, job=job: on_epoch(job, r)) if on_epoch else None) for job, run_id in zip(jobs, run_ids)]
+    loggers = [
+        split_runs.epoch_logger(client, run_id, (lambda r, job=job: on_epoch(job, r)) if on_epoch else None)
+        for job, run_id in zip(jobs, run_ids)
+    ]
     try:
         for job, run_id in zip(jobs, run_ids):
             split_runs.describe(client, run_id, job, store, device)
@@ -193,15 +201,21 @@ def run_config_jobs(
     except Exception as exc:  # every split of the group fails with the reason; the suite goes on
         if faults.stops_command(exc):
             raise
-        return [_errored(client, run_id, job, exc) for job, run_id in zip(jobs, run_ids)] + [_claimed(job) for job in stepped_aside]
+        return [_errored(client, run_id, job, exc) for job, run_id in zip(jobs, run_ids)] + [
+            _claimed(job) for job in stepped_aside
+        ]
     return [_claimed(job) for job in stepped_aside] + [
-        _fail(client, run_id, job, str(result)) if isinstance(result, NonFiniteLoss) else _finished(client, run_id, job, store, result)
+        _fail(client, run_id, job, str(result))
+        if isinstance(result, NonFiniteLoss)
+        else _finished(client, run_id, job, store, result)
         for job, run_id, result in zip(jobs, run_ids, results)
     ]
 
 
 def _claimed(job: SplitJob) -> JobOutcome:
-    return JobOutcome(job.fingerprint, job.row, job.split.index, claims.CLAIMED, "", reason="trained by another process")
+    return JobOutcome(
+        job.fingerprint, job.row, job.split.index, claims.CLAIMED, "", reason="trained by another process"
+    )
 
 
 def _finished(client, run_id: str, job: SplitJob, store, result: SplitResult) -> JobOutcome:
@@ -213,8 +227,16 @@ def _finished(client, run_id: str, job: SplitJob, store, result: SplitResult) ->
     with tempfile.TemporaryDirectory() as tmp:
         kept = kept_outputs(job, store, result, Path(tmp))
         split_runs.finish(client, run_id, job, store, result, kept)
-    return JobOutcome(job.fingerprint, job.row, job.split.index, "FINISHED", run_id, result.test_acc, result.test_acc_best_epoch,
-                      metrics=kept.metrics)
+    return JobOutcome(
+        job.fingerprint,
+        job.row,
+        job.split.index,
+        "FINISHED",
+        run_id,
+        result.test_acc,
+        result.test_acc_best_epoch,
+        metrics=kept.metrics,
+    )
 
 
 def _errored(client, run_id: str, job: SplitJob, exc: Exception) -> JobOutcome:

@@ -25,7 +25,10 @@ def mlflow_name(metric: str) -> str:
 
 def metric_values(labels, scores) -> dict[str, float]:
     """Every registered metric but accuracy (the run's ``test_acc`` is the argmax of its logits), by MLflow name."""
-    return {mlflow_name(k): v for k, v in metrics.compute(labels, scores, [m for m in metrics.list_metrics() if m != "accuracy"]).items()}
+    return {
+        mlflow_name(k): v
+        for k, v in metrics.compute(labels, scores, [m for m in metrics.list_metrics() if m != "accuracy"]).items()
+    }
 
 
 def kept_outputs(job: Any, store: Any, result: Any, folder: Path) -> Kept:
@@ -36,12 +39,16 @@ def kept_outputs(job: Any, store: Any, result: Any, folder: Path) -> Kept:
     test = job.split.test
     labels = store.labels[test]
     kept.metrics = metric_values(labels, result.scores)
-    kept.scores_csv = checkpoints.scores_csv([store.ids[i] for i in test], [store.classes[i] for i in labels], list(store.classes), result.scores)
+    kept.scores_csv = checkpoints.scores_csv(
+        [store.ids[i] for i in test], [store.classes[i] for i in labels], list(store.classes), result.scores
+    )
     if job.keep_model != "none" and result.model is not None:
         from baselines import get_model
 
         dims = {m: int(store.arrays[m].shape[-1]) for m in job.config.modalities}
         kind = get_model(job.config.model).kind
-        spec = checkpoints.spec_of(job.config, dims, len(store.classes), job.plugins, job.code_fingerprint, kind, job.keep_model)
+        spec = checkpoints.spec_of(
+            job.config, dims, len(store.classes), job.plugins, job.code_fingerprint, kind, job.keep_model
+        )
         kept.model_files = checkpoints.save(result.model, spec, folder / "model")
     return kept

@@ -7,7 +7,8 @@ boundary, and a bad one fails with ``ParamError`` saying which parameter, what i
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 
 class ParamError(ValueError):
@@ -21,7 +22,9 @@ def check_int(name: str, value: Any, *, low: int | None = None, high: int | None
     return value
 
 
-def check_float(name: str, value: Any, *, low: float | None = None, high: float | None = None, open_low: bool = False) -> float:
+def check_float(
+    name: str, value: Any, *, low: float | None = None, high: float | None = None, open_low: bool = False
+) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ParamError(f"{name} must be a number, got {value!r}")
     value = float(value)

@@ -54,20 +54,38 @@ def plan_rows(
     counts: dict[str, int] = {}  # parameter counts by config fingerprint: each configuration is built once
     for row in suite.runnable_rows:
         try:
-            planned.append(_plan_row(suite, row, store, profile, train_overrides, split_source, precision, device, counts, threads))
+            planned.append(
+                _plan_row(suite, row, store, profile, train_overrides, split_source, precision, device, counts, threads)
+            )
         except ParamError as exc:
             raise ParamError(f"suite {row.origin or suite.name}, row {row.name!r}: {exc}") from None
     return planned
 
 
-def _plan_row(suite: Suite, row: SuiteRow, store: FeatureStore, profile: Profile, train_overrides: dict[str, Any], split_source: str,
-              precision: str, device: str, counts: dict[str, int], threads: int | None = None) -> PlannedRow:
+def _plan_row(
+    suite: Suite,
+    row: SuiteRow,
+    store: FeatureStore,
+    profile: Profile,
+    train_overrides: dict[str, Any],
+    split_source: str,
+    precision: str,
+    device: str,
+    counts: dict[str, int],
+    threads: int | None = None,
+) -> PlannedRow:
     from baselines import build_model
     from baselines.registry import check_modalities
-    from benchmark.code_identity import code_fingerprint
     from benchmark.auto_precision import resolve
+    from benchmark.code_identity import code_fingerprint
 
-    config = resolve_config(model=row.model, modalities=list(row.modalities), row_params=row.params, profile=profile, train_overrides=train_overrides)
+    config = resolve_config(
+        model=row.model,
+        modalities=list(row.modalities),
+        row_params=row.params,
+        profile=profile,
+        train_overrides=train_overrides,
+    )
     missing = [m for m in config.modalities if m not in store.arrays]
     if missing:
         raise ParamError(
@@ -78,7 +96,9 @@ def _plan_row(suite: Suite, row: SuiteRow, store: FeatureStore, profile: Profile
     check_frames(config.train.frames, store, f"profile {profile.name!r}")
     config, choice = resolve(config, precision, device, store.dims, threads)
     if config.fingerprint not in counts:  # a dry build catches bad model parameters early
-        model = build_model(config.model, {m: store.dims[m] for m in config.modalities}, len(store.classes), config.params)
+        model = build_model(
+            config.model, {m: store.dims[m] for m in config.modalities}, len(store.classes), config.params
+        )
         counts[config.fingerprint] = count_parameters(model)
     code = code_fingerprint(config.model)
     key = stable_hash([suite.name, row.table, row.name, config.fingerprint, store.fingerprint, split_source, code])

@@ -24,9 +24,9 @@ Estimator models (the linear probe) have no precision: they are always ``fp32``.
 from __future__ import annotations
 
 import functools
-from contextlib import nullcontext
+from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import ContextManager, Mapping
 
 from benchmark.params import check_choice
 
@@ -40,7 +40,7 @@ def check_precision(precision: str) -> str:
     return check_choice("precision", precision, PRECISIONS)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def cpu_flags() -> frozenset[str]:
     """The CPU's feature flags as Linux reports them (empty where there is no /proc/cpuinfo)."""
     try:
@@ -118,7 +118,7 @@ def at_precision(config, precision: str):
     return replace(config, train=replace(config.train, precision=precision))
 
 
-def autocast(precision: str, device) -> ContextManager:
+def autocast(precision: str, device) -> AbstractContextManager:
     """The forward pass's context: bf16 autocast for ``bf16``, nothing for ``fp32``."""
     import torch
 

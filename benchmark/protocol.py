@@ -44,14 +44,18 @@ class Protocol:
     def is_default(self) -> bool:
         return self.kind == RANDOM and self.source == DEFAULT_SOURCE
 
-    def with_count(self, n_splits: int | None) -> "Protocol":
+    def with_count(self, n_splits: int | None) -> Protocol:
         return self if n_splits is None else replace(self, n_splits=n_splits)
 
     def splits(self, store: FeatureStore) -> list[Split]:
         if self.kind == RANDOM:
-            return random_splits(store.labels, store.fingerprint, self.n_splits or 10, store.classes, self.train_fraction)
+            return random_splits(
+                store.labels, store.fingerprint, self.n_splits or 10, store.classes, self.train_fraction
+            )
         video_classes = [store.classes[label] for label in store.labels]
-        return file_splits(Path(self.folder or ""), store.ids, store.classes, self.n_splits, video_classes=video_classes)
+        return file_splits(
+            Path(self.folder or ""), store.ids, store.classes, self.n_splits, video_classes=video_classes
+        )
 
     def tuning_splits(self, store: FeatureStore, n: int) -> list[Split]:
         """The splits whose training parts a plain ``bench tune`` carves ``n`` validation parts from:
@@ -70,7 +74,9 @@ class Protocol:
 
     def describe(self, n: int | None = None) -> str:
         """``10 seeded stratified 2/3 splits (the store's default)``: for the terminal."""
-        where = {"store": "declared by the store", "default": "the default: the store declares none"}.get(self.origin, self.origin)
+        where = {"store": "declared by the store", "default": "the default: the store declares none"}.get(
+            self.origin, self.origin
+        )
         if self.kind == RANDOM:
             fraction = "2/3" if self.source == DEFAULT_SOURCE else f"{self.train_fraction:.3g}"
             return f"{n or self.n_splits} seeded stratified {fraction} splits ({where})"
@@ -79,7 +85,9 @@ class Protocol:
         return f"{count if count is not None else 'all'} {lists} from {self.folder} ({where})"
 
 
-def resolve_protocol(store: FeatureStore, *, n_splits: int | None = None, split_files: str | Path | None = None) -> Protocol:
+def resolve_protocol(
+    store: FeatureStore, *, n_splits: int | None = None, split_files: str | Path | None = None
+) -> Protocol:
     """The protocol of ``store`` after the flags (see the module docstring for the precedence)."""
     if split_files is not None:
         return Protocol(kind=FILES, n_splits=n_splits, folder=str(Path(split_files)), origin="--split-files")
@@ -87,11 +95,17 @@ def resolve_protocol(store: FeatureStore, *, n_splits: int | None = None, split_
     if declared.kind == FILES:
         base = Protocol(kind=FILES, n_splits=None, folder=str(store.path / str(declared.folder)), origin="store")
     else:
-        base = Protocol(n_splits=declared.n_splits, train_fraction=declared.train_fraction, origin="store" if declared.declared else "default")
+        base = Protocol(
+            n_splits=declared.n_splits,
+            train_fraction=declared.train_fraction,
+            origin="store" if declared.declared else "default",
+        )
     return base.with_count(n_splits)
 
 
-def protocol_splits(store: FeatureStore, *, n_splits: int | None = None, split_files: str | Path | None = None) -> tuple[Protocol, list[Split]]:
+def protocol_splits(
+    store: FeatureStore, *, n_splits: int | None = None, split_files: str | Path | None = None
+) -> tuple[Protocol, list[Split]]:
     """The resolved protocol and its splits (what ``bench run`` and the API train on)."""
     protocol = resolve_protocol(store, n_splits=n_splits, split_files=split_files)
     return protocol, protocol.splits(store)

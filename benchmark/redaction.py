@@ -13,8 +13,22 @@ import re
 from urllib.parse import urlsplit
 
 HIDDEN = "***"
-SECRET_KEYS = ("password", "passwd", "pass", "pwd", "token", "secret", "apikey", "api_key", "key", "credential",
-               "auth", "signature", "sig", "sslpassword")
+SECRET_KEYS = (
+    "password",
+    "passwd",
+    "pass",
+    "pwd",
+    "token",
+    "secret",
+    "apikey",
+    "api_key",
+    "key",
+    "credential",
+    "auth",
+    "signature",
+    "sig",
+    "sslpassword",
+)
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*$")
 
 
@@ -35,7 +49,7 @@ def problem(url: str) -> str | None:
         parts.port  # noqa: B018  (raises for a port that is not a number)
     except ValueError as exc:
         return "its port is not a number" if "port" in str(exc).lower() else f"it cannot be parsed ({exc})"
-    if parts.netloc and "@" in url.split("://", 1)[1][len(parts.netloc):]:
+    if parts.netloc and "@" in url.split("://", 1)[1][len(parts.netloc) :]:
         return "it has an '@' after the host (a password with '/', '?' or '#' must be percent-encoded)"
     return None
 
@@ -61,10 +75,14 @@ def redact(url: str | None) -> str:
     if "@" in netloc:
         userinfo, host = netloc.rsplit("@", 1)
         netloc = f"{userinfo.split(':', 1)[0]}:{HIDDEN}@{host}" if ":" in userinfo else netloc
-    query = "&".join(
-        f"{key}={HIDDEN}" if sep and _secret_key(key) else f"{key}{sep}{value}"
-        for key, sep, value in (item.partition("=") for item in parts.query.split("&"))
-    ) if parts.query else ""
+    query = (
+        "&".join(
+            f"{key}={HIDDEN}" if sep and _secret_key(key) else f"{key}{sep}{value}"
+            for key, sep, value in (item.partition("=") for item in parts.query.split("&"))
+        )
+        if parts.query
+        else ""
+    )
     shown = f"{parts.scheme}://{netloc}{parts.path}"
     if parts.query:
         shown += f"?{query}"

@@ -10,28 +10,27 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
-from typing import Any, Callable
-
+from typing import Any
 
 from benchmark import tracking
 from benchmark.config import Profile
-from benchmark.statistics.comparisons import compare_results, split_design
-from benchmark.statistics.rows import summarize
-from benchmark.tracking.comparisons import log_comparisons
 from benchmark.executors import Executor
 from benchmark.jobs import JobOutcome, SplitJob, split_run_fingerprint, split_run_key
 from benchmark.planning import PlannedRow, plan_rows
 from benchmark.splits import Split
+from benchmark.statistics.comparisons import compare_results, split_design
+from benchmark.statistics.rows import summarize
 from benchmark.suite import Suite, SuiteRow
 from benchmark.tracking import claims
 from benchmark.tracking import parents as parent_runs
+from benchmark.tracking.comparisons import log_comparisons
 from benchmark.tracking.stops import close_left_running
+from benchmark.tracking.tags import TAG
 from benchmark.uri_check import check_artifacts
 from features.store import FeatureStore
-from benchmark.tracking.tags import TAG
-
 
 
 @dataclass
@@ -44,7 +43,9 @@ class RowResult:
     n_expected: int = 0
     parent_run_id: str | None = None
     split_run_ids: list[str] = field(default_factory=list)  # the finished split runs behind the cell
-    metrics: dict[str, list[float]] = field(default_factory=dict)  # registered metrics per finished split (MLflow names)
+    metrics: dict[str, list[float]] = field(
+        default_factory=dict
+    )  # registered metrics per finished split (MLflow names)
     precision: str = "fp32"
     ceiling: dict[str, float] | None = None  # best reachable accuracy and its se, where the store records it
 
@@ -89,7 +90,7 @@ def run_suite(
     progress: Any = None,
     precision: str = "auto",
     plugins: tuple[str, ...] = (),
-    on_notice: "Callable[[str], None] | None" = None,
+    on_notice: Callable[[str], None] | None = None,
     rope: float = 1.0,
     keep_model: str = "float16",
     first: bool = True,
@@ -101,11 +102,21 @@ def run_suite(
     new split run keeps (float16, float32) or ``none`` (:mod:`benchmark.checkpoints`)."""
     from benchmark.params import resolve_device
 
-    suite = suite.for_dataset(store.name, first)  # each row's paper number for this dataset (first: the command's first)
+    suite = suite.for_dataset(
+        store.name, first
+    )  # each row's paper number for this dataset (first: the command's first)
 
     split_source = splits[0].source.split("/")[0] if splits else ""
-    planned = plan_rows(suite, store, profile, dict(train_overrides or {}), split_source, precision=precision, device=resolve_device(device),
-                        threads=executor.training_threads())
+    planned = plan_rows(
+        suite,
+        store,
+        profile,
+        dict(train_overrides or {}),
+        split_source,
+        precision=precision,
+        device=resolve_device(device),
+        threads=executor.training_threads(),
+    )
     client = tracking.client(uri)
     experiment = tracking.experiment_id(client, store.name)
     check_artifacts(client, experiment)
@@ -118,17 +129,26 @@ def run_suite(
         for s in splits
     }
     run_keys = {
-        key: split_run_key(p.config, split_digests[key[2]], store.fingerprint) for p in planned for key in child_fp if key[:2] == (p.row.table, p.row.name)
+        key: split_run_key(p.config, split_digests[key[2]], store.fingerprint)
+        for p in planned
+        for key in child_fp
+        if key[:2] == (p.row.table, p.row.name)
     }
-    done_runs = [] if force else tracking.all_finished_split_runs(client, experiment)  # one search for reuse and stale runs
+    done_runs = (
+        [] if force else tracking.all_finished_split_runs(client, experiment)
+    )  # one search for reuse and stale runs
     finished = tracking.finished_split_runs(client, experiment, set(child_fp.values()), runs=done_runs)
     if on_notice:
         for line in _stale_notices(planned, child_fp, run_keys, finished, done_runs):
             on_notice(line)
 
-    parents = {p.parent_fingerprint: parent_runs.row_parent(client, experiment, suite, p, store, splits) for p in planned}
+    parents = {
+        p.parent_fingerprint: parent_runs.row_parent(client, experiment, suite, p, store, splits) for p in planned
+    }
     settings = {  # row order, setting, paper's number, dataset input: what the suite's MLflow table view needs
-        p.parent_fingerprint: parent_runs.open_parent(client, parents[p.parent_fingerprint], suite, p.row, p.config, store, split_source)
+        p.parent_fingerprint: parent_runs.open_parent(
+            client, parents[p.parent_fingerprint], suite, p.row, p.config, store, split_source
+        )
         for p in planned
     }
     jobs, queued = [], set()
@@ -211,8 +231,18 @@ def run_suite(
                     reused_from.add(parent)
             elif fp in outcomes:
                 result.failures.append(f"split {s.index}: {outcomes[fp].reason}")
-        parent_runs.close_row(client, result.parent_run_id, result.row, result.split_run_ids, result.accuracies, result.best_epoch,
-                        result.n_expected, result.ceiling, reused_from, result.metrics)
+        parent_runs.close_row(
+            client,
+            result.parent_run_id,
+            result.row,
+            result.split_run_ids,
+            result.accuracies,
+            result.best_epoch,
+            result.n_expected,
+            result.ceiling,
+            reused_from,
+            result.metrics,
+        )
         results.append(result)
     parent_runs.finish_suite(client, experiment, suite, store, settings, [p.config.flat() for p in planned])
     comparisons = compare_results(suite, results, splits, rope)
@@ -230,8 +260,10 @@ def run_suite(
     )
 
 
-def _stale_notices(planned: list[PlannedRow], child_fp: dict, run_keys: dict, finished: dict, done_runs: list) -> list[str]:
-    """"4 finished runs of 'mine' came from other code: training again", one line per such row.
+def _stale_notices(
+    planned: list[PlannedRow], child_fp: dict, run_keys: dict, finished: dict, done_runs: list
+) -> list[str]:
+    """ "4 finished runs of 'mine' came from other code: training again", one line per such row.
 
     A stale run has the same (config, split, dataset) as a split to train but another code identity:
     its ``bench.run_key`` matches, or (runs made before code identities) its ``bench.fingerprint`` is the key."""
@@ -251,7 +283,11 @@ def _stale_notices(planned: list[PlannedRow], child_fp: dict, run_keys: dict, fi
         n = sum(1 for key in mine if run_keys[key] in stale)
         if n:
             codes = sorted({c for key in mine for c in stale.get(run_keys[key], ())})
-            where = "code before code identities" if codes == ["none"] else f"code {', '.join(c for c in codes if c != 'none')}"
+            where = (
+                "code before code identities"
+                if codes == ["none"]
+                else f"code {', '.join(c for c in codes if c != 'none')}"
+            )
             lines.append(
                 f"{n} finished run{'s' if n > 1 else ''} of {p.row.name!r} came from other code "
                 f"({where}; now {p.code_fingerprint}): training again"
@@ -259,15 +295,24 @@ def _stale_notices(planned: list[PlannedRow], child_fp: dict, run_keys: dict, fi
     return lines
 
 
-def _run_sharing_claims(executor: Executor, jobs: list[SplitJob], client, experiment: str, outcomes: dict[str, JobOutcome],
-                        finished: dict[str, Any], progress: Any) -> int:
+def _run_sharing_claims(
+    executor: Executor,
+    jobs: list[SplitJob],
+    client,
+    experiment: str,
+    outcomes: dict[str, JobOutcome],
+    finished: dict[str, Any],
+    progress: Any,
+) -> int:
     """Run the jobs; splits other processes claimed are waited for and reused (into ``finished``),
     or trained here when their holder died. Returns how many were reused from other processes."""
     since_ms = int(time.time() * 1000)
     by_fp = {job.fingerprint: job for job in jobs}
     todo, reused = list(jobs), 0
     while todo:
-        with closing(executor.run(todo, on_epoch=progress.epoch if progress and executor.reports_epochs else None)) as running:
+        with closing(
+            executor.run(todo, on_epoch=progress.epoch if progress and executor.reports_epochs else None)
+        ) as running:
             for outcome in running:  # (closed at once on a stop or an error: the executor stops its workers)
                 outcomes[outcome.fingerprint] = outcome
                 if progress:
@@ -275,7 +320,9 @@ def _run_sharing_claims(executor: Executor, jobs: list[SplitJob], client, experi
         held = {fp for fp, o in outcomes.items() if o.status == claims.CLAIMED}
         todo = []
         while held and not todo:
-            done, failed, free = claims.wait_for(client, experiment, held, since_ms, on_wait=progress.waiting if progress else None)
+            done, failed, free = claims.wait_for(
+                client, experiment, held, since_ms, on_wait=progress.waiting if progress else None
+            )
             for fp, run in done.items():
                 finished[fp] = run
                 del outcomes[fp]

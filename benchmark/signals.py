@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 STOP_GRACE_S = 6.0  # a worker's time to mark its run KILLED before it is killed
@@ -79,5 +79,7 @@ def exit_code(exc: BaseException) -> int:
 
 def stop_line(exc: BaseException) -> str:
     name = "Ctrl-C" if signum_of(exc) == signal.SIGINT else signal.Signals(signum_of(exc)).name
-    return (f"stopped by {name}: runs in progress were marked KILLED and workers stopped; finished runs are kept; "
-            "run the same command again to resume")
+    return (
+        f"stopped by {name}: runs in progress were marked KILLED and workers stopped; finished runs are kept; "
+        "run the same command again to resume"
+    )

@@ -48,11 +48,19 @@ def split_seed(dataset_fingerprint: str, k: int) -> int:
 
 def random_source(train_fraction: float = TRAIN_FRACTION) -> str:
     """The split source of seeded stratified splits: ``random-stratified-2/3`` for the default fraction."""
-    return "random-stratified-2/3" if math.isclose(train_fraction, TRAIN_FRACTION) else f"random-stratified-{train_fraction:.4g}"
+    return (
+        "random-stratified-2/3"
+        if math.isclose(train_fraction, TRAIN_FRACTION)
+        else f"random-stratified-{train_fraction:.4g}"
+    )
 
 
 def random_splits(
-    labels: np.ndarray, dataset_fingerprint: str, n_splits: int = 10, classes: list[str] | None = None, train_fraction: float = TRAIN_FRACTION
+    labels: np.ndarray,
+    dataset_fingerprint: str,
+    n_splits: int = 10,
+    classes: list[str] | None = None,
+    train_fraction: float = TRAIN_FRACTION,
 ) -> list[Split]:
     check_int("n_splits", n_splits, low=1)
     if check_float("train fraction", train_fraction, low=0.0, open_low=True) >= 1.0:
@@ -60,7 +68,9 @@ def random_splits(
     check_class_sizes(labels, classes)
     splits = []
     for k in range(n_splits):
-        splitter = StratifiedShuffleSplit(n_splits=1, train_size=train_fraction, random_state=split_seed(dataset_fingerprint, k))
+        splitter = StratifiedShuffleSplit(
+            n_splits=1, train_size=train_fraction, random_state=split_seed(dataset_fingerprint, k)
+        )
         train, test = next(splitter.split(np.zeros(len(labels)), labels))
         splits.append(Split(k, np.sort(train), np.sort(test), random_source(train_fraction)))
     return splits
@@ -91,7 +101,11 @@ _LIST = re.compile(r"^(train|test)list(\d+)\.txt$")
 
 
 def file_splits(
-    directory: str | Path, ids: np.ndarray, labels: list[str], n_splits: int | None = None, video_classes: list[str] | None = None
+    directory: str | Path,
+    ids: np.ndarray,
+    labels: list[str],
+    n_splits: int | None = None,
+    video_classes: list[str] | None = None,
 ) -> list[Split]:
     """Splits from ``trainlistNN.txt`` / ``testlistNN.txt`` (lines ``Class/name [index]``).
 
@@ -182,7 +196,10 @@ class _IdResolver:
             return
         folder, actual = entry.rsplit("/", 1)[0].rsplit("/", 1)[-1], self.video_classes[pos]
         if folder != actual:
-            raise ParamError(f"{path}:{number}: {entry!r} is in class folder {folder!r} but the store's video {self.ids[pos]!r} is {actual!r}")
+            raise ParamError(
+                f"{path}:{number}: {entry!r} is in class folder {folder!r} but the store's video {self.ids[pos]!r} "
+                f"is {actual!r}"
+            )
 
     def _check_coverage(self, path: Path, found: list[int]) -> None:
         if self.video_classes is None:
@@ -190,7 +207,10 @@ class _IdResolver:
         listed = {self.video_classes[pos] for pos in found}
         absent = [c for c in dict.fromkeys(self.video_classes) if c not in listed]
         if absent:
-            raise ParamError(f"{path}: no video of class {absent[0]!r} ({len(absent)} of the store's classes are missing); every list must cover every class")
+            raise ParamError(
+                f"{path}: no video of class {absent[0]!r} ({len(absent)} of the store's classes are missing); every "
+                "list must cover every class"
+            )
 
 
 def _strip_ext(entry: str) -> str:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 SCHEME = "sqlite:///"
 URI_FILENAME = SCHEME + "file:"  # sqlite:///file:PATH?mode=ro&uri=true: a read-only opening (bench report)

@@ -11,15 +11,16 @@ file, or module names; see :mod:`baselines.plugins`). Any other top-level key is
 
 from __future__ import annotations
 
-import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
-from features.format import PAPER_MODALITIES
+import tomllib
 
 from benchmark.params import ParamError
+from features.format import PAPER_MODALITIES
 
 LAYOUTS = ("methods", "ablation", "sweep", "custom")
 SUITE_KEYS = ("name", "title", "layout", "reference", "sweep", "costs", "rows", "include", "plugins")
@@ -36,8 +37,12 @@ class SuiteRow:
     reported: bool = False
     source: str = ""
     table: str = ""  # the suite the row was defined in (differs from the suite for included rows)
-    origin: str = field(default="", compare=False)  # the suite file (or built-in name) that defines the row, for messages
-    papers: Mapping[str, float] = field(default_factory=dict)  # ``paper = { ve8 = 43.2, ekman6 = 55.3 }``: per dataset key
+    origin: str = field(
+        default="", compare=False
+    )  # the suite file (or built-in name) that defines the row, for messages
+    papers: Mapping[str, float] = field(
+        default_factory=dict
+    )  # ``paper = { ve8 = 43.2, ekman6 = 55.3 }``: per dataset key
 
     def paper_for(self, dataset: str, first: bool = True) -> float | None:
         """The published number for ``dataset`` (a store name): the ``papers`` key equal to it or to one of its
@@ -56,7 +61,7 @@ class Suite:
     layout: str = "custom"
     reference: str | None = None
     sweep: str | None = None
-    parts: tuple["Suite", ...] = ()
+    parts: tuple[Suite, ...] = ()
     costs: bool = False  # show parameter count and training seconds per epoch beside accuracy
     plugins: tuple[str, ...] = ()  # resolved plugin specs (absolute paths or module names), included suites' too
 
@@ -64,18 +69,22 @@ class Suite:
     def runnable_rows(self) -> list[SuiteRow]:
         return [row for row in self.rows if not row.reported]
 
-    def for_dataset(self, dataset: str, first: bool = True) -> "Suite":
+    def for_dataset(self, dataset: str, first: bool = True) -> Suite:
         """The suite with each row's ``paper`` set to its number for ``dataset`` (:meth:`SuiteRow.paper_for`)."""
         from dataclasses import replace
 
         def row(r: SuiteRow) -> SuiteRow:
             return replace(r, paper=r.paper_for(dataset, first))
 
-        return replace(self, rows=tuple(row(r) for r in self.rows), parts=tuple(p.for_dataset(dataset, first) for p in self.parts))
+        return replace(
+            self, rows=tuple(row(r) for r in self.rows), parts=tuple(p.for_dataset(dataset, first) for p in self.parts)
+        )
 
 
 def builtin_suites() -> list[str]:
-    return sorted(p.name[:-5] for p in resources.files("benchmark").joinpath("suites").iterdir() if p.name.endswith(".toml"))
+    return sorted(
+        p.name[:-5] for p in resources.files("benchmark").joinpath("suites").iterdir() if p.name.endswith(".toml")
+    )
 
 
 def load_suite(name_or_path: str) -> Suite:
@@ -86,13 +95,17 @@ def load_suite(name_or_path: str) -> Suite:
             raise ParamError(f"suite file {path} does not exist")
         return _parse(path.read_text(), str(path), base=path.parent)
     if name_or_path not in builtin_suites():
-        raise ParamError(f"unknown suite {name_or_path!r}; built-in suites: {', '.join(builtin_suites())}, or give a path to a .toml file")
+        raise ParamError(
+            f"unknown suite {name_or_path!r}; built-in suites: {', '.join(builtin_suites())}, or give a path to a "
+            ".toml file"
+        )
     text = resources.files("benchmark").joinpath("suites", f"{name_or_path}.toml").read_text()
     return _parse(text, name_or_path, base=None)
 
 
 def suite_from_mapping(data: Mapping[str, Any], base: Path | None = None, origin: str = "<python suite>") -> Suite:
-    """A suite given as a Python mapping with the TOML file's keys (the notebook API); paths are relative to ``base``."""
+    """A suite given as a Python mapping with the TOML file's keys (the notebook API); paths are relative to
+    ``base``."""
     if not isinstance(data, Mapping):
         raise ParamError(f"a suite is a mapping with the keys of a suite file, got {type(data).__name__}")
     return _from_data(dict(data), origin, base if base is not None else Path.cwd())
@@ -109,7 +122,9 @@ def _parse(text: str, origin: str, base: Path | None) -> Suite:
 def _from_data(data: dict[str, Any], origin: str, base: Path | None) -> Suite:
     unknown = sorted(set(data) - set(SUITE_KEYS))
     if unknown:
-        raise ParamError(f"suite {origin}: unknown top-level key(s) {', '.join(unknown)}; a suite has {', '.join(SUITE_KEYS)}")
+        raise ParamError(
+            f"suite {origin}: unknown top-level key(s) {', '.join(unknown)}; a suite has {', '.join(SUITE_KEYS)}"
+        )
     name = data.get("name") or Path(origin).stem
     plugins = _plugins(data.get("plugins", []), origin, base)
     if "include" in data:
@@ -134,7 +149,13 @@ def _from_data(data: dict[str, Any], origin: str, base: Path | None) -> Suite:
     if not isinstance(costs, bool):
         raise ParamError(f"suite {origin}: costs must be true or false, got {costs!r}")
     return Suite(
-        name=name, title=data.get("title", name), rows=rows, layout=layout, reference=reference, sweep=data.get("sweep"), costs=costs,
+        name=name,
+        title=data.get("title", name),
+        rows=rows,
+        layout=layout,
+        reference=reference,
+        sweep=data.get("sweep"),
+        costs=costs,
         plugins=plugins,
     )
 
@@ -173,11 +194,15 @@ def _parse_row(item: Mapping[str, Any], origin: str, suite_name: str) -> SuiteRo
         try:
             papers = {str(k): float(v) for k, v in paper.items()}
         except (TypeError, ValueError):
-            raise ParamError(f"suite {origin}: row {item['name']!r}: paper must be a number or a table of numbers per dataset") from None
+            raise ParamError(
+                f"suite {origin}: row {item['name']!r}: paper must be a number or a table of numbers per dataset"
+            ) from None
         paper = next(iter(papers.values()), None)
     modalities = item.get("modalities", PAPER_MODALITIES)
     if isinstance(modalities, str) or not isinstance(modalities, (list, tuple)):
-        raise ParamError(f"suite {origin}: row {item['name']!r}: modalities must be a list of names, got {modalities!r}")
+        raise ParamError(
+            f"suite {origin}: row {item['name']!r}: modalities must be a list of names, got {modalities!r}"
+        )
     return SuiteRow(
         name=str(item["name"]),
         model=model,

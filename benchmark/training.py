@@ -14,8 +14,9 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -85,7 +86,9 @@ def _fit_estimator(config, data, labels, train, test, n_classes, on_epoch) -> Sp
     record = EpochRecord(epoch=1, train_loss=float("nan"), test_acc=acc)
     if on_epoch:
         on_epoch(record)
-    scores = np.asarray(model.predict_proba({m: d.features[test] for m, d in data.items()}, test_masks), dtype=np.float32)
+    scores = np.asarray(
+        model.predict_proba({m: d.features[test] for m, d in data.items()}, test_masks), dtype=np.float32
+    )
     return SplitResult(acc, acc, 1, predictions, [record], scores, model)
 
 

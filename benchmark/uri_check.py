@@ -48,12 +48,12 @@ def check_tracking_uri(uri: str | None, *, read_only: bool = False) -> str:
 
 
 def _check_sqlite(raw: str, read_only: bool) -> str:
-    rest = raw[len("sqlite://") :]
-    if not rest.startswith("/") or rest in ("/", "/:memory:"):
+    found = sqlite.database_path(raw)
+    if found is None or raw in (sqlite.SCHEME, sqlite.SCHEME + ":memory:"):
         raise ParamError(f"tracking URI {raw!r} names no database file: use sqlite:///PATH/mlflow.db")
-    if rest.startswith("/file:"):  # already a SQLite URI filename (e.g. a read-only one)
+    if raw.startswith(sqlite.URI_FILENAME):  # already a SQLite URI filename (e.g. a read-only one)
         return raw
-    db = Path(rest[1:]).absolute()
+    db = found.absolute()
     if db.is_dir():
         raise ParamError(f"tracking URI {raw!r}: {db} is a folder, not a database file; use sqlite:///{db}/mlflow.db")
     if db.exists():
@@ -69,7 +69,10 @@ def _check_sqlite(raw: str, read_only: bool) -> str:
             return f"{sqlite.SCHEME}{db}"
         if read_only:
             return f"{sqlite.SCHEME}file:{db}?mode=ro&uri=true"
-        raise ParamError(f"tracking store {db} is read-only (it or its folder cannot be written); `bench report` can read it, runs need a writable copy")
+        raise ParamError(
+            f"tracking store {db} is read-only (it or its folder cannot be written); `bench report` can read it, "
+            "runs need a writable copy"
+        )
     folder = _nearest_existing(db.parent)
     if not folder.is_dir():
         raise ParamError(f"tracking URI {raw!r}: {folder} is a file, so {db} cannot be created")
@@ -83,9 +86,7 @@ def _writable(path: Path) -> bool:
     a file without write bits, which SQLite then refuses)."""
     if not os.access(path, os.W_OK):
         return False
-    if os.geteuid() == 0 and not (path.stat().st_mode & 0o222):
-        return False
-    return True
+    return not (os.geteuid() == 0 and not (path.stat().st_mode & 0o222))
 
 
 def _nearest_existing(path: Path) -> Path:
@@ -114,7 +115,6 @@ def _check_server(raw: str) -> None:
 shown = redact  # the one redaction (benchmark.redaction); this name is what report/ imports
 
 
-
 def check_artifacts(mlflow_client, experiment_id: str) -> None:
     """A local artifact folder (beside a SQLite store) must be writable before any run starts; a server
     or cloud artifact store is the server's business."""
@@ -128,4 +128,7 @@ def check_artifacts(mlflow_client, experiment_id: str) -> None:
     folder = Path(url2pathname(parsed.path)).absolute()
     existing = _nearest_existing(folder)
     if not existing.is_dir() or not _writable(existing):
-        raise ParamError(f"the artifact folder {folder} (experiment {experiment_id}) cannot be written: {existing} is read-only or not a folder")
+        raise ParamError(
+            f"the artifact folder {folder} (experiment {experiment_id}) cannot be written: {existing} is read-only "
+            "or not a folder"
+        )

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from features.errors import StoreError
 
@@ -42,7 +43,9 @@ class Declaration:
     declared: bool = False
 
 
-def random_declaration(n_splits: int = DEFAULT_N_SPLITS, train_fraction: float = DEFAULT_TRAIN_FRACTION) -> dict[str, Any]:
+def random_declaration(
+    n_splits: int = DEFAULT_N_SPLITS, train_fraction: float = DEFAULT_TRAIN_FRACTION
+) -> dict[str, Any]:
     return {"kind": RANDOM, "n_splits": int(n_splits), "train_fraction": float(train_fraction)}
 
 
@@ -57,21 +60,34 @@ def check_protocol(meta_path: Path, meta: Mapping[str, Any]) -> None:
     value = meta[PROTOCOL_KEY]
     where = f"'{PROTOCOL_KEY}'"
     if not isinstance(value, dict) or value.get("kind") not in _KEYS:
-        raise StoreError(meta_path, f"{where} must be an object with \"kind\": \"{RANDOM}\" or \"{FILES}\"")
+        raise StoreError(meta_path, f'{where} must be an object with "kind": "{RANDOM}" or "{FILES}"')
     unknown = sorted(set(value) - _KEYS[value["kind"]])
     if unknown:
-        raise StoreError(meta_path, f"{where} of kind {value['kind']!r} has unknown key {unknown[0]!r} (known: {', '.join(sorted(_KEYS[value['kind']]))})")
+        raise StoreError(
+            meta_path,
+            f"{where} of kind {value['kind']!r} has unknown key {unknown[0]!r} (known: "
+            f"{', '.join(sorted(_KEYS[value['kind']]))})",
+        )
     if value["kind"] == RANDOM:
         n = value.get("n_splits", DEFAULT_N_SPLITS)
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise StoreError(meta_path, f"{where} 'n_splits' must be a positive integer, got {n!r}")
         fraction = value.get("train_fraction", DEFAULT_TRAIN_FRACTION)
         if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction < 1:
-            raise StoreError(meta_path, f"{where} 'train_fraction' must be a number between 0 and 1 (exclusive), got {fraction!r}")
+            raise StoreError(
+                meta_path, f"{where} 'train_fraction' must be a number between 0 and 1 (exclusive), got {fraction!r}"
+            )
         return
     folder = value.get("folder")
-    if not isinstance(folder, str) or not folder or PurePosixPath(folder).is_absolute() or ".." in PurePosixPath(folder).parts:
-        raise StoreError(meta_path, f"{where} 'folder' must be a folder inside the store (a relative path), got {folder!r}")
+    if (
+        not isinstance(folder, str)
+        or not folder
+        or PurePosixPath(folder).is_absolute()
+        or ".." in PurePosixPath(folder).parts
+    ):
+        raise StoreError(
+            meta_path, f"{where} 'folder' must be a folder inside the store (a relative path), got {folder!r}"
+        )
     if not (meta_path.parent / folder).is_dir():
         raise StoreError(meta_path, f"{where} names split folder {folder!r}, which is not a folder in the store")
 
@@ -83,11 +99,16 @@ def read_declaration(meta: Mapping[str, Any]) -> Declaration:
         return Declaration()
     if value["kind"] == FILES:
         return Declaration(kind=FILES, n_splits=0, folder=value["folder"], declared=True)
-    return Declaration(n_splits=int(value.get("n_splits", DEFAULT_N_SPLITS)),
-                       train_fraction=float(value.get("train_fraction", DEFAULT_TRAIN_FRACTION)), declared=True)
+    return Declaration(
+        n_splits=int(value.get("n_splits", DEFAULT_N_SPLITS)),
+        train_fraction=float(value.get("train_fraction", DEFAULT_TRAIN_FRACTION)),
+        declared=True,
+    )
 
 
-def write_split_lists(folder: Path, lists: Sequence[tuple[Sequence[str], Sequence[str]]], classes: Sequence[str]) -> Path:
+def write_split_lists(
+    folder: Path, lists: Sequence[tuple[Sequence[str], Sequence[str]]], classes: Sequence[str]
+) -> Path:
     """``trainlistNN.txt`` / ``testlistNN.txt`` per (train ids, test ids), and ``classInd.txt``."""
     folder.mkdir(parents=True, exist_ok=True)
     for number, (train, test) in enumerate(lists, start=1):

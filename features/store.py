@@ -17,14 +17,15 @@ Arrays are opened memory-mapped, so a store larger than memory can still be vali
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
 from features.errors import StoreError
+from features.fingerprint import store_fingerprint
 from features.format import (  # noqa: F401  (the format's names, also read from here)
     ALLOWED_DTYPES,
     FORMAT,
@@ -35,10 +36,10 @@ from features.format import (  # noqa: F401  (the format's names, also read from
     array_file,
     mask_file,
 )
-from features.fingerprint import store_fingerprint
 from features.oracle import subset_key
 from features.protocol import Declaration, read_declaration
 from features.validate import check_field_counts, check_index_columns, check_meta, validate_store
+
 
 @dataclass
 class FeatureStore:
@@ -93,11 +94,7 @@ class FeatureStore:
     @property
     def random_extractors(self) -> list[str]:
         """Modalities whose extractor weights were randomly initialised (features carry no meaning)."""
-        return [
-            m
-            for m, info in self.meta["modalities"].items()
-            if str(info.get("weights", "")).startswith("random")
-        ]
+        return [m for m, info in self.meta["modalities"].items() if str(info.get("weights", "")).startswith("random")]
 
     def ceiling(self, modalities: list[str] | tuple[str, ...]) -> dict[str, float] | None:
         """Best reachable accuracy with these modalities, ``{"accuracy", "se"}`` (fractions), where the

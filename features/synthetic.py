@@ -65,7 +65,9 @@ def make_synthetic_store(
         raise ValueError(f"unknown synthetic dataset {dataset!r}; known: {', '.join(SHAPES)}")
     shape_counts, writers = SHAPES[dataset]
     if version not in writers:
-        raise ValueError(f"synthetic dataset {dataset!r} has no generator version {version}; known: {', '.join(map(str, writers))}")
+        raise ValueError(
+            f"synthetic dataset {dataset!r} has no generator version {version}; known: {', '.join(map(str, writers))}"
+        )
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     return writers[version](
@@ -84,7 +86,9 @@ def cache_dir() -> Path:
     return Path(os.environ.get("BENCH_CACHE_DIR", Path.home() / ".cache" / "bench"))
 
 
-def default_store_path(seed: int = DEFAULT_SEED, version: int = GENERATOR_VERSION, dataset: str = DEFAULT_DATASET) -> Path:
+def default_store_path(
+    seed: int = DEFAULT_SEED, version: int = GENERATOR_VERSION, dataset: str = DEFAULT_DATASET
+) -> Path:
     """A built-in synthetic store, generated into the cache on first use (a few seconds); the VE-8 one
     by default (``synthetic-ve8-v4``, the same path and bytes as before other shapes existed)."""
     path = cache_dir() / "stores" / f"{synthetic_name(seed, dataset)}-v{version}"

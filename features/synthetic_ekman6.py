@@ -21,7 +21,11 @@ from features.synthetic_v4 import write_v4
 
 EKMAN6_COUNTS: dict[str, int] = {"anger": 273, "disgust": 273, "fear": 273, "joy": 273, "sadness": 273, "surprise": 272}
 #: The class pair only this modality separates.
-PAIRS: dict[str, tuple[str, str]] = {"visual": ("joy", "surprise"), "audio": ("anger", "sadness"), "skeleton": ("disgust", "fear")}
+PAIRS: dict[str, tuple[str, str]] = {
+    "visual": ("joy", "surprise"),
+    "audio": ("anger", "sadness"),
+    "skeleton": ("disgust", "fear"),
+}
 SPLIT_STREAM = 3  # the split's random stream, next to the data's (seed) and v4's parameter and ceiling streams
 SPLIT_NOTE = "one official train/test split (synthetic, shaped like Ekman-6's 819/818)"
 
@@ -46,8 +50,17 @@ def write_ekman6(
 ) -> Path:
     """Write the store (generator v4 with Ekman-6's classes and pairs), its split lists and its protocol."""
     pairs = PAIRS if set(counts) == set(EKMAN6_COUNTS) and set(dims) <= set(PAIRS) else None
-    write_v4(out, name=name, seed=seed, frames=frames, counts=counts, dims=dims, dtype=dtype, pairs=pairs,
-             extra_meta={"protocol": files_declaration(SPLITS_FOLDER, SPLIT_NOTE)})
+    write_v4(
+        out,
+        name=name,
+        seed=seed,
+        frames=frames,
+        counts=counts,
+        dims=dims,
+        dtype=dtype,
+        pairs=pairs,
+        extra_meta={"protocol": files_declaration(SPLITS_FOLDER, SPLIT_NOTE)},
+    )
     classes = list(counts)
     labels = np.repeat(np.arange(len(classes)), [counts[c] for c in classes])
     per_class = {c: 0 for c in classes}

@@ -93,8 +93,16 @@ def generator_model(
 
 
 def write_v4(
-    out: Path, *, name: str, seed: int, frames: int, counts: dict[str, int], dims: dict[str, int], dtype: str,
-    pairs: dict[str, tuple[str, str]] | None = None, extra_meta: dict | None = None,
+    out: Path,
+    *,
+    name: str,
+    seed: int,
+    frames: int,
+    counts: dict[str, int],
+    dims: dict[str, int],
+    dtype: str,
+    pairs: dict[str, tuple[str, str]] | None = None,
+    extra_meta: dict | None = None,
 ) -> Path:
     """Write a v4 store (with its ceilings in meta.json) to ``out``; deterministic in its arguments.
     ``pairs`` and ``extra_meta`` (more meta.json keys, e.g. a protocol) are for other dataset shapes;

@@ -6,15 +6,26 @@ and calls these; the format's names come from :mod:`features.format`.
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from features.errors import StoreError
 from features.fingerprint import cached_scan
+from features.format import (
+    ALLOWED_DTYPES,
+    FORMAT,
+    INDEX_COLUMNS,
+    INDEX_FILE,
+    META_FILE,
+    META_KEYS,
+    MIN_VIDEOS_PER_CLASS,
+    array_file,
+    mask_file,
+)
 from features.protocol import check_protocol
-from features.format import ALLOWED_DTYPES, FORMAT, INDEX_COLUMNS, INDEX_FILE, META_FILE, META_KEYS, MIN_VIDEOS_PER_CLASS, array_file, mask_file
 
 _ROWS_PER_CHUNK = 64
 
@@ -54,7 +65,7 @@ def check_field_counts(index_path: Path) -> None:
                 raise StoreError(
                     index_path,
                     f"line {reader.line_num} has {len(fields)} fields but the header has {len(header)} "
-                    f"({','.join(fields)[:80]!r}); quote a value that contains a comma: \"a,b\"",
+                    f'({",".join(fields)[:80]!r}); quote a value that contains a comma: "a,b"',
                 )
 
 

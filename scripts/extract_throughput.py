@@ -67,7 +67,12 @@ def main() -> None:
                 console.print("skeleton: not measured (mediapipe is not installed; it runs on the CPU only)")
             built = time.perf_counter() - start
             decoded = decode(video, args.frames)
-            timings: dict[str, list[float]] = {"decode": [], "visual": [], "audio": [], **({"skeleton": []} if pose else {})}
+            timings: dict[str, list[float]] = {
+                "decode": [],
+                "visual": [],
+                "audio": [],
+                **({"skeleton": []} if pose else {}),
+            }
             cpu: dict[str, list[float]] = {stage: [] for stage in timings}
             for rep in range(args.repeat + 1):
                 stages = {
@@ -90,31 +95,59 @@ def main() -> None:
 
     gpu = torch.cuda.get_device_name(0) if device == "cuda" else None
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    console.print(f"device {device}{f' ({gpu})' if gpu else ''} · {platform.processor() or platform.machine()} · "
-                  f"{os.cpu_count()} CPU cores · torch threads {torch.get_num_threads()} · load average {load:.1f}")
-    console.print(f"clip {video.name if args.video else 'synthetic'}: {decoded.duration:.1f} s, "
-                  f"{decoded.frames.shape[2]}x{decoded.frames.shape[1]} after scaling, T = {args.frames}, "
-                  f"audio {'yes' if decoded.audio is not None else 'none'}; models built in {built:.1f} s "
-                  "(once per worker)")
+    console.print(
+        f"device {device}{f' ({gpu})' if gpu else ''} · {platform.processor() or platform.machine()} · "
+        f"{os.cpu_count()} CPU cores · torch threads {torch.get_num_threads()} · load average {load:.1f}"
+    )
+    console.print(
+        f"clip {video.name if args.video else 'synthetic'}: {decoded.duration:.1f} s, "
+        f"{decoded.frames.shape[2]}x{decoded.frames.shape[1]} after scaling, T = {args.frames}, "
+        f"audio {'yes' if decoded.audio is not None else 'none'}; models built in {built:.1f} s "
+        "(once per worker)"
+    )
     table = Table("stage", "s / video", "videos / s", "frames / s", "CPU s / video")
     total = cpu_total = 0.0
     for stage, values in timings.items():
         seconds, cpu_seconds = sum(values) / len(values), sum(cpu[stage]) / len(cpu[stage])
         total, cpu_total = total + seconds, cpu_total + cpu_seconds
-        table.add_row(stage, f"{seconds:.2f}", f"{1 / seconds:.2f}", f"{args.frames / seconds:.1f}", f"{cpu_seconds:.2f}")
-    table.add_row("all", f"{total:.2f}", f"{1 / total:.3f}", f"{args.frames / total:.1f}", f"{cpu_total:.2f}", style="bold")
+        table.add_row(
+            stage, f"{seconds:.2f}", f"{1 / seconds:.2f}", f"{args.frames / seconds:.1f}", f"{cpu_seconds:.2f}"
+        )
+    table.add_row(
+        "all", f"{total:.2f}", f"{1 / total:.3f}", f"{args.frames / total:.1f}", f"{cpu_total:.2f}", style="bold"
+    )
     console.print(table)
     hours = VE8_VIDEOS * total / 3600
-    console.print(f"VideoEmotion-8 ({VE8_VIDEOS} videos, mean {VE8_MEAN_SECONDS:.0f} s) at T = {args.frames} on this "
-                  f"device, one video at a time: {hours:.1f} h ({VE8_VIDEOS * total / 60:.0f} min)"
-                  + ("" if pose else " without the skeleton stage (not measured)")
-                  + ("" if args.video is None and abs(args.seconds - VE8_MEAN_SECONDS) < 1 else
-                     " (decode time scales with video length: measure a 107 s clip for this projection)"))
-    console.print(f"CPU time {cpu_total:.1f} s per video (all threads of this process): on a machine shared with other "
-                  "work, wall time is inflated by the load average above, CPU time is not")
+    console.print(
+        f"VideoEmotion-8 ({VE8_VIDEOS} videos, mean {VE8_MEAN_SECONDS:.0f} s) at T = {args.frames} on this "
+        f"device, one video at a time: {hours:.1f} h ({VE8_VIDEOS * total / 60:.0f} min)"
+        + ("" if pose else " without the skeleton stage (not measured)")
+        + (
+            ""
+            if args.video is None and abs(args.seconds - VE8_MEAN_SECONDS) < 1
+            else " (decode time scales with video length: measure a 107 s clip for this projection)"
+        )
+    )
+    console.print(
+        f"CPU time {cpu_total:.1f} s per video (all threads of this process): on a machine shared with other "
+        "work, wall time is inflated by the load average above, CPU time is not"
+    )
     figures = {stage: round(sum(v) / len(v), 4) for stage, v in timings.items()}
-    print(json.dumps({"device": device, "gpu": gpu, "frames": args.frames, "clip_seconds": round(decoded.duration, 2),
-                      "seconds_per_video": figures, "skeleton_measured": pose is not None, "videos_per_s": round(1 / total, 4), "ve8_hours": round(hours, 3)}), flush=True)
+    print(
+        json.dumps(
+            {
+                "device": device,
+                "gpu": gpu,
+                "frames": args.frames,
+                "clip_seconds": round(decoded.duration, 2),
+                "seconds_per_video": figures,
+                "skeleton_measured": pose is not None,
+                "videos_per_s": round(1 / total, 4),
+                "ve8_hours": round(hours, 3),
+            }
+        ),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

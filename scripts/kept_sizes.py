@@ -36,8 +36,12 @@ def main() -> None:
     planned = plan_rows(load_suite(args.suite), store, get_profile(args.profile), {}, precision="fp32")
     n_test = round(len(store) / 3)
     rng = np.random.default_rng(0)
-    scores = checkpoints.scores_csv([f"video_{i:05d}" for i in range(n_test)], [store.classes[0]] * n_test, list(store.classes),
-                                    rng.dirichlet(np.ones(len(store.classes)), size=n_test))
+    scores = checkpoints.scores_csv(
+        [f"video_{i:05d}" for i in range(n_test)],
+        [store.classes[0]] * n_test,
+        list(store.classes),
+        rng.dirichlet(np.ones(len(store.classes)), size=n_test),
+    )
     totals = {"float16": 0, "float32": 0}
     print(f"{'row':40s} {'params':>12s} {'fp16 MB':>9s} {'fp32 MB':>9s}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -55,9 +59,15 @@ def main() -> None:
                     sizes[dtype] = sum(f.stat().st_size for f in checkpoints.save(model, spec, folder))
                 sizes[dtype] += len(scores.encode())
                 totals[dtype] += sizes[dtype] * args.splits
-            print(f"{p.row.table + ' / ' + p.row.name:40.40s} {p.n_parameters:12,d} {sizes['float16'] / 1e6:9.2f} {sizes['float32'] / 1e6:9.2f}")
-    print(f"{len(planned)} rows x {args.splits} splits: float16 {totals['float16'] / 1e9:.2f} GB, float32 {totals['float32'] / 1e9:.2f} GB "
-          f"(scores.csv {len(scores.encode()) / 1e3:.0f} kB per run)")
+            print(
+                f"{p.row.table + ' / ' + p.row.name:40.40s} {p.n_parameters:12,d} {sizes['float16'] / 1e6:9.2f} "
+                f"{sizes['float32'] / 1e6:9.2f}"
+            )
+    print(
+        f"{len(planned)} rows x {args.splits} splits: float16 {totals['float16'] / 1e9:.2f} GB, float32 "
+        f"{totals['float32'] / 1e9:.2f} GB "
+        f"(scores.csv {len(scores.encode()) / 1e3:.0f} kB per run)"
+    )
 
 
 if __name__ == "__main__":

@@ -32,7 +32,11 @@ import os
 import time
 from dataclasses import asdict, dataclass
 
-for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # tiny fits: threads only cost (x6 on a busy machine)
+for _name in (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+):  # tiny fits: threads only cost (x6 on a busy machine)
     os.environ.setdefault(_name, "1")
 
 import numpy as np  # noqa: E402
@@ -54,7 +58,9 @@ def population(classes: int, features: int, separation: float, seed: int) -> np.
     return separation * np.random.default_rng(seed).standard_normal((classes, features))
 
 
-def draw(means: np.ndarray, samples: int, shrink: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def draw(
+    means: np.ndarray, samples: int, shrink: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One dataset: labels (balanced) and blocks A and B (B's means times ``shrink``)."""
     classes, features = means.shape
     y = np.resize(np.arange(classes), samples)
@@ -79,13 +85,22 @@ def repetition(y, a, b, splits: int, seed: int) -> tuple[np.ndarray, np.ndarray,
     return np.array(acc_a), np.array(acc_b), float(np.mean(ratios))
 
 
-def simulate(repetitions: int, *, samples: int = 300, classes: int = 4, features: int = 5, splits: int = 10,
-             separation: float = 0.8, shrink: float = 1.0, alpha: float = 0.05, seed: int = 0) -> Rates:
+def simulate(
+    repetitions: int,
+    *,
+    samples: int = 300,
+    classes: int = 4,
+    features: int = 5,
+    splits: int = 10,
+    separation: float = 0.8,
+    shrink: float = 1.0,
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> Rates:
     from scipy.stats import ttest_rel
+    from threadpoolctl import threadpool_limits
 
     from benchmark.statistics.significance import compare
-
-    from threadpoolctl import threadpool_limits
 
     means = population(classes, features, separation, seed)
     rng = np.random.default_rng(seed + 1)
@@ -100,17 +115,31 @@ def simulate(repetitions: int, *, samples: int = 300, classes: int = 4, features
         corrected += bool(c.p_value < alpha)
         diffs.append(100 * float((acc_a - acc_b).mean()))
         accs.append(100 * float(acc_a.mean()))
-    return Rates(repetitions, shrink, float(np.mean(diffs)), naive / repetitions, corrected / repetitions, float(np.mean(accs)), ratio)
+    return Rates(
+        repetitions,
+        shrink,
+        float(np.mean(diffs)),
+        naive / repetitions,
+        corrected / repetitions,
+        float(np.mean(accs)),
+        ratio,
+    )
 
 
 def markdown(rows: list[Rates], alpha: float) -> str:
     lines = [
-        f"| setting | repetitions | mean A − B (points) | accuracy of A % | naive t-test: p < {alpha:g} | corrected t-test: p < {alpha:g} |",
+        f"| setting | repetitions | mean A − B (points) | accuracy of A % | naive t-test: p < {alpha:g} | corrected "
+        f"t-test: p < {alpha:g} |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
-        setting = "null (same population accuracy)" if r.shrink == 1.0 else f"planted difference (B's means × {r.shrink:g})"
-        lines.append(f"| {setting} | {r.repetitions} | {r.mean_difference:+.2f} | {r.accuracy_a:.1f} | {100 * r.naive:.1f} % | {100 * r.corrected:.1f} % |")
+        setting = (
+            "null (same population accuracy)" if r.shrink == 1.0 else f"planted difference (B's means × {r.shrink:g})"
+        )
+        lines.append(
+            f"| {setting} | {r.repetitions} | {r.mean_difference:+.2f} | {r.accuracy_a:.1f} | {100 * r.naive:.1f} % "
+            f"| {100 * r.corrected:.1f} % |"
+        )
     return "\n".join(lines)
 
 
@@ -127,13 +156,23 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default=None, help="also write the rates as JSON to this file")
     args = parser.parse_args()
-    common = dict(samples=args.samples, classes=args.classes, features=args.features, splits=args.splits,
-                  separation=args.separation, alpha=args.alpha, seed=args.seed)
+    common = dict(
+        samples=args.samples,
+        classes=args.classes,
+        features=args.features,
+        splits=args.splits,
+        separation=args.separation,
+        alpha=args.alpha,
+        seed=args.seed,
+    )
     start = time.perf_counter()
     rows = [simulate(args.repetitions, shrink=1.0, **common), simulate(args.repetitions, shrink=args.shrink, **common)]
     print(markdown(rows, args.alpha))
-    print(f"\n{args.samples} samples, {args.classes} classes, {args.features} features per block, {args.splits} splits "
-          f"(n_test/n_train = {rows[0].ratio:.3f}), logistic regression, seed {args.seed}; {time.perf_counter() - start:.0f} s")
+    print(
+        f"\n{args.samples} samples, {args.classes} classes, {args.features} features per block, {args.splits} splits "
+        f"(n_test/n_train = {rows[0].ratio:.3f}), logistic regression, seed {args.seed}; "
+        f"{time.perf_counter() - start:.0f} s"
+    )
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"args": vars(args), "rows": [asdict(r) for r in rows]}, f, indent=1)

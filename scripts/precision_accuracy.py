@@ -65,8 +65,11 @@ def main() -> None:
     parser.add_argument("--suite", default="precision-check")
     args = parser.parse_args()
     runs = split_accuracies(tracking.tracking_uri(args.tracking_uri), args.experiment, args.suite)
-    print("| row | paired splits | fp32 % (mean ± std) | bf16 % (mean ± std) | bf16 - fp32 (points) [corrected 95 % CI] | "
-          "std of the differences | p (corrected) | p (naive paired t-test) |")
+    print(
+        "| row | paired splits | fp32 % (mean ± std) | bf16 % (mean ± std) | bf16 - fp32 (points) [corrected 95 % "
+        "CI] | "
+        "std of the differences | p (corrected) | p (naive paired t-test) |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     pooled_fp32, pooled_bf16 = {}, {}
     for (row, precision, params), fp32 in sorted(runs.items()):

@@ -14,8 +14,8 @@ from __future__ import annotations
 import argparse
 
 from baselines import get_model
-from benchmark.config import get_profile, resolve_config
 from benchmark.auto_precision import resolve
+from benchmark.config import get_profile, resolve_config
 from benchmark.precision import BF16_MIN_MFLOPS_PER_FRAME, mflops_per_frame, native_bf16
 from benchmark.suite import load_suite
 from features.store import PAPER_DIMS
@@ -33,10 +33,18 @@ def main() -> None:
             for row in load_suite(suite).runnable_rows:
                 if get_model(row.model).kind != "torch":
                     continue
-                config = resolve_config(model=row.model, modalities=list(row.modalities), row_params=row.params, profile=get_profile(profile))
+                config = resolve_config(
+                    model=row.model,
+                    modalities=list(row.modalities),
+                    row_params=row.params,
+                    profile=get_profile(profile),
+                )
                 mflops = mflops_per_frame(config, PAPER_DIMS)
                 chosen, why = resolve(config, "auto", device, PAPER_DIMS)
-                print(f"| {profile} | {suite} | {row.name} | {row.model} | {mflops:.2f} | {chosen.train.precision} | {why} |")
+                print(
+                    f"| {profile} | {suite} | {row.name} | {row.model} | {mflops:.2f} | {chosen.train.precision} | "
+                    f"{why} |"
+                )
 
 
 if __name__ == "__main__":

@@ -41,12 +41,17 @@ def main() -> None:
         loop.run_steps(args.steps)
     events = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
     total = sum(e.self_cpu_time_total for e in events)
-    print(f"{args.engine} {args.precision}, profile {args.profile}, {torch.get_num_threads()} threads: "
-          f"{wall * 1000:.0f} ms per step unprofiled, {total / 1000 / args.steps:.0f} ms self CPU per step profiled")
+    print(
+        f"{args.engine} {args.precision}, profile {args.profile}, {torch.get_num_threads()} threads: "
+        f"{wall * 1000:.0f} ms per step unprofiled, {total / 1000 / args.steps:.0f} ms self CPU per step profiled"
+    )
     print("| operator | self CPU % | self CPU ms per step | calls per step |")
     print("| --- | --- | --- | --- |")
     for e in events[: args.rows]:
-        print(f"| `{e.key}` | {100 * e.self_cpu_time_total / total:.1f} | {e.self_cpu_time_total / 1000 / args.steps:.1f} | {e.count / args.steps:.0f} |")
+        print(
+            f"| `{e.key}` | {100 * e.self_cpu_time_total / total:.1f} | "
+            f"{e.self_cpu_time_total / 1000 / args.steps:.1f} | {e.count / args.steps:.0f} |"
+        )
 
 
 if __name__ == "__main__":

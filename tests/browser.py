@@ -13,8 +13,14 @@ import pytest
 # ag-grid renders only the columns in view, and MLflow 3.17 opens its assistant panel beside the table:
 # the window is wide enough for every column a suite view selects.
 FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -28,8 +34,15 @@ def chromium() -> str:
 
 def _run(url: str, extra: list[str], budget_ms: int, timeout_s: float) -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory() as profile:  # a new, empty profile every time
-        command = [chromium(), *FLAGS, f"--user-data-dir={profile}", "--window-size=3400,1000",
-                   f"--virtual-time-budget={budget_ms}", *extra, url]
+        command = [
+            chromium(),
+            *FLAGS,
+            f"--user-data-dir={profile}",
+            "--window-size=3400,1000",
+            f"--virtual-time-budget={budget_ms}",
+            *extra,
+            url,
+        ]
         return subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
 
 
@@ -51,13 +64,32 @@ class _GridCells(HTMLParser):
         super().__init__()
         self.rows: dict[int, dict[str, str]] = {}
         self.stack: list[tuple[str, int | None, str | None]] = []  # (tag, row index, col id) per open element
-        self.void = {"br", "img", "input", "meta", "link", "hr", "source", "wbr", "col", "area", "base", "embed", "param", "track"}
+        self.void = {
+            "br",
+            "img",
+            "input",
+            "meta",
+            "link",
+            "hr",
+            "source",
+            "wbr",
+            "col",
+            "area",
+            "base",
+            "embed",
+            "param",
+            "track",
+        }
 
     def handle_starttag(self, tag, attrs):
         if tag in self.void:
             return
         attrs = dict(attrs)
-        row = int(attrs["row-index"]) if attrs.get("role") == "row" and str(attrs.get("row-index", "")).isdigit() else None
+        row = (
+            int(attrs["row-index"])
+            if attrs.get("role") == "row" and str(attrs.get("row-index", "")).isdigit()
+            else None
+        )
         col = attrs.get("col-id") if attrs.get("role") == "gridcell" else None
         parent_row = next((r for _, r, _ in reversed(self.stack) if r is not None), None)
         self.stack.append((tag, row if row is not None else parent_row, col))

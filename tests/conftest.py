@@ -33,7 +33,9 @@ def tiny_store(tmp_path) -> Path:
 def tiny_ekman_store(tmp_path) -> Path:
     """A tiny store shaped like Ekman-6: six classes of 10 videos, one official split declared in meta.json."""
     counts = {c: 10 for c in ("anger", "disgust", "fear", "joy", "sadness", "surprise")}
-    return make_synthetic_store(tmp_path / "tiny-ekman6", counts=counts, dims=TINY_DIMS, frames=12, seed=3, dataset="ekman6")
+    return make_synthetic_store(
+        tmp_path / "tiny-ekman6", counts=counts, dims=TINY_DIMS, frames=12, seed=3, dataset="ekman6"
+    )
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -61,17 +61,33 @@ def postgres(databases: tuple[str, ...] = ("mlflow", "optuna"), password: str = 
         shutil.chown(pwfile, "postgres", "postgres")
     run = lambda cmd: subprocess.run(_as_postgres(cmd), check=True, capture_output=True, text=True)  # noqa: E731
     run([str(bin_dir / "initdb"), "-D", str(data), "-U", "bench", "--pwfile", str(pwfile), "-A", "md5"])
-    run([
-        str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-l", str(root / "log"),
-        "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1", "start",
-    ])
+    run(
+        [
+            str(bin_dir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-w",
+            "-l",
+            str(root / "log"),
+            "-o",
+            f"-p {port} -k {root} -c listen_addresses=127.0.0.1",
+            "start",
+        ]
+    )
     env = {**os.environ, "PGPASSWORD": password}
     try:
         for name in databases:
-            subprocess.run([str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "bench", name], check=True, env=env, capture_output=True)
+            subprocess.run(
+                [str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "bench", name],
+                check=True,
+                env=env,
+                capture_output=True,
+            )
         yield f"postgresql://bench:{password}@127.0.0.1:{port}"
     finally:
-        subprocess.run(_as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]), capture_output=True)
+        subprocess.run(
+            _as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]), capture_output=True
+        )
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -79,10 +95,22 @@ def postgres(databases: tuple[str, ...] = ("mlflow", "optuna"), password: str = 
 def mlflow_server(backend_store_uri: str, artifacts: Path) -> Iterator[str]:
     """Start the real ``bench server`` on a free port; yield its tracking URI."""
     port = free_port()
-    command = [sys.executable, "-m", "benchmark.cli", "server", "--backend-store-uri", backend_store_uri,
-               "--artifacts-destination", str(artifacts), "--port", str(port), "--workers", "1"]
+    command = [
+        sys.executable,
+        "-m",
+        "benchmark.cli",
+        "server",
+        "--backend-store-uri",
+        backend_store_uri,
+        "--artifacts-destination",
+        str(artifacts),
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+    ]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    log = open(artifacts.parent / "mlflow-server.log", "w")
+    log = open(artifacts.parent / "mlflow-server.log", "w")  # noqa: SIM115  (the server writes it until it stops)
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     uri = f"http://127.0.0.1:{port}"
     try:
@@ -95,7 +123,9 @@ def mlflow_server(backend_store_uri: str, artifacts: Path) -> Iterator[str]:
             except OSError:
                 pass
             if process.poll() is not None or time.time() > deadline:
-                raise RuntimeError(f"bench server did not start: {(artifacts.parent / 'mlflow-server.log').read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"bench server did not start: {(artifacts.parent / 'mlflow-server.log').read_text()[-2000:]}"
+                )
             time.sleep(0.5)
         yield uri
     finally:

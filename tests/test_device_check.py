@@ -14,8 +14,14 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.slow
 def test_device_check_dry_run_runs_every_step_and_prints_json_last():
     env = {**os.environ, "PYTHON": sys.executable, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(["bash", str(ROOT / "scripts" / "device_check.sh"), "--dry-run"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=580)
+    done = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "device_check.sh"), "--dry-run"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=580,
+    )
     assert done.returncode == 0, done.stderr[-2000:] + done.stdout[-2000:]
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     assert figures["device_check"] == "dry-run"

@@ -30,13 +30,31 @@ def fresh_venv(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("wheel")
     source = tmp / "source"
     for item in ("baselines", "benchmark", "features", "pyproject.toml", "README.md"):
-        (shutil.copytree if (ROOT / item).is_dir() else shutil.copy)(ROOT / item, source / item if (ROOT / item).is_dir() else source)
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp / "dist"), str(source)], tmp)
+        (shutil.copytree if (ROOT / item).is_dir() else shutil.copy)(
+            ROOT / item, source / item if (ROOT / item).is_dir() else source
+        )
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp / "dist"),
+            str(source),
+        ],
+        tmp,
+    )
     wheel = next((tmp / "dist").glob("ver_bench-*.whl"))
     venv = tmp / "venv"
     run([sys.executable, "-m", "venv", str(venv)], tmp)
     python = venv / "bin" / "python"
-    site = Path(run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], tmp).stdout.strip())
+    site = Path(
+        run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], tmp).stdout.strip()
+    )
     (site / "zz_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)], tmp)
     return venv
@@ -50,10 +68,26 @@ def clean_env() -> dict:
 def test_wheel_install_runs_bench_outside_the_checkout(fresh_venv, tiny_store, tmp_path):
     outside = tmp_path / "elsewhere"
     outside.mkdir()
-    where = run([str(fresh_venv / "bin" / "python"), "-c", "import benchmark; print(benchmark.__file__)"], outside, clean_env())
+    where = run(
+        [str(fresh_venv / "bin" / "python"), "-c", "import benchmark; print(benchmark.__file__)"], outside, clean_env()
+    )
     assert str(fresh_venv) in where.stdout, where.stdout  # the wheel's copy, not the checkout
-    result = run([str(fresh_venv / "bin" / "bench"), "run", "--suite", "table2", "-f", str(tiny_store), "--n-splits", "2", "--epochs", "1"],
-                 outside, clean_env())
+    result = run(
+        [
+            str(fresh_venv / "bin" / "bench"),
+            "run",
+            "--suite",
+            "table2",
+            "-f",
+            str(tiny_store),
+            "--n-splits",
+            "2",
+            "--epochs",
+            "1",
+        ],
+        outside,
+        clean_env(),
+    )
     assert "trained 8 split runs" in result.stdout, result.stdout
     assert (outside / "reports").is_dir() and (outside / "mlruns" / "mlflow.db").is_file()
 
@@ -62,12 +96,44 @@ def test_installed_plugin_distribution_is_listed_and_trains_without_plugin_optio
     package = tmp_path / "plugin_package"
     shutil.copytree(PLUGIN_PACKAGE, package)
     python = str(fresh_venv / "bin" / "python")
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path / "dist"), str(package)], tmp_path)
-    run([python, "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(next((tmp_path / "dist").glob("*.whl")))], tmp_path)
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path / "dist"),
+            str(package),
+        ],
+        tmp_path,
+    )
+    run(
+        [python, "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(next((tmp_path / "dist").glob("*.whl")))],
+        tmp_path,
+    )
     listed = run([str(fresh_venv / "bin" / "bench"), "models"], tmp_path, clean_env())
     assert "pkg_mean_pool" in listed.stdout and "ver_bench_demo_plugin.models" in listed.stdout
     suite = tmp_path / "pkg.toml"
     suite.write_text('name = "pkg"\n[[rows]]\nname = "from a package"\nmodel = "pkg_mean_pool"\n')
-    result = run([str(fresh_venv / "bin" / "bench"), "run", "--suite", str(suite), "-f", str(tiny_store), "--n-splits", "2", "--epochs", "1",
-                  "--no-report"], tmp_path, clean_env())
+    result = run(
+        [
+            str(fresh_venv / "bin" / "bench"),
+            "run",
+            "--suite",
+            str(suite),
+            "-f",
+            str(tiny_store),
+            "--n-splits",
+            "2",
+            "--epochs",
+            "1",
+            "--no-report",
+        ],
+        tmp_path,
+        clean_env(),
+    )
     assert "trained 2 split runs" in result.stdout, result.stdout

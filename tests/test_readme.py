@@ -23,8 +23,12 @@ def test_numpy_store_from_readme_is_accepted_by_bench_run(tmp_path):
     store = open_store(tmp_path / "my_store")
     assert store.dims == {"visual": 768, "audio": 128, "skeleton": 99}
     suite = tmp_path / "one.toml"
-    suite.write_text('name = "one"\n[[rows]]\nname = "probe"\nmodel = "linear_probe"\nmodalities = ["visual", "audio", "skeleton"]\n')
-    result = CliRunner().invoke(app, ["run", "--suite", str(suite), "--features", str(tmp_path / "my_store"), "--n-splits", "2"])
+    suite.write_text(
+        'name = "one"\n[[rows]]\nname = "probe"\nmodel = "linear_probe"\nmodalities = ["visual", "audio", "skeleton"]\n'
+    )
+    result = CliRunner().invoke(
+        app, ["run", "--suite", str(suite), "--features", str(tmp_path / "my_store"), "--n-splits", "2"]
+    )
     assert result.exit_code == 0, result.output
     assert "trained 2 split runs" in result.output
     assert (tmp_path / "mlruns" / "mlflow.db").exists()
@@ -46,7 +50,9 @@ def test_api_example_from_readme_returns_the_table(tmp_path, tiny_store, plugin_
     (tmp_path / "my_models.py").write_text("\n".join(line[3:] for line in model.splitlines()))  # the list item's indent
     example = re.search(r"<!-- api-example -->\s*```python\n(.*?)```", section, re.S).group(1)
     real_run = benchmark.api.run
-    monkeypatch.setattr(benchmark.api, "run", lambda suite, **kw: real_run(suite, features=tiny_store, progress=False, **kw))
+    monkeypatch.setattr(
+        benchmark.api, "run", lambda suite, **kw: real_run(suite, features=tiny_store, progress=False, **kw)
+    )
     namespace: dict = {}
     exec(compile(example, "README.md", "exec"), namespace)
     table = namespace["table"]

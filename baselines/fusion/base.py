@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import torch
 from torch import nn
@@ -11,13 +12,24 @@ from baselines.proposed import DEFAULTS as PROPOSED_DEFAULTS
 from baselines.proposed import SEARCH_SPACE as PROPOSED_SEARCH_SPACE
 from baselines.proposed import SMALL as PROPOSED_SMALL
 from baselines.proposed import build_branches, check_branch_params
-from features.format import PAPER_MODALITIES
 from baselines.registry import register_model
+from features.format import PAPER_MODALITIES
 
 #: ``proposed``'s branch and classifier parameters (not its SE fusion or component switches).
 BRANCH_DEFAULTS: dict[str, Any] = {
     key: PROPOSED_DEFAULTS[key]
-    for key in ("alpha", "groups", "expansion", "heads", "ff_dim", "dropout", "positional", "proj_dims", "mlp_hidden", "mlp_dropout")
+    for key in (
+        "alpha",
+        "groups",
+        "expansion",
+        "heads",
+        "ff_dim",
+        "dropout",
+        "positional",
+        "proj_dims",
+        "mlp_hidden",
+        "mlp_dropout",
+    )
 }
 
 
@@ -42,7 +54,9 @@ class BranchFusionModel(nn.Module):
     def fuse(self, pooled: list[torch.Tensor]) -> torch.Tensor:
         raise NotImplementedError
 
-    def forward(self, inputs: Mapping[str, torch.Tensor], masks: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
+    def forward(
+        self, inputs: Mapping[str, torch.Tensor], masks: Mapping[str, torch.Tensor] | None = None
+    ) -> torch.Tensor:
         masks = masks or {}
         sequences = {m: self.branches[m].encode(inputs[m], masks.get(m)) for m in self.modalities}
         sequences = self.mix(sequences, masks)
@@ -50,7 +64,11 @@ class BranchFusionModel(nn.Module):
 
 
 def register_fusion(
-    name: str, model: type[BranchFusionModel], defaults: Mapping[str, Any], description: str, small: Mapping[str, Any] | None = None
+    name: str,
+    model: type[BranchFusionModel],
+    defaults: Mapping[str, Any],
+    description: str,
+    small: Mapping[str, Any] | None = None,
 ) -> Callable:
     """Register ``model`` under ``name`` with the branch defaults plus its own (``small``: its own small sizes)."""
 

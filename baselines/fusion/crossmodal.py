@@ -16,7 +16,7 @@ reach the output. No positional encoding (the paper's branches have none): order
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import torch
 from torch import nn
@@ -34,7 +34,9 @@ class CrossModalAttention(BranchFusionModel):
         self.source_norm = nn.ModuleDict({s: nn.LayerNorm(width[s]) for s in self.modalities})
         self.attention = nn.ModuleDict(
             {
-                f"{s}_to_{t}": nn.MultiheadAttention(width[t], heads, dropout=dropout, kdim=width[s], vdim=width[s], batch_first=True)
+                f"{s}_to_{t}": nn.MultiheadAttention(
+                    width[t], heads, dropout=dropout, kdim=width[s], vdim=width[s], batch_first=True
+                )
                 for t in self.modalities
                 for s in self.modalities
                 if s != t
@@ -42,7 +44,16 @@ class CrossModalAttention(BranchFusionModel):
         )
         self.ffn_norm = nn.ModuleDict({t: nn.LayerNorm(width[t]) for t in self.modalities})
         self.ffn = nn.ModuleDict(
-            {t: nn.Sequential(nn.Linear(width[t], ff), nn.ReLU(), nn.Dropout(dropout), nn.Linear(ff, width[t]), nn.Dropout(dropout)) for t in self.modalities}
+            {
+                t: nn.Sequential(
+                    nn.Linear(width[t], ff),
+                    nn.ReLU(),
+                    nn.Dropout(dropout),
+                    nn.Linear(ff, width[t]),
+                    nn.Dropout(dropout),
+                )
+                for t in self.modalities
+            }
         )
         self.classifier = mlp(sum(self.widths), params["mlp_hidden"], n_classes, params["mlp_dropout"])
 
@@ -55,7 +66,9 @@ class CrossModalAttention(BranchFusionModel):
                 if s == t:
                     continue
                 mask = masks.get(s)
-                attended, _ = self.attention[f"{s}_to_{t}"](query, sources[s], sources[s], key_padding_mask=padding_mask(mask), need_weights=False)
+                attended, _ = self.attention[f"{s}_to_{t}"](
+                    query, sources[s], sources[s], key_padding_mask=padding_mask(mask), need_weights=False
+                )
                 if mask is not None:  # a source with no valid frame attends to padding: drop it
                     attended = attended * mask.any(dim=1).to(attended.dtype)[:, None, None]
                 x = x + attended
@@ -66,4 +79,9 @@ class CrossModalAttention(BranchFusionModel):
         return self.classifier(torch.cat(pooled, dim=1))
 
 
-build_crossmodal = register_fusion("fusion_crossmodal", CrossModalAttention, {}, "Fusion: cross-modal attention before pooling (after MulT, Tsai et al. 2019)")
+build_crossmodal = register_fusion(
+    "fusion_crossmodal",
+    CrossModalAttention,
+    {},
+    "Fusion: cross-modal attention before pooling (after MulT, Tsai et al. 2019)",
+)

@@ -11,7 +11,7 @@ into the MLP classifier.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import torch
 from torch import nn
@@ -36,4 +36,10 @@ class GatedMultimodalUnit(BranchFusionModel):
         return self.classifier((z * h).sum(dim=1))
 
 
-build_gmu = register_fusion("fusion_gmu", GatedMultimodalUnit, {"fusion_dim": 512}, "Fusion: Gated Multimodal Unit for 3 modalities (Arevalo et al. 2017)", small={"fusion_dim": 16})
+build_gmu = register_fusion(
+    "fusion_gmu",
+    GatedMultimodalUnit,
+    {"fusion_dim": 512},
+    "Fusion: Gated Multimodal Unit for 3 modalities (Arevalo et al. 2017)",
+    small={"fusion_dim": 16},
+)

@@ -8,7 +8,7 @@ Smeulders, ACM MM 2005, "Early versus late fusion in semantic video analysis").
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import torch
 from torch import nn
@@ -26,10 +26,14 @@ class LateFusion(BranchFusionModel):
         self.weight_logits = nn.Parameter(torch.zeros(len(self.widths))) if params["weights"] == "learned" else None
 
     def fuse(self, pooled: list[torch.Tensor]) -> torch.Tensor:
-        log_probs = torch.stack([torch.log_softmax(head(v).float(), dim=-1) for head, v in zip(self.heads, pooled)])  # [M, B, C], fp32
+        log_probs = torch.stack(
+            [torch.log_softmax(head(v).float(), dim=-1) for head, v in zip(self.heads, pooled)]
+        )  # [M, B, C], fp32
         if self.weight_logits is None:
             return log_probs.mean(dim=0)
         return torch.einsum("m,mbc->bc", torch.softmax(self.weight_logits, dim=0), log_probs)
 
 
-build_late = register_fusion("fusion_late", LateFusion, {"weights": "mean"}, "Fusion: a classifier per modality, log-probabilities averaged")
+build_late = register_fusion(
+    "fusion_late", LateFusion, {"weights": "mean"}, "Fusion: a classifier per modality, log-probabilities averaged"
+)

@@ -7,12 +7,13 @@ factors W_m^(i) of shape (d_m+1) x h, so the fused vector is computed without fo
     h = sum_{i=1..r} lambda_i * prod_m (W_m^(i) [v_m; 1]) + b      (product elementwise over m)
 
 with h = ``fusion_dim`` (512, as SE fusion's output) and learned fusion weights lambda and bias b as in
-the authors' code (initialisation: see ``_factor``). h goes into the MLP classifier. Default rank 4 (Liu et al. search 1-16).
+the authors' code (initialisation: see ``_factor``). h goes into the MLP classifier. Default rank 4 (Liu et al.
+search 1-16).
 """
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import torch
 from torch import nn
@@ -53,4 +54,10 @@ class LowRankFusion(BranchFusionModel):
         return self.classifier(fused)
 
 
-build_lmf = register_fusion("fusion_lmf", LowRankFusion, {"rank": 4, "fusion_dim": 512}, "Fusion: Low-rank Multimodal Fusion (Liu et al. 2018)", small={"rank": 2, "fusion_dim": 16})
+build_lmf = register_fusion(
+    "fusion_lmf",
+    LowRankFusion,
+    {"rank": 4, "fusion_dim": 512},
+    "Fusion: Low-rank Multimodal Fusion (Liu et al. 2018)",
+    small={"rank": 2, "fusion_dim": 16},
+)

@@ -10,7 +10,7 @@ Z = z^1 (x) z^2 (x) z^3, flattened to (d+1)^M values, and goes into the MLP clas
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import torch
 from torch import nn
@@ -36,4 +36,10 @@ class TensorFusion(BranchFusionModel):
         return self.classifier(fused)
 
 
-build_tfn = register_fusion("fusion_tfn", TensorFusion, {"tfn_dim": 16}, "Fusion: Tensor Fusion Network (Zadeh et al. 2017)", small={"tfn_dim": 4})
+build_tfn = register_fusion(
+    "fusion_tfn",
+    TensorFusion,
+    {"tfn_dim": 16},
+    "Fusion: Tensor Fusion Network (Zadeh et al. 2017)",
+    small={"tfn_dim": 4},
+)

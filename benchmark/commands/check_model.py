@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -14,9 +13,15 @@ from benchmark.commands.common import PLUGIN_HELP, load_plugins, user_errors
 def check_model(
     name: str = typer.Argument(..., help="A registered model (bench models lists them; --plugin adds yours)."),
     plugin: list[str] = typer.Option([], "--plugin", help=PLUGIN_HELP),
-    features: Optional[Path] = typer.Option(None, "--features", "-f", help="Check at this store's dims and modalities (default: small dims)."),
-    params: Optional[str] = typer.Option(None, "--params", help='Model parameter overrides as JSON, e.g. \'{"hidden": 64}\'.'),
-    full_size: bool = typer.Option(False, "--full-size", help="Use the model's defaults, not its registered small check_params."),
+    features: Path | None = typer.Option(
+        None, "--features", "-f", help="Check at this store's dims and modalities (default: small dims)."
+    ),
+    params: str | None = typer.Option(
+        None, "--params", help="Model parameter overrides as JSON, e.g. '{\"hidden\": 64}'."
+    ),
+    full_size: bool = typer.Option(
+        False, "--full-size", help="Use the model's defaults, not its registered small check_params."
+    ),
 ) -> None:
     """Run the model contract (the checks every built-in passes) and print pass/fail with reasons.
 
@@ -26,7 +31,7 @@ def check_model(
         from rich.console import Console
         from rich.table import Table
 
-        from baselines.contract import default_dims, run_checks, make_case
+        from baselines.contract import default_dims, make_case, run_checks
         from baselines.registry import check_modalities, get_model
         from benchmark.params import ParamError
 
@@ -41,7 +46,9 @@ def check_model(
             if entry.modalities is not None:
                 dims = {m: d for m, d in dims.items() if m in entry.modalities}
                 if not dims:
-                    raise ParamError(f"model {name!r} models {', '.join(entry.modalities)}; the store {features} has none of them")
+                    raise ParamError(
+                        f"model {name!r} models {', '.join(entry.modalities)}; the store {features} has none of them"
+                    )
             check_modalities(name, list(dims))
             where = f"the dims of {features}"
         else:
@@ -50,7 +57,9 @@ def check_model(
         case = make_case(name, dims, overrides, small=not full_size)
         results = run_checks(case)
         console = Console()
-        table = Table(title=f"bench check-model {name} ({entry.kind}, {entry.origin}) at {where} {dims}", title_justify="left")
+        table = Table(
+            title=f"bench check-model {name} ({entry.kind}, {entry.origin}) at {where} {dims}", title_justify="left"
+        )
         for column in ("check", "result", "reason"):
             table.add_column(column)
         for r in results:

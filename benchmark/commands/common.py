@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import typer
 
@@ -21,8 +21,10 @@ PRECISION_HELP = (
 )
 
 
-SERVER_WAIT_HELP = ("Seconds to wait for a tracking server that stops answering mid-run (a restart) before stopping with exit 3 "
-                    "(default: $BENCH_SERVER_WAIT, else 300).")
+SERVER_WAIT_HELP = (
+    "Seconds to wait for a tracking server that stops answering mid-run (a restart) before stopping with exit 3 "
+    "(default: $BENCH_SERVER_WAIT, else 300)."
+)
 PLUGIN_HELP = (
     "A Python file or importable module that registers models with baselines.registry.register_model "
     "(repeatable; a suite file's plugins = [...] and installed ver_bench.models entry points load too)."
@@ -32,7 +34,8 @@ PLUGIN_HELP = (
 def load_plugins(cli_specs: list[str] | None, suite=None) -> tuple[str, ...]:
     """Load ``--plugin`` specs (relative to the working folder) and the suite's own; returns every resolved spec,
     which jobs carry so that worker processes load the same plugins."""
-    from baselines.plugins import load_plugins as load, resolve_spec
+    from baselines.plugins import load_plugins as load
+    from baselines.plugins import resolve_spec
 
     specs = [resolve_spec(spec) for spec in cli_specs or []]
     specs += [spec for spec in (suite.plugins if suite is not None else ()) if spec not in specs]
@@ -78,16 +81,21 @@ def user_errors() -> Iterator[None]:
                 raise
             typer.secho(f"error: {gone}", fg="red", err=True)
             raise typer.Exit(faults.EXIT_CODE) from None
-        typer.secho(f"error: {fault}; free space or fix the folder, then run the same command again to continue",
-                    fg="red", err=True)
+        typer.secho(
+            f"error: {fault}; free space or fix the folder, then run the same command again to continue",
+            fg="red",
+            err=True,
+        )
         raise typer.Exit(faults.EXIT_CODE) from None
     except KeyboardInterrupt as exc:
         typer.secho(signals.stop_line(exc), fg="yellow", err=True)
         sys.exit(signals.exit_code(exc))
 
 
-METRICS_HELP = ("Registered metrics the md/LaTeX/HTML tables show, comma-separated (accuracy, macro_f1, balanced_accuracy, "
-                "log_loss, ece, and plugins'); table.csv always has every one.")
+METRICS_HELP = (
+    "Registered metrics the md/LaTeX/HTML tables show, comma-separated (accuracy, macro_f1, balanced_accuracy, "
+    "log_loss, ece, and plugins'); table.csv always has every one."
+)
 
 
 def parse_metrics(text: str) -> list[str]:

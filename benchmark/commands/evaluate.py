@@ -3,25 +3,47 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
-from benchmark.commands.common import FEATURES_HELP, PLUGIN_HELP, SERVER_WAIT_HELP, TRACKING_HELP, load_plugins, user_errors
+from benchmark.commands.common import (
+    FEATURES_HELP,
+    PLUGIN_HELP,
+    SERVER_WAIT_HELP,
+    TRACKING_HELP,
+    load_plugins,
+    user_errors,
+)
 
 
 def evaluate(
     suite: str = typer.Option(..., "--suite", "-s", help="The suite whose runs to evaluate (as given to bench run)."),
-    features: Optional[Path] = typer.Option(None, "--features", "-f", help=FEATURES_HELP),
-    corruption: list[str] = typer.Option([], "--corruption", "-c", help="Only these corruptions (repeatable; default every registered one: clean, missing, noise, frame_drop and plugins')."),
-    executor: str = typer.Option("local", "--executor", help="Where evaluations run: local (this process), processes or dask."),
-    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Worker processes for --executor processes|dask."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address tcp://HOST:PORT."),
-    cost: bool = typer.Option(True, "--cost/--no-cost", help="Measure each row's cost (MFLOP, inference ms at batch 1 and 64, peak memory) on the clean evaluation."),
-    tracking_uri: Optional[str] = typer.Option(None, "--tracking-uri", help=TRACKING_HELP),
-    report: bool = typer.Option(True, "--report/--no-report", help="Render the report (with robustness.csv and its figures) at the end."),
-    plugin: list[str] = typer.Option([], "--plugin", help=PLUGIN_HELP + " Plugins may register metrics and corruptions too."),
-    server_wait: Optional[float] = typer.Option(None, "--server-wait", help=SERVER_WAIT_HELP),
+    features: Path | None = typer.Option(None, "--features", "-f", help=FEATURES_HELP),
+    corruption: list[str] = typer.Option(
+        [],
+        "--corruption",
+        "-c",
+        help="Only these corruptions (repeatable; default every registered one: clean, missing, noise, frame_drop "
+        "and plugins').",
+    ),
+    executor: str = typer.Option(
+        "local", "--executor", help="Where evaluations run: local (this process), processes or dask."
+    ),
+    jobs: int | None = typer.Option(None, "--jobs", "-j", help="Worker processes for --executor processes|dask."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address tcp://HOST:PORT."),
+    cost: bool = typer.Option(
+        True,
+        "--cost/--no-cost",
+        help="Measure each row's cost (MFLOP, inference ms at batch 1 and 64, peak memory) on the clean evaluation.",
+    ),
+    tracking_uri: str | None = typer.Option(None, "--tracking-uri", help=TRACKING_HELP),
+    report: bool = typer.Option(
+        True, "--report/--no-report", help="Render the report (with robustness.csv and its figures) at the end."
+    ),
+    plugin: list[str] = typer.Option(
+        [], "--plugin", help=PLUGIN_HELP + " Plugins may register metrics and corruptions too."
+    ),
+    server_wait: float | None = typer.Option(None, "--server-wait", help=SERVER_WAIT_HELP),
 ) -> None:
     """Evaluate every kept model of a suite on its test split, clean and under each corruption; nothing is retrained.
 
@@ -56,11 +78,19 @@ def evaluate(
             cr.get_corruption(name)
         store = open_store(store_for(features))
         worker = make_executor(executor, jobs=jobs, scheduler=scheduler, fn=run_evaluation_job, on_notice=console.print)
-        todo, summary, experiment = plan(loaded, store, tracking_uri, corruptions=list(corruption) or None, plugins=tuple(plugins), measure_cost=cost)
+        todo, summary, experiment = plan(
+            loaded, store, tracking_uri, corruptions=list(corruption) or None, plugins=tuple(plugins), measure_cost=cost
+        )
         for line in summary.notices:
             console.print(f"[yellow]{line}")
-        with Progress(TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console,
-                      transient=True) as bar:
+        with Progress(
+            TextColumn("evaluating"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as bar:
             task = bar.add_task("", total=len(todo))
             try:
                 run_jobs(todo, worker, summary, on_done=lambda _: bar.advance(task))
@@ -70,8 +100,10 @@ def evaluate(
 
                 close_left_running(tracking.client(tracking_uri, create=False), experiment, "bench evaluate stopped")
                 raise
-        console.print(f"evaluated {summary.evaluated} (split run, corruption) pairs of {summary.split_runs} kept models, "
-                      f"reused {summary.reused} finished ones")
+        console.print(
+            f"evaluated {summary.evaluated} (split run, corruption) pairs of {summary.split_runs} kept models, "
+            f"reused {summary.reused} finished ones"
+        )
         for line in summary.failed:
             console.print(f"[red]failed: {line}")
         if report:

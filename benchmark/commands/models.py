@@ -28,7 +28,9 @@ def _models(classes: int, profile: str, plugin: list[str]) -> None:
 
     load_plugins(plugin)
     chosen = get_profile(profile)
-    table = Table(title=f"Registered models (profile {chosen.name}, dims {PAPER_DIMS}, {classes} classes)", title_justify="left")
+    table = Table(
+        title=f"Registered models (profile {chosen.name}, dims {PAPER_DIMS}, {classes} classes)", title_justify="left"
+    )
     for column in ("model", "kind", "parameters", "NeXtVLAD output widths (lambda*N*K/G)", "from", "description"):
         table.add_column(column)
     for name in list_models():
@@ -37,8 +39,15 @@ def _models(classes: int, profile: str, plugin: list[str]) -> None:
         dims = {m: d for m, d in PAPER_DIMS.items() if entry.modalities is None or m in entry.modalities}
         try:
             model = build_model(name, dims, classes, params)
-        except Exception as exc:  # noqa: BLE001  (a user's model that cannot build at these dims: say so, list the rest)
-            table.add_row(name, entry.kind, "—", "—", entry.origin, f"does not build at the paper's dims: {type(exc).__name__}: {exc}")
+        except Exception as exc:
+            table.add_row(
+                name,
+                entry.kind,
+                "—",
+                "—",
+                entry.origin,
+                f"does not build at the paper's dims: {type(exc).__name__}: {exc}",
+            )
             continue
         if entry.kind == "torch":
             count = sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -50,7 +59,14 @@ def _models(classes: int, profile: str, plugin: list[str]) -> None:
         for label, switches in entry.variants.items():
             variant = build_model(name, dims, classes, {**params, **switches})
             count = sum(p.numel() for p in variant.parameters() if p.requires_grad)
-            table.add_row(f"  {name} {label}", entry.kind, f"{count:,}", _vlad_widths(variant) or "—", entry.origin, "variant of " + name)
+            table.add_row(
+                f"  {name} {label}",
+                entry.kind,
+                f"{count:,}",
+                _vlad_widths(variant) or "—",
+                entry.origin,
+                "variant of " + name,
+            )
     Console().print(table)
 
 

@@ -3,41 +3,114 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
-from benchmark.commands.common import METRICS_HELP, parse_metrics
-from benchmark.commands.common import DEVICE_HELP, FEATURES_HELP, PLUGIN_HELP, PRECISION_HELP, SERVER_WAIT_HELP, TRACKING_HELP, load_plugins, user_errors
+from benchmark.commands.common import (
+    DEVICE_HELP,
+    FEATURES_HELP,
+    METRICS_HELP,
+    PLUGIN_HELP,
+    PRECISION_HELP,
+    SERVER_WAIT_HELP,
+    TRACKING_HELP,
+    load_plugins,
+    parse_metrics,
+    user_errors,
+)
 
 
 def run(
-    suite: str = typer.Option(..., "--suite", "-s", help="Built-in suite (table1, table2, table3, all; components, fusion, extended) or a path to a suite .toml."),
-    features: list[Path] = typer.Option([], "--features", "-f", help=FEATURES_HELP + " Repeat it for several datasets: one table with a column group per dataset."),
-    profile: str = typer.Option("quick", "--profile", "-p", help="Training profile: 'paper' (the paper's protocol) or 'quick' (CPU demo)."),
-    n_splits: Optional[int] = typer.Option(None, "--n-splits", help="Number of splits (default: the store's protocol; VE-8's is 10 seeded stratified 2/3 splits); with official lists, the first N."),
-    split_files: Optional[Path] = typer.Option(None, "--split-files", help="Folder with trainlistNN.txt / testlistNN.txt / classInd.txt to use instead of the store's protocol."),
-    epochs: Optional[int] = typer.Option(None, "--epochs", help="Override the profile's epochs."),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Override the profile's batch size."),
-    lr: Optional[float] = typer.Option(None, "--lr", help="Override the profile's learning rate."),
-    frames: Optional[int] = typer.Option(None, "--frames", help="Override the profile's frames per video (segment means)."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Base seed of model initialisation and data order (default 0)."),
+    suite: str = typer.Option(
+        ...,
+        "--suite",
+        "-s",
+        help="Built-in suite (table1, table2, table3, all; components, fusion, extended) or a path to a suite .toml.",
+    ),
+    features: list[Path] = typer.Option(
+        [],
+        "--features",
+        "-f",
+        help=FEATURES_HELP + " Repeat it for several datasets: one table with a column group per dataset.",
+    ),
+    profile: str = typer.Option(
+        "quick", "--profile", "-p", help="Training profile: 'paper' (the paper's protocol) or 'quick' (CPU demo)."
+    ),
+    n_splits: int | None = typer.Option(
+        None,
+        "--n-splits",
+        help="Number of splits (default: the store's protocol; VE-8's is 10 seeded stratified 2/3 splits); with "
+        "official lists, the first N.",
+    ),
+    split_files: Path | None = typer.Option(
+        None,
+        "--split-files",
+        help="Folder with trainlistNN.txt / testlistNN.txt / classInd.txt to use instead of the store's protocol.",
+    ),
+    epochs: int | None = typer.Option(None, "--epochs", help="Override the profile's epochs."),
+    batch_size: int | None = typer.Option(None, "--batch-size", help="Override the profile's batch size."),
+    lr: float | None = typer.Option(None, "--lr", help="Override the profile's learning rate."),
+    frames: int | None = typer.Option(
+        None, "--frames", help="Override the profile's frames per video (segment means)."
+    ),
+    seed: int | None = typer.Option(
+        None, "--seed", help="Base seed of model initialisation and data order (default 0)."
+    ),
     device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
     precision: str = typer.Option("auto", "--precision", help=PRECISION_HELP),
-    executor: str = typer.Option("auto", "--executor", help="Where jobs run: auto (one single-threaded worker process per core for long CPU runs, else local), local (this process, per-epoch progress), processes (local worker processes) or dask."),
-    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Worker processes for --executor processes|dask|auto (default: one per core; Dask's local cluster: 2)."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address tcp://HOST:PORT (default: a LocalCluster on 127.0.0.1)."),
-    engine: str = typer.Option("auto", "--engine", help="Training loop: auto (vectorised on CUDA, plain on CPU), plain (one split at a time) or vectorised (a configuration's splits together; --executor local)."),
-    compile: bool = typer.Option(False, "--compile", help="torch.compile the vectorised engine (pays off on long GPU runs; compiling takes minutes)."),
-    tracking_uri: Optional[str] = typer.Option(None, "--tracking-uri", help=TRACKING_HELP),
+    executor: str = typer.Option(
+        "auto",
+        "--executor",
+        help="Where jobs run: auto (one single-threaded worker process per core for long CPU runs, else local), "
+        "local (this process, per-epoch progress), processes (local worker processes) or dask.",
+    ),
+    jobs: int | None = typer.Option(
+        None,
+        "--jobs",
+        "-j",
+        help="Worker processes for --executor processes|dask|auto (default: one per core; Dask's local cluster: 2).",
+    ),
+    scheduler: str | None = typer.Option(
+        None, "--scheduler", help="Dask scheduler address tcp://HOST:PORT (default: a LocalCluster on 127.0.0.1)."
+    ),
+    engine: str = typer.Option(
+        "auto",
+        "--engine",
+        help="Training loop: auto (vectorised on CUDA, plain on CPU), plain (one split at a time) or vectorised (a "
+        "configuration's splits together; --executor local).",
+    ),
+    compile: bool = typer.Option(
+        False,
+        "--compile",
+        help="torch.compile the vectorised engine (pays off on long GPU runs; compiling takes minutes).",
+    ),
+    tracking_uri: str | None = typer.Option(None, "--tracking-uri", help=TRACKING_HELP),
     force: bool = typer.Option(False, "--force", help="Train again even where a finished run exists."),
-    rope: float = typer.Option(1.0, "--rope", help="Region of practical equivalence of the Bayesian comparison with the reference row, in accuracy points (±ROPE)."),
-    report: bool = typer.Option(True, "--report/--no-report", help="Render the report (bench report) into reports/<dataset>/<suite>/ at the end."),
+    rope: float = typer.Option(
+        1.0,
+        "--rope",
+        help="Region of practical equivalence of the Bayesian comparison with the reference row, in accuracy points "
+        "(±ROPE).",
+    ),
+    report: bool = typer.Option(
+        True,
+        "--report/--no-report",
+        help="Render the report (bench report) into reports/<dataset>/<suite>/ at the end.",
+    ),
     plugin: list[str] = typer.Option([], "--plugin", help=PLUGIN_HELP),
     metrics: str = typer.Option("accuracy", "--metrics", help=METRICS_HELP),
-    keep_models: bool = typer.Option(True, "--keep-models/--no-keep-models", help="Keep each new split run's trained weights (for bench evaluate); test scores are kept either way."),
-    kept_dtype: str = typer.Option("float16", "--kept-dtype", help="Dtype of the kept weights: float16 (half the size; effect measured in the README) or float32 (bit-exact)."),
-    server_wait: Optional[float] = typer.Option(None, "--server-wait", help=SERVER_WAIT_HELP),
+    keep_models: bool = typer.Option(
+        True,
+        "--keep-models/--no-keep-models",
+        help="Keep each new split run's trained weights (for bench evaluate); test scores are kept either way.",
+    ),
+    kept_dtype: str = typer.Option(
+        "float16",
+        "--kept-dtype",
+        help="Dtype of the kept weights: float16 (half the size; effect measured in the README) or float32 "
+        "(bit-exact).",
+    ),
+    server_wait: float | None = typer.Option(None, "--server-wait", help=SERVER_WAIT_HELP),
 ) -> None:
     """Run a suite: every row over every split, reusing finished runs, then print the table."""
     with user_errors():
@@ -48,16 +121,15 @@ def run(
         tracking_uri = check_tracking_uri(tracking_uri)  # first: refused credentials in seconds, before torch loads
         from rich.console import Console
 
+        from benchmark.commands.common import store_for
         from benchmark.config import get_profile
-        from benchmark.console import print_summary
+        from benchmark.console import Progress, print_summary
         from benchmark.executors import EXECUTORS, make_executor
         from benchmark.executors.choice import MIN_SAMPLES, choose_executor, largest_mflops_per_frame
         from benchmark.params import DEVICES, check_choice, check_float, resolve_device
         from benchmark.precision import check_precision
-        from benchmark.commands.common import store_for
-        from benchmark.console import Progress
-        from benchmark.runner import run_suite
         from benchmark.protocol import protocol_splits
+        from benchmark.runner import run_suite
         from benchmark.suite import load_suite
         from features.store import open_store
 
@@ -89,13 +161,24 @@ def run(
         for index, store in enumerate(stores):
             protocol, splits = protocol_splits(store, n_splits=n_splits, split_files=split_files)
             samples = len(loaded_suite.runnable_rows) * sum(len(s.train) for s in splits) * epochs_shown
-            mflops = largest_mflops_per_frame(loaded_suite.runnable_rows, store, chosen, overrides) if executor == "auto" and samples >= MIN_SAMPLES else 0.0
-            kind, workers, why = choose_executor(executor, device=resolve_device(device), engine=engine, compile=compile, samples=samples,
-                                                 mflops_per_frame=mflops)
+            mflops = (
+                largest_mflops_per_frame(loaded_suite.runnable_rows, store, chosen, overrides)
+                if executor == "auto" and samples >= MIN_SAMPLES
+                else 0.0
+            )
+            kind, workers, why = choose_executor(
+                executor,
+                device=resolve_device(device),
+                engine=engine,
+                compile=compile,
+                samples=samples,
+                mflops_per_frame=mflops,
+            )
             console.print(
                 f"[bold]{loaded_suite.name}[/bold] on {store.name} ({len(store)} videos, {store.path}) · "
                 f"profile {chosen.name} ({chosen.description}): {effective.get('epochs')} epochs, "
-                f"batch {effective.get('batch_size')}, lr {effective.get('lr')}, T = {effective.get('frames')} · {protocol.describe(len(splits))}"
+                f"batch {effective.get('batch_size')}, lr {effective.get('lr')}, T = {effective.get('frames')} · "
+                f"{protocol.describe(len(splits))}"
             )
             if why.startswith("auto") and kind != "local":  # said when it starts workers
                 console.print(f"[dim]executor {why}")

@@ -13,10 +13,18 @@ def synth(
     out: Path = typer.Option(..., "--out", help="Folder to write the store to."),
     seed: int = typer.Option(0, help="Generator seed; the default store uses 0."),
     frames: int = typer.Option(100, help="Frames per video (the paper's T)."),
-    version: int = typer.Option(4, "--version", help="Generator version: 4 (default; records its ceilings) or 3 (older VE-8 stores)."),
-    dataset: str = typer.Option("ve8", "--dataset", help="Shape: ve8 (VideoEmotion-8, 10 random 2/3 splits) or ekman6 (Ekman-6, one official split kept in the store)."),
+    version: int = typer.Option(
+        4, "--version", help="Generator version: 4 (default; records its ceilings) or 3 (older VE-8 stores)."
+    ),
+    dataset: str = typer.Option(
+        "ve8",
+        "--dataset",
+        help="Shape: ve8 (VideoEmotion-8, 10 random 2/3 splits) or ekman6 (Ekman-6, one official split kept in the "
+        "store).",
+    ),
 ) -> None:
-    """Write a synthetic store shaped like VideoEmotion-8 or Ekman-6, with its protocol (see README: 'The synthetic store')."""
+    """Write a synthetic store shaped like VideoEmotion-8 or Ekman-6, with its protocol (see README: 'The synthetic
+    store')."""
     with user_errors():
         from benchmark.params import check_choice
         from benchmark.protocol import resolve_protocol

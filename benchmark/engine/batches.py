@@ -11,8 +11,8 @@ the plain loop does, so split k sees the same batches in the same order here and
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import numpy as np
 import torch
@@ -47,7 +47,8 @@ class DeviceData:
         return Standardizer(mean, std)
 
     def batch(self, idx: torch.Tensor, scale: Standardizer | None = None):
-        """Gather positions ``idx [K, B]`` -> inputs ``{m: [K, B, T, D]}``, masks ``{m: [K, B, T]}``, targets ``[K, B]``."""
+        """Gather positions ``idx [K, B]`` -> inputs ``{m: [K, B, T, D]}``, masks ``{m: [K, B, T]}``, targets ``[K,
+        B]``."""
         inputs, masks = {}, {}
         for m, features in self.features.items():
             x = features[idx]

@@ -9,7 +9,7 @@ training together only splits with the same training-set size (the same batch sc
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import torch
 

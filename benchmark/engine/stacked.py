@@ -10,14 +10,16 @@ The MHA "fast path" used in eval mode is switched off for the same reason.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Iterator, Mapping, Sequence
 
 import torch
 from torch import nn
 
 
-def build_models(model: str, dims: Mapping[str, int], n_classes: int, params: Mapping, seeds: Sequence[int]) -> list[nn.Module]:
+def build_models(
+    model: str, dims: Mapping[str, int], n_classes: int, params: Mapping, seeds: Sequence[int]
+) -> list[nn.Module]:
     """One model per seed, initialised exactly as the plain loop does (``torch.manual_seed(seed)`` then build)."""
     from baselines import build_model
 
@@ -68,6 +70,7 @@ def fp32_attention(module: nn.Module) -> None:
 
     for child in module.modules():
         if isinstance(child, nn.MultiheadAttention):
+
             def forward(*args, _original=child.forward, **kwargs):
                 device = next(a for a in args if torch.is_tensor(a)).device.type
                 with torch.autocast(device, enabled=False):
@@ -107,11 +110,11 @@ class StackedModel:
     def parameters(self) -> list[torch.Tensor]:
         return list(self.params.values())
 
-    def train(self, mode: bool = True) -> "StackedModel":
+    def train(self, mode: bool = True) -> StackedModel:
         self.base.train(mode)
         return self
 
-    def eval(self) -> "StackedModel":
+    def eval(self) -> StackedModel:
         return self.train(False)
 
     def state_dict(self, k: int) -> dict[str, torch.Tensor]:

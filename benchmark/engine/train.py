@@ -16,8 +16,8 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -27,7 +27,13 @@ from benchmark.config import RunConfig
 from benchmark.data import ModalityData
 from benchmark.engine.batches import DeviceData, epoch_order
 from benchmark.engine.optim import adam
-from benchmark.engine.stacked import StackedModel, build_models, fp32_attention, fp32_batchnorm_inputs, vmap_friendly_attention
+from benchmark.engine.stacked import (
+    StackedModel,
+    build_models,
+    fp32_attention,
+    fp32_batchnorm_inputs,
+    vmap_friendly_attention,
+)
 from benchmark.params import ParamError
 from benchmark.precision import autocast
 from benchmark.training import EpochRecord, NonFiniteLoss, SplitResult
@@ -61,7 +67,9 @@ class GroupTrainer:
     ):
         dims = {m: t.shape[-1] for m, t in data.features.items()}
         self.config, self.data, self.tasks, self.n_classes = config, data, list(tasks), n_classes
-        self.model = StackedModel(build_models(config.model, dims, n_classes, config.params, [t.seed for t in tasks]), data.device)
+        self.model = StackedModel(
+            build_models(config.model, dims, n_classes, config.params, [t.seed for t in tasks]), data.device
+        )
         self.optimizer = adam(self.model.parameters(), config.train)
         if config.train.precision == "bf16":
             fp32_batchnorm_inputs(self.model.base)
@@ -110,7 +118,9 @@ class GroupTrainer:
         for positions ``[K, n]`` (default: each split's test part)."""
         positions = self.test_positions if positions is None else positions
         self.model.eval()
-        logits = [self.logits(positions[:, s : s + PREDICT_CHUNK])[0] for s in range(0, positions.shape[1], PREDICT_CHUNK)]
+        logits = [
+            self.logits(positions[:, s : s + PREDICT_CHUNK])[0] for s in range(0, positions.shape[1], PREDICT_CHUNK)
+        ]
         out = torch.cat(logits, dim=1)
         return out.argmax(dim=-1), torch.softmax(out, dim=-1)
 
@@ -155,7 +165,9 @@ def train_splits(
     return results  # type: ignore[return-value]
 
 
-def _train_group(trainer: GroupTrainer, labels: np.ndarray, members: list[int], on_epoch) -> list[SplitResult | NonFiniteLoss]:
+def _train_group(
+    trainer: GroupTrainer, labels: np.ndarray, members: list[int], on_epoch
+) -> list[SplitResult | NonFiniteLoss]:
     k = len(members)
     histories: list[list[EpochRecord]] = [[] for _ in range(k)]
     failed: list[NonFiniteLoss | None] = [None] * k
@@ -184,6 +196,15 @@ def _train_group(trainer: GroupTrainer, labels: np.ndarray, members: list[int], 
             if on_epoch:
                 on_epoch(members[j], record)
     return [
-        failed[j] or SplitResult(histories[j][-1].test_acc, best[j][0], best[j][1], predictions[j], histories[j], scores[j], trainer.trained_model(j))
+        failed[j]
+        or SplitResult(
+            histories[j][-1].test_acc,
+            best[j][0],
+            best[j][1],
+            predictions[j],
+            histories[j],
+            scores[j],
+            trainer.trained_model(j),
+        )
         for j in range(k)
     ]

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 import numpy as np
 
@@ -33,8 +33,12 @@ class TestInputs:
     masks: dict[str, np.ndarray]
     train_std: dict[str, np.ndarray]
 
-    def copy(self) -> "TestInputs":
-        return TestInputs({m: x.copy() for m, x in self.features.items()}, {m: k.copy() for m, k in self.masks.items()}, self.train_std)
+    def copy(self) -> TestInputs:
+        return TestInputs(
+            {m: x.copy() for m, x in self.features.items()},
+            {m: k.copy() for m, k in self.masks.items()},
+            self.train_std,
+        )
 
 
 CorruptionFn = Callable[[TestInputs, str | None, float, np.random.Generator], TestInputs]
@@ -62,11 +66,15 @@ class Corruption:
 _CORRUPTIONS: dict[str, Corruption] = {}
 
 
-def register_corruption(name: str, *, levels: tuple[float, ...], per_modality: bool, clean_level: float = 0.0, description: str = ""):
+def register_corruption(
+    name: str, *, levels: tuple[float, ...], per_modality: bool, clean_level: float = 0.0, description: str = ""
+):
     """Decorator: ``function(inputs, modality, level, rng) -> inputs`` (return a changed copy, never edit in place)."""
 
     def decorate(function: CorruptionFn) -> CorruptionFn:
-        _CORRUPTIONS[name] = Corruption(name, function, tuple(float(v) for v in levels), per_modality, float(clean_level), description)
+        _CORRUPTIONS[name] = Corruption(
+            name, function, tuple(float(v) for v in levels), per_modality, float(clean_level), description
+        )
         note_extension("corruption", name)
         return function
 
@@ -98,7 +106,9 @@ def clean(inputs: TestInputs, modality: str | None, level: float, rng: np.random
     return inputs
 
 
-@register_corruption("missing", levels=(1.0,), per_modality=True, description="1 = every frame of the modality masked (no such stream)")
+@register_corruption(
+    "missing", levels=(1.0,), per_modality=True, description="1 = every frame of the modality masked (no such stream)"
+)
 def missing(inputs: TestInputs, modality: str | None, level: float, rng: np.random.Generator) -> TestInputs:
     out = inputs.copy()
     out.features[modality] = np.zeros_like(out.features[modality])
@@ -106,8 +116,12 @@ def missing(inputs: TestInputs, modality: str | None, level: float, rng: np.rand
     return out
 
 
-@register_corruption("noise", levels=(0.25, 0.5, 1.0, 2.0), per_modality=True,
-                     description="Gaussian noise of level x the modality's training std on its valid frames")
+@register_corruption(
+    "noise",
+    levels=(0.25, 0.5, 1.0, 2.0),
+    per_modality=True,
+    description="Gaussian noise of level x the modality's training std on its valid frames",
+)
 def noise(inputs: TestInputs, modality: str | None, level: float, rng: np.random.Generator) -> TestInputs:
     out = inputs.copy()
     x = out.features[modality]
@@ -116,8 +130,13 @@ def noise(inputs: TestInputs, modality: str | None, level: float, rng: np.random
     return out
 
 
-@register_corruption("frame_drop", levels=(0.75, 0.5, 0.25), per_modality=False, clean_level=1.0,
-                     description="fraction of frames kept (dropped at random in every modality at once)")
+@register_corruption(
+    "frame_drop",
+    levels=(0.75, 0.5, 0.25),
+    per_modality=False,
+    clean_level=1.0,
+    description="fraction of frames kept (dropped at random in every modality at once)",
+)
 def frame_drop(inputs: TestInputs, modality: str | None, level: float, rng: np.random.Generator) -> TestInputs:
     out = inputs.copy()
     n, frames = next(iter(out.masks.values())).shape
@@ -141,7 +160,11 @@ class Instance:
 
     @property
     def label(self) -> str:
-        return f"{self.corruption}" + (f"/{self.modality}" if self.modality else "") + (f"@{self.level:g}" if self.corruption != "clean" else "")
+        return (
+            f"{self.corruption}"
+            + (f"/{self.modality}" if self.modality else "")
+            + (f"@{self.level:g}" if self.corruption != "clean" else "")
+        )
 
 
 def instances(modalities: list[str], names: list[str] | None = None) -> list[Instance]:
@@ -149,6 +172,6 @@ def instances(modalities: list[str], names: list[str] | None = None) -> list[Ins
     out = []
     for name in names or list_corruptions():
         c = get_corruption(name)
-        for modality in (modalities if c.per_modality else [None]):
+        for modality in modalities if c.per_modality else [None]:
             out += [Instance(name, modality, level) for level in c.levels]
     return out

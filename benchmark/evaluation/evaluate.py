@@ -50,7 +50,9 @@ class EvaluationJob:
 
 def eval_key(split_run_id: str, instance: cr.Instance) -> str:
     version = cr.get_corruption(instance.corruption).version
-    return stable_hash([split_run_id, instance.corruption, instance.modality or "", repr(instance.level), version, EVALUATION_VERSION])
+    return stable_hash(
+        [split_run_id, instance.corruption, instance.modality or "", repr(instance.level), version, EVALUATION_VERSION]
+    )
 
 
 def run_evaluation_job(job: EvaluationJob, on_epoch: Any = None) -> Any:
@@ -67,12 +69,14 @@ def run_evaluation_job(job: EvaluationJob, on_epoch: Any = None) -> Any:
             ids = json.loads(Path(client.download_artifacts(job.split_run_id, "split.json", tmp)).read_text())
             model, spec = checkpoints.rebuild(model_dir)
         evaluate_model(client, job, split_run, model, spec, ids)
-    except Exception as exc:  # noqa: BLE001  (one split run's evaluation fails, named; the others go on)
+    except Exception as exc:
         from benchmark import faults
 
         if faults.stops_command(exc):
             raise
-        return JobOutcome(job.fingerprint, job.row, job.split.index, "FAILED", job.split_run_id, reason=f"{type(exc).__name__}: {exc}")
+        return JobOutcome(
+            job.fingerprint, job.row, job.split.index, "FAILED", job.split_run_id, reason=f"{type(exc).__name__}: {exc}"
+        )
     return JobOutcome(job.fingerprint, job.row, job.split.index, "FINISHED", job.split_run_id)
 
 
@@ -106,13 +110,17 @@ def predict(model: Any, spec: checkpoints.ModelSpec, inputs: cr.TestInputs) -> n
     out = []
     with torch.no_grad(), autocast(spec.precision, torch.device("cpu")):
         for start in range(0, n, PREDICT_BATCH):
-            x = {m: torch.from_numpy(np.ascontiguousarray(v[start : start + PREDICT_BATCH])) for m, v in features.items()}
+            x = {
+                m: torch.from_numpy(np.ascontiguousarray(v[start : start + PREDICT_BATCH])) for m, v in features.items()
+            }
             k = {m: torch.from_numpy(np.ascontiguousarray(v[start : start + PREDICT_BATCH])) for m, v in masks.items()}
             out.append(torch.softmax(model(x, k).float(), dim=1))
     return torch.cat(out).numpy().astype(np.float64)
 
 
-def evaluate_model(client, job: EvaluationJob, split_run: Any, model: Any, spec: checkpoints.ModelSpec, ids: dict) -> None:
+def evaluate_model(
+    client, job: EvaluationJob, split_run: Any, model: Any, spec: checkpoints.ModelSpec, ids: dict
+) -> None:
     from benchmark import metrics
     from benchmark.jobs import cached_store
 
@@ -124,15 +132,23 @@ def evaluate_model(client, job: EvaluationJob, split_run: Any, model: Any, spec:
         rng = np.random.default_rng(cr.seed_of(digest, instance.corruption, instance.modality, instance.level))
         scores = predict(model, spec, corruption.function(inputs, instance.modality, instance.level, rng))
         values = {mlflow_name(k): v for k, v in metrics.compute(labels, scores).items()}
-        tags = {"instance": instance.label, "corruption": instance.corruption, "modality": instance.modality or "",
-                "level": f"{instance.level:g}", "corruption_version": corruption.version, "evaluation_version": str(EVALUATION_VERSION),
-                "uses_modality": str(instance.modality is None or instance.modality in spec.modalities).lower()}
+        tags = {
+            "instance": instance.label,
+            "corruption": instance.corruption,
+            "modality": instance.modality or "",
+            "level": f"{instance.level:g}",
+            "corruption_version": corruption.version,
+            "evaluation_version": str(EVALUATION_VERSION),
+            "uses_modality": str(instance.modality is None or instance.modality in spec.modalities).lower(),
+        }
         if instance.corruption == "clean" and job.measure_cost:
             from benchmark.evaluation.cost import measure
 
             own = {m: inputs.features[m] for m in spec.modalities}
             values.update(measure(model, own, {m: inputs.masks[m] for m in spec.modalities}))
-        scores_text = checkpoints.scores_csv([store.ids[i] for i in test], [store.classes[i] for i in labels], list(store.classes), scores)
+        scores_text = checkpoints.scores_csv(
+            [store.ids[i] for i in test], [store.classes[i] for i in labels], list(store.classes), scores
+        )
         from benchmark.tracking import evaluations
 
         evaluations.log(client, job.experiment_id, split_run, key, tags, values, scores_text)

@@ -4,14 +4,14 @@ are reused. Runs that cannot be evaluated are said once per row: no kept model, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from benchmark import tracking
 from benchmark.evaluation import corruptions as cr
 from benchmark.evaluation.evaluate import EvaluationJob, SplitRef, eval_key, run_evaluation_job
 from benchmark.tracking.tags import TAG
-
 
 
 @dataclass
@@ -23,8 +23,15 @@ class EvaluationSummary:
     split_runs: int = 0
 
 
-def plan(suite: Any, store: Any, uri: str | None, *, corruptions: list[str] | None = None, plugins: tuple[str, ...] = (),
-         measure_cost: bool = True) -> tuple[list[EvaluationJob], EvaluationSummary, str]:
+def plan(
+    suite: Any,
+    store: Any,
+    uri: str | None,
+    *,
+    corruptions: list[str] | None = None,
+    plugins: tuple[str, ...] = (),
+    measure_cost: bool = True,
+) -> tuple[list[EvaluationJob], EvaluationSummary, str]:
     """The jobs still to do, what was reused and every notice; the experiment id."""
     from benchmark.code_identity import code_fingerprint
     from benchmark.report.collect import collect
@@ -38,7 +45,11 @@ def plan(suite: Any, store: Any, uri: str | None, *, corruptions: list[str] | No
     wanted = cr.instances(list(store.modalities), corruptions)
     summary, jobs = EvaluationSummary(), []
     for row in collected.rows:
-        no_model, other_code, costed = 0, set(), False  # cost: measured on one model per row (the first to evaluate clean)
+        no_model, other_code, costed = (
+            0,
+            set(),
+            False,
+        )  # cost: measured on one model per row (the first to evaluate clean)
         for record in row.finished:
             run = client.get_run(record.run_id)
             tags = run.data.tags
@@ -57,20 +68,37 @@ def plan(suite: Any, store: Any, uri: str | None, *, corruptions: list[str] | No
             if todo:
                 cost_here = measure_cost and not costed and any(i.corruption == "clean" for i, _ in todo)
                 costed = costed or cost_here
-                jobs.append(EvaluationJob(str(store.path), tracking.tracking_uri(uri), experiment, record.run_id, row.row.name,
-                                          SplitRef(record.split), tuple(i for i, _ in todo), tuple(k for _, k in todo), plugins,
-                                          cost_here))
+                jobs.append(
+                    EvaluationJob(
+                        str(store.path),
+                        tracking.tracking_uri(uri),
+                        experiment,
+                        record.run_id,
+                        row.row.name,
+                        SplitRef(record.split),
+                        tuple(i for i, _ in todo),
+                        tuple(k for _, k in todo),
+                        plugins,
+                        cost_here,
+                    )
+                )
         name = row.row.name
         if no_model:
-            summary.notices.append(f"{name}: {no_model} split run{'s' if no_model > 1 else ''} kept no model (trained before models "
-                                   "were kept, or with --no-keep-models): not evaluated; `bench run --force` retrains them")
+            summary.notices.append(
+                f"{name}: {no_model} split run{'s' if no_model > 1 else ''} kept no model (trained before models "
+                "were kept, or with --no-keep-models): not evaluated; `bench run --force` retrains them"
+            )
         for trained_with, now in sorted(other_code):
-            summary.notices.append(f"{name}: model code changed since training ({trained_with or 'unknown'} -> {now}): not evaluated "
-                                   "with the new code; `bench run` trains the row again, then evaluate")
+            summary.notices.append(
+                f"{name}: model code changed since training ({trained_with or 'unknown'} -> {now}): not evaluated "
+                "with the new code; `bench run` trains the row again, then evaluate"
+            )
     return jobs, summary, experiment
 
 
-def run_jobs(jobs: list[EvaluationJob], executor: Any, summary: EvaluationSummary, on_done: Callable[[Any], None] | None = None) -> None:
+def run_jobs(
+    jobs: list[EvaluationJob], executor: Any, summary: EvaluationSummary, on_done: Callable[[Any], None] | None = None
+) -> None:
     """In this process (``executor`` None) or through a worker executor; outcomes counted into ``summary``."""
     from contextlib import closing
 

@@ -7,7 +7,7 @@ processes, ``dask`` on a Dask cluster. Only ``local`` can train a configuration'
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from benchmark.executors.base import Executor
 from benchmark.params import ParamError, check_choice, check_int
@@ -16,8 +16,14 @@ EXECUTORS = ("local", "processes", "dask")
 
 
 def make_executor(
-    name: str = "local", *, jobs: int | None = None, scheduler: str | None = None, engine: str = "auto", compile: bool = False,
-    fn: Callable | None = None, on_notice: Callable[[str], None] | None = None,
+    name: str = "local",
+    *,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    engine: str = "auto",
+    compile: bool = False,
+    fn: Callable | None = None,
+    on_notice: Callable[[str], None] | None = None,
 ) -> Executor | None:
     """``engine``/``compile`` choose the training loop of the local executor (``benchmark.engine.policy``);
     worker executors train one split per job with the plain loop. ``fn`` replaces the split job that worker

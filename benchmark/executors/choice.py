@@ -32,8 +32,16 @@ MIN_SAMPLES = 100_000
 SMALL_MFLOPS_PER_FRAME = 2.0
 
 
-def choose_executor(name: str, *, device: str, engine: str = "auto", compile: bool = False, samples: int = 0,
-                    mflops_per_frame: float = 0.0, cores: int | None = None) -> tuple[str, int | None, str]:
+def choose_executor(
+    name: str,
+    *,
+    device: str,
+    engine: str = "auto",
+    compile: bool = False,
+    samples: int = 0,
+    mflops_per_frame: float = 0.0,
+    cores: int | None = None,
+) -> tuple[str, int | None, str]:
     """(executor, workers or None, why) for ``--executor name`` (``auto`` resolved; others as given).
     ``samples``: training samples of the run; ``mflops_per_frame``: the largest of its torch configurations."""
     if name != "auto":
@@ -44,10 +52,18 @@ def choose_executor(name: str, *, device: str, engine: str = "auto", compile: bo
     if cores < 2:
         return "local", None, "auto: local (one core)"
     if mflops_per_frame >= SMALL_MFLOPS_PER_FRAME:
-        return "local", None, f"auto: local ({mflops_per_frame:.1f} MFLOP per frame: large matmuls, shared by {cores} threads)"
+        return (
+            "local",
+            None,
+            f"auto: local ({mflops_per_frame:.1f} MFLOP per frame: large matmuls, shared by {cores} threads)",
+        )
     if samples < MIN_SAMPLES:
         return "local", None, f"auto: local ({samples:,} training samples, workers from {MIN_SAMPLES:,})"
-    return "processes", cores, f"auto: {cores} worker processes x 1 torch thread ({samples:,} training samples on {cores} cores)"
+    return (
+        "processes",
+        cores,
+        f"auto: {cores} worker processes x 1 torch thread ({samples:,} training samples on {cores} cores)",
+    )
 
 
 def largest_mflops_per_frame(rows, store, profile, train_overrides) -> float:
@@ -63,8 +79,13 @@ def largest_mflops_per_frame(rows, store, profile, train_overrides) -> float:
         try:
             if get_model(row.model).kind != "torch" or any(m not in store.dims for m in row.modalities):
                 continue
-            config = resolve_config(model=row.model, modalities=list(row.modalities), row_params=row.params, profile=profile,
-                                    train_overrides=train_overrides)
+            config = resolve_config(
+                model=row.model,
+                modalities=list(row.modalities),
+                row_params=row.params,
+                profile=profile,
+                train_overrides=train_overrides,
+            )
             largest = max(largest, mflops_per_frame(config, store.dims))
         except (ParamError, KeyError, TypeError, ValueError):
             continue

@@ -9,7 +9,7 @@ tracking URI itself, so workers on other machines need a tracking server every m
 
 from __future__ import annotations
 
-from typing import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from benchmark import faults
 from benchmark.executors.base import Executor
@@ -59,9 +59,11 @@ class DaskExecutor(Executor):
                 job = futures[future]
                 try:
                     yield future.result()
-                except Exception as exc:  # noqa: BLE001  (KilledWorker and friends: infrastructure errors)
+                except Exception as exc:
                     faults.raise_if_fault(exc)  # a full disk or a vanished store: stop with one line
-                    yield JobOutcome(job.fingerprint, job.row, job.split.index, "FAILED", "", reason=f"{type(exc).__name__}: {exc}")
+                    yield JobOutcome(
+                        job.fingerprint, job.row, job.split.index, "FAILED", "", reason=f"{type(exc).__name__}: {exc}"
+                    )
         finally:
             client.close()
             if cluster is not None:

@@ -7,7 +7,7 @@ as for the plain loop, one child run per split.
 
 from __future__ import annotations
 
-from typing import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from benchmark.executors.base import Executor
 from benchmark.jobs import JobOutcome, SplitJob, run_config_jobs, run_split_job
@@ -37,8 +37,13 @@ class InProcessExecutor(Executor):
         from benchmark.params import resolve_device
 
         job = group[0]
-        return choose_engine(self.engine, resolve_device(job.device), model_kind=get_model(job.config.model).kind, n_splits=len(group),
-                             precision=job.config.train.precision)
+        return choose_engine(
+            self.engine,
+            resolve_device(job.device),
+            model_kind=get_model(job.config.model).kind,
+            n_splits=len(group),
+            precision=job.config.train.precision,
+        )
 
 
 def _by_configuration(jobs: Sequence[SplitJob]) -> list[list[SplitJob]]:

@@ -14,8 +14,8 @@ import multiprocessing
 import os
 import sys
 from collections import Counter, deque
+from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import wait
-from typing import Callable, Iterator, Sequence
 
 from benchmark import faults
 from benchmark.executors.base import Executor
@@ -30,8 +30,13 @@ def _stderr(line: str) -> None:
 class ProcessesExecutor(Executor):
     name = "processes"
 
-    def __init__(self, jobs: int | None = None, retries: int = 2, fn: Callable[[SplitJob], JobOutcome] = run_split_job,
-                 on_notice: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        jobs: int | None = None,
+        retries: int = 2,
+        fn: Callable[[SplitJob], JobOutcome] = run_split_job,
+        on_notice: Callable[[str], None] | None = None,
+    ):
         self.workers = max(1, jobs or os.cpu_count() or 1)
         self.retries = retries
         self.fn = fn
@@ -70,13 +75,23 @@ class ProcessesExecutor(Executor):
                     worker.conn.close()
                     where = f"{getattr(job, 'row', '?')} / split {job.split.index}"
                     if deaths[job.fingerprint] > self.retries:
-                        self.on_notice(f"a worker process {how} while running {where} (attempt {deaths[job.fingerprint]} of "
-                                       f"{self.retries + 1}): that split fails; the others go on")
-                        yield JobOutcome(job.fingerprint, job.row, job.split.index, "FAILED", "",
-                                         reason=f"its worker process died on every attempt ({deaths[job.fingerprint]}; last {how})")
+                        self.on_notice(
+                            f"a worker process {how} while running {where} (attempt {deaths[job.fingerprint]} of "
+                            f"{self.retries + 1}): that split fails; the others go on"
+                        )
+                        yield JobOutcome(
+                            job.fingerprint,
+                            job.row,
+                            job.split.index,
+                            "FAILED",
+                            "",
+                            reason=f"its worker process died on every attempt ({deaths[job.fingerprint]}; last {how})",
+                        )
                     else:
-                        self.on_notice(f"a worker process {how} while running {where}; replaced, that split runs again "
-                                       f"(attempt {deaths[job.fingerprint] + 1} of {self.retries + 1})")
+                        self.on_notice(
+                            f"a worker process {how} while running {where}; replaced, that split runs again "
+                            f"(attempt {deaths[job.fingerprint] + 1} of {self.retries + 1})"
+                        )
                         queue.appendleft(job)
             stopped = False
         finally:
@@ -87,4 +102,6 @@ class ProcessesExecutor(Executor):
         if kind == "ok":
             return payload
         faults.raise_if_fault(payload)  # a full disk, a vanished store or a service gone: stop with one line
-        return JobOutcome(job.fingerprint, job.row, job.split.index, "FAILED", "", reason=f"{type(payload).__name__}: {payload}")
+        return JobOutcome(
+            job.fingerprint, job.row, job.split.index, "FAILED", "", reason=f"{type(payload).__name__}: {payload}"
+        )

@@ -13,9 +13,10 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from benchmark import signals
 
@@ -32,11 +33,11 @@ def _serve(conn: Connection, fn: Callable[[Any], Any], threads: int) -> None:
         while (job := conn.recv()) is not None:
             try:
                 reply = ("ok", fn(job))
-            except Exception as exc:  # noqa: BLE001  (sent back to the coordinator, which decides)
+            except Exception as exc:
                 reply = ("error", exc)
             try:
                 conn.send(reply)
-            except Exception as exc:  # noqa: BLE001  (an exception that does not pickle)
+            except Exception as exc:
                 conn.send(("error", RuntimeError(f"{type(reply[1]).__name__}: {reply[1]}"[:2000] or repr(exc))))
     except KeyboardInterrupt:  # stopped: the job marked its run KILLED; skip the slow teardown of torch and MLflow
         sys.stderr.flush()

@@ -5,7 +5,7 @@ reuse, so adding or changing one never retrains: ``bench report`` fills it for e
 A plugin file registers its own with :func:`register_metric` (the built-ins are in :mod:`.builtin`).
 """
 
-from benchmark.metrics.registry import Metric, compute, get_metric, list_metrics, register_metric
 from benchmark.metrics import builtin as _builtin  # noqa: F401  (registers the built-in metrics)
+from benchmark.metrics.registry import Metric, compute, get_metric, list_metrics, register_metric
 
 __all__ = ["Metric", "compute", "get_metric", "list_metrics", "register_metric"]

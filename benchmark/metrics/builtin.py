@@ -10,7 +10,9 @@ from benchmark.metrics.registry import register_metric
 ECE_BINS = 15
 
 
-@register_metric("accuracy", label="Accuracy", description="fraction of test videos whose argmax is the label (the paper's)")
+@register_metric(
+    "accuracy", label="Accuracy", description="fraction of test videos whose argmax is the label (the paper's)"
+)
 def accuracy(y_true: np.ndarray, scores: np.ndarray) -> float:
     return sk.accuracy_score(y_true, scores.argmax(axis=1))
 
@@ -26,13 +28,20 @@ def balanced_accuracy(y_true: np.ndarray, scores: np.ndarray) -> float:
     return sk.balanced_accuracy_score(y_true, scores.argmax(axis=1))
 
 
-@register_metric("log_loss", direction="min", unit="nats", label="Log loss", description="mean negative log-likelihood of the label")
+@register_metric(
+    "log_loss", direction="min", unit="nats", label="Log loss", description="mean negative log-likelihood of the label"
+)
 def log_loss(y_true: np.ndarray, scores: np.ndarray) -> float:
     scores = scores / scores.sum(axis=1, keepdims=True)  # float32 softmax rows sum to 1 only within rounding
     return sk.log_loss(y_true, scores, labels=np.arange(scores.shape[1]))
 
 
-@register_metric("ece", direction="min", label="ECE", description=f"expected calibration error, {ECE_BINS} equal-width confidence bins")
+@register_metric(
+    "ece",
+    direction="min",
+    label="ECE",
+    description=f"expected calibration error, {ECE_BINS} equal-width confidence bins",
+)
 def expected_calibration_error(y_true: np.ndarray, scores: np.ndarray) -> float:
     """Sum over bins of (bin share) * |accuracy - mean confidence| of the top-class confidence."""
     confidence = scores.max(axis=1)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 import numpy as np
 
@@ -42,7 +42,9 @@ _METRICS: dict[str, Metric] = {}
 def register_metric(name: str, *, direction: str = "max", unit: str = "%", description: str = "", label: str = ""):
     """Decorator: register ``function(y_true, scores) -> float`` as metric ``name`` (a column of table.csv)."""
     if not name.isidentifier():
-        raise ParamError(f"metric name {name!r} must be a Python identifier (it becomes a CSV column and an MLflow metric)")
+        raise ParamError(
+            f"metric name {name!r} must be a Python identifier (it becomes a CSV column and an MLflow metric)"
+        )
     check_choice("direction", direction, DIRECTIONS)
 
     def decorate(function: Callable[[np.ndarray, np.ndarray], float]):

@@ -18,8 +18,8 @@ from __future__ import annotations
 import functools
 import json
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import torch
 
@@ -66,7 +66,9 @@ def _time_mm(a: torch.Tensor, b: torch.Tensor, out: torch.Tensor, calls: int) ->
     return (time.perf_counter() - start) / calls
 
 
-def matmul_rate(precision: str, device: str | torch.device, *, seconds: float = 0.5, shape: tuple[int, int, int] = MATMUL_SHAPE) -> float:
+def matmul_rate(
+    precision: str, device: str | torch.device, *, seconds: float = 0.5, shape: tuple[int, int, int] = MATMUL_SHAPE
+) -> float:
     """FLOP/s of an ``[M, K] @ [K, N]`` matmul in ``precision`` (``fp32``/``bf16``) on the current torch
     threads: the best of five bursts of about ``seconds / 5`` each, after a warm-up call.
 
@@ -109,7 +111,7 @@ class PeakMemory:
         self.device = torch.device(device)
         self.mib: float | None = None
 
-    def __enter__(self) -> "PeakMemory":
+    def __enter__(self) -> PeakMemory:
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
             torch.cuda.reset_peak_memory_stats(self.device)

@@ -4,8 +4,8 @@ engine) on random features, interleaved so that a shared machine's changing load
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 import numpy as np
 import torch
@@ -14,8 +14,9 @@ import torch.nn.functional as F
 from benchmark.config import RunConfig
 from benchmark.data import ModalityData
 from benchmark.engine.batches import DeviceData, epoch_order
-from benchmark.perf.efficiency import PeakMemory
 from benchmark.engine.train import GroupTrainer, SplitTask
+from benchmark.perf.efficiency import PeakMemory
+
 
 @dataclass(frozen=True)
 class PerfSetup:
@@ -75,7 +76,7 @@ def interleaved_rates(
         try:
             with PeakMemory(device) as peak:
                 loop.run_steps(max(setup.warmup, 1))
-        except Exception as exc:  # noqa: BLE001 - reported beside the other loops' figures
+        except Exception as exc:
             failed[name] = traceback.format_exception_only(exc)[-1].strip()
             continue
         peaks[name].append(peak.mib)
@@ -116,7 +117,9 @@ def reference_loop(config: RunConfig, data, labels, train: np.ndarray, n_classes
             return x, mask, int(labels[pos])
 
     torch.manual_seed(0)
-    model = build_model(config.model, {m: d.features.shape[-1] for m, d in data.items()}, n_classes, config.params).to(device)
+    model = build_model(config.model, {m: d.features.shape[-1] for m, d in data.items()}, n_classes, config.params).to(
+        device
+    )
     optimizer = torch.optim.Adam(model.parameters(), lr=config.train.lr)
     loader = DataLoader(Videos(), batch_size=config.train.batch_size, shuffle=True, drop_last=True)
     batches = _cycle(lambda: iter(loader))
@@ -137,12 +140,15 @@ def reference_loop(config: RunConfig, data, labels, train: np.ndarray, n_classes
 
 
 def plain_loop(config: RunConfig, resident: DeviceData, train: np.ndarray, n_classes: int) -> Loop:
-    """The harness's plain loop (``train_split``'s model, optimiser and step): resident features, index batches, one split."""
+    """The harness's plain loop (``train_split``'s model, optimiser and step): resident features, index batches, one
+    split."""
     from benchmark.training import build_trainable, train_step
 
     device = resident.device
     torch.manual_seed(0)
-    model, optimizer = build_trainable(config, {m: t.shape[-1] for m, t in resident.features.items()}, n_classes, device)
+    model, optimizer = build_trainable(
+        config, {m: t.shape[-1] for m, t in resident.features.items()}, n_classes, device
+    )
     positions, generator, size = torch.from_numpy(train), torch.Generator().manual_seed(0), config.train.batch_size
 
     def epoch():
@@ -157,12 +163,16 @@ def plain_loop(config: RunConfig, resident: DeviceData, train: np.ndarray, n_cla
             idx = next(batches).to(device)
             x = {m: f[idx] for m, f in resident.features.items()}
             mask = {m: k[idx] for m, k in resident.masks.items()}
-            train_step(model, optimizer, x, mask, resident.labels[idx], epoch=0, precision=config.train.precision).item()
+            train_step(
+                model, optimizer, x, mask, resident.labels[idx], epoch=0, precision=config.train.precision
+            ).item()
 
     return Loop(run_steps, size)
 
 
-def vectorised_loop(config: RunConfig, resident: DeviceData, train: np.ndarray, test: np.ndarray, n_classes: int, setup: PerfSetup) -> Loop:
+def vectorised_loop(
+    config: RunConfig, resident: DeviceData, train: np.ndarray, test: np.ndarray, n_classes: int, setup: PerfSetup
+) -> Loop:
     """The engine: ``setup.splits`` splits as one model (seeds 0..K-1; the same videos, their own orders)."""
     tasks = [SplitTask(train, test, seed) for seed in range(setup.splits)]
     trainer = GroupTrainer(config, resident, tasks, n_classes, compile=setup.compile)
@@ -179,5 +189,3 @@ def vectorised_loop(config: RunConfig, resident: DeviceData, train: np.ndarray, 
             trainer.step(next(batches))
 
     return Loop(run_steps, size * setup.splits)
-
-

@@ -30,17 +30,23 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from features.format import PAPER_MODALITIES
-
+from benchmark.auto_precision import resolve
 from benchmark.config import RunConfig, get_profile, resolve_config
 from benchmark.engine.batches import DeviceData
-from benchmark.perf.efficiency import MATMUL_SHAPE, matmul_rate, training_flops_per_sample
 from benchmark.engine.policy import choose_engine
-from benchmark.auto_precision import resolve
-from benchmark.precision import BF16_MIN_MFLOPS_PER_FRAME, at_precision, mflops_per_frame, native_bf16
-
-from benchmark.perf.loops import Loop, PerfSetup, interleaved_rates, plain_loop, reference_loop, synthetic_data, vectorised_loop
+from benchmark.perf.efficiency import MATMUL_SHAPE, matmul_rate, training_flops_per_sample
+from benchmark.perf.loops import (
+    Loop,
+    PerfSetup,
+    interleaved_rates,
+    plain_loop,
+    reference_loop,
+    synthetic_data,
+    vectorised_loop,
+)
 from benchmark.perf.projection import projected_samples
+from benchmark.precision import BF16_MIN_MFLOPS_PER_FRAME, at_precision, mflops_per_frame, native_bf16
+from features.format import PAPER_MODALITIES
 
 
 @dataclass
@@ -81,7 +87,13 @@ def prepare(setup: PerfSetup) -> Problem:
     device = torch.device(setup.device)
     profile = get_profile(setup.profile)
     frames = setup.frames or int(profile.train.get("frames") or 100)
-    config = resolve_config(model="proposed", modalities=list(PAPER_MODALITIES), row_params=None, profile=profile, train_overrides={"frames": frames})
+    config = resolve_config(
+        model="proposed",
+        modalities=list(PAPER_MODALITIES),
+        row_params=None,
+        profile=profile,
+        train_overrides={"frames": frames},
+    )
     n_classes = len(VE8_COUNTS)
     n_videos = setup.videos or sum(VE8_COUNTS.values())
     dims = dict(setup.dims or PAPER_DIMS)
@@ -91,9 +103,13 @@ def prepare(setup: PerfSetup) -> Problem:
     if n_train < config.train.batch_size:
         from benchmark.params import ParamError
 
-        raise ParamError(f"--videos {n_videos} gives {n_train} training videos, fewer than one batch of {config.train.batch_size}")
+        raise ParamError(
+            f"--videos {n_videos} gives {n_train} training videos, fewer than one batch of {config.train.batch_size}"
+        )
     train, test = np.sort(order[:n_train]), np.sort(order[n_train:])
-    return Problem(setup, config, dims, frames, n_videos, n_classes, data, labels, train, test, DeviceData(data, labels, device))
+    return Problem(
+        setup, config, dims, frames, n_videos, n_classes, data, labels, train, test, DeviceData(data, labels, device)
+    )
 
 
 def timed_precisions(precision: str, native: bool) -> tuple[str, ...]:
@@ -135,6 +151,7 @@ def measure(setup: PerfSetup) -> dict:
 
     def rate(name: str) -> float | None:
         return round(median[name], 3) if name in median else None
+
     samples, counted = projected_samples()
     projected = samples / chosen
     efficiency = {
@@ -180,8 +197,11 @@ def measure(setup: PerfSetup) -> dict:
         "picked_vs_fastest": round(chosen / median[fastest], 3),
         "fastest_plain": fastest_plain,
         "picked_vs_fastest_plain": round(chosen / median[fastest_plain], 3) if fastest_plain else None,
-        "vectorised_speedup": (round(median[f"vectorised {precision}"] / median["reference"], 3)
-                               if f"vectorised {precision}" in median else None),
+        "vectorised_speedup": (
+            round(median[f"vectorised {precision}"] / median["reference"], 3)
+            if f"vectorised {precision}" in median
+            else None
+        ),
         "failed": failed,
         "rates": {name: [round(x, 3) for x in r] for name, r in rates.items()},
         "loops": efficiency,

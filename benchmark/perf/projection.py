@@ -1,4 +1,5 @@
-"""The projection of ``bench run --suite all --profile paper`` from a measured rate (see :mod:`benchmark.perf.measure`)."""
+"""The projection of ``bench run --suite all --profile paper`` from a measured rate (see
+:mod:`benchmark.perf.measure`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from benchmark.config import get_profile, resolve_config
 #: A forward-only (test) sample costs about a third of a training sample (backward ~ 2x forward).
 EVAL_COST = 1 / 3
 PAPER_SPLITS = 10
-
 
 
 def paper_train_test_sizes() -> tuple[int, int]:
@@ -37,11 +37,13 @@ def suite_all_torch_rows() -> int:
 
 
 def projected_samples() -> tuple[float, str]:
-    """Training-sample equivalents of ``bench run --suite all --profile paper`` (see the module docstring), and how they were counted."""
+    """Training-sample equivalents of ``bench run --suite all --profile paper`` (see the module docstring), and how
+    they were counted."""
     train, test = paper_train_test_sizes()
     epochs = int(get_profile("paper").train["epochs"])
     rows = suite_all_torch_rows()
-    how = f"{rows} torch configurations x {PAPER_SPLITS} splits x {epochs} epochs, train + test/3 samples each, at the full model's rate"
+    how = (
+        f"{rows} torch configurations x {PAPER_SPLITS} splits x {epochs} epochs, train + test/3 samples each, at "
+        "the full model's rate"
+    )
     return rows * PAPER_SPLITS * epochs * (train + test * EVAL_COST), how
-
-

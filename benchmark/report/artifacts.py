@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
-from benchmark.tracking.tags import TAG
 
+from benchmark.tracking.tags import TAG
 
 
 def class_names(parents: Iterable) -> list[str]:
@@ -64,7 +64,9 @@ def correct_predictions(client, run_id: str) -> dict[str, bool] | None:
 
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            frame = pd.read_csv(client.download_artifacts(run_id, "predictions.csv", tmp), dtype=str, keep_default_na=False)
+            frame = pd.read_csv(
+                client.download_artifacts(run_id, "predictions.csv", tmp), dtype=str, keep_default_na=False
+            )
         except Exception:  # no artifact or an unreachable store: no McNemar test for this row, said in its note
             return None
     return dict(zip(frame["id"], frame["label"] == frame["prediction"]))

@@ -7,20 +7,22 @@ the setting, and every row takes its latest parent in that setting, so a quick `
 never mixes with a full run. A row's split runs are found by ``bench.config_fingerprint``,
 ``bench.dataset_fingerprint`` and ``bench.code_fingerprint`` (maybe trained under another suite's row), splits
 ``0 .. bench.n_expected_splits - 1``; per split the latest FINISHED run counts, else the latest other
-run is kept to say why the split is missing. Split sizes (for the corrected test): ``n_train`` / ``n_test`` params, else ``split.json``.
+run is kept to say why the split is missing. Split sizes (for the corrected test): ``n_train`` / ``n_test`` params,
+else ``split.json``.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from benchmark import sqlite, tracking
 from benchmark.params import ParamError
-from benchmark.statistics import significance
 from benchmark.report.artifacts import class_names, correct_predictions, reference_predictions, split_sizes
+from benchmark.statistics import significance
 from benchmark.suite import Suite, SuiteRow, sections
 from benchmark.tracking.parents import setting_of_run
 from benchmark.tracking.tags import TAG
@@ -153,7 +155,8 @@ def collect(
     if not parents:
         where = f" for dataset {dataset_fingerprint[:12]}" if dataset_fingerprint else ""
         raise ParamError(
-            f"no runs yet: experiment {experiment!r} at {shown(resolved_uri)} has no runs of suite {suite.name!r}{where}; "
+            f"no runs yet: experiment {experiment!r} at {shown(resolved_uri)} has no runs of suite "
+            f"{suite.name!r}{where}; "
             f"run `bench run --suite {suite.name}` first"
         )
     rows: list[RowRuns] = []
@@ -165,7 +168,9 @@ def collect(
         rows.append(_row_runs(client, exp.experiment_id, row, parent))
     header = _header(suite, experiment, resolved_uri, list(parents.values()), rows)
     for r in rows:  # rows never run, or whose run has not finished a split yet: shown as 0/n, never as a gap
-        if not r.row.reported and (r.parent_id is None or (r.parent_status == "RUNNING" and r.n_expected < header.n_splits)):
+        if not r.row.reported and (
+            r.parent_id is None or (r.parent_status == "RUNNING" and r.n_expected < header.n_splits)
+        ):
             r.n_expected = header.n_splits
     classes = class_names(parents.values())
     predictions = {}
@@ -181,7 +186,9 @@ def touched(run) -> int:
     return int(closed) if closed.isdigit() else (run.info.end_time or run.info.start_time or 0)
 
 
-def _chosen_parents(client, experiment_id: str, suite: Suite, dataset_fingerprint, parent_run_ids) -> dict[tuple[str, str], Any]:
+def _chosen_parents(
+    client, experiment_id: str, suite: Suite, dataset_fingerprint, parent_run_ids
+) -> dict[tuple[str, str], Any]:
     if parent_run_ids:
         runs = [client.get_run(run_id) for run_id in parent_run_ids]
     else:
@@ -204,14 +211,16 @@ def _row_runs(client, experiment_id: str, row: SuiteRow, parent) -> RowRuns:
     tags = parent.data.tags
     source = tags.get(f"{TAG}split_source", "").split("/")[0]
     query = (
-        f"tags.`{TAG}kind` = '{tracking.SPLIT}' and tags.`{TAG}config_fingerprint` = '{tags.get(f'{TAG}config_fingerprint', '')}'"
+        f"tags.`{TAG}kind` = '{tracking.SPLIT}' and tags.`{TAG}config_fingerprint` = "
+        f"'{tags.get(f'{TAG}config_fingerprint', '')}'"
         f" and tags.`{TAG}dataset_fingerprint` = '{tags.get(f'{TAG}dataset_fingerprint', '')}'"
     )
     code = tags.get(f"{TAG}code_fingerprint", "")  # a row never mixes code identities (absent on runs before them)
     children = [
         c
         for c in tracking.search_all(client, [experiment_id], query)
-        if c.data.tags.get(f"{TAG}split_source", "").split("/")[0] == source and c.data.tags.get(f"{TAG}split", "").isdigit()
+        if c.data.tags.get(f"{TAG}split_source", "").split("/")[0] == source
+        and c.data.tags.get(f"{TAG}split", "").isdigit()
         and c.data.tags.get(f"{TAG}code_fingerprint", "") == code
     ]
     n_expected = tags.get(f"{TAG}n_expected_splits")
@@ -248,7 +257,8 @@ def _row_runs(client, experiment_id: str, row: SuiteRow, parent) -> RowRuns:
             record.correct = correct_predictions(client, run.info.run_id)
         if record.finished:
             record.curves = {
-                key: sorted((m.step, m.value) for m in client.get_metric_history(run.info.run_id, key)) for key in CURVES
+                key: sorted((m.step, m.value) for m in client.get_metric_history(run.info.run_id, key))
+                for key in CURVES
             }
         result.splits[k] = record
     return result
@@ -276,7 +286,8 @@ def _header(suite: Suite, experiment: str, uri: str, parents: list, rows: list[R
         split_sources=_unique(_protocol(t.get(f"{TAG}split_source", "")) for t in tags),
         n_splits=max((r.n_expected for r in rows), default=0),
         # the code that computed the numbers: the finished split runs' commits (parents as a fallback)
-        commits=_unique(s.commit for r in rows for s in r.finished) or _unique(t.get("mlflow.source.git.commit", "") for t in tags),
+        commits=_unique(s.commit for r in rows for s in r.finished)
+        or _unique(t.get("mlflow.source.git.commit", "") for t in tags),
         synthetic=any(t.get(f"{TAG}synthetic", "").lower() == "true" for t in tags),
         random_extractors=_unique(m for t in tags for m in t.get(f"{TAG}random_extractors", "").split(",")),
     )

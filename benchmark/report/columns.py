@@ -6,11 +6,12 @@ an edit of positional cells."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
-from features.format import PAPER_MODALITIES
 from benchmark.suite import Suite, SuiteRow
+from features.format import PAPER_MODALITIES
 
 
 @dataclass(frozen=True)
@@ -108,19 +109,30 @@ def columns_for(section: Suite, frame, flavour: Any, metrics: list[str], tex: bo
     out: list[Column] = []
     if section.layout == "methods":
         for m in PAPER_MODALITIES:
-            out.append(Column(esc(m.capitalize()), lambda c, m=m: c.flavour.check if m in c.row.modalities else c.flavour.absent,
-                              lambda c, m=m: c.flavour.check if m in c.row.modalities else c.flavour.absent, align="c"))
+            out.append(
+                Column(
+                    esc(m.capitalize()),
+                    lambda c, m=m: c.flavour.check if m in c.row.modalities else c.flavour.absent,
+                    lambda c, m=m: c.flavour.check if m in c.row.modalities else c.flavour.absent,
+                    align="c",
+                )
+            )
     paper = Column(esc("Paper (%)"), lambda c: num(c.record["paper"]) or dash, lambda c: num(c.record["paper"]) or dash)
     out += [
         Column(esc("Accuracy (%)"), lambda c: mean_std(c, "mean", "std"), lambda c: "reported"),
         Column("n", _n),
         paper,
         Column(r"$\Delta$" if tex else "Δ", lambda c: num(c.record["delta"], sign=True) or dash),
-        Column(esc(f"Diff vs {reference} [95% CI]") if reference else esc("Diff"), lambda c: _compared(c, _diff, "ref.")),
+        Column(
+            esc(f"Diff vs {reference} [95% CI]") if reference else esc("Diff"), lambda c: _compared(c, _diff, "ref.")
+        ),
         Column(esc(f"p vs {reference}") if reference else "p", lambda c: _compared(c, _p("p_value"), "ref.")),
         Column(esc("p Holm"), lambda c: _compared(c, _p("p_holm"), dash)),
         Column(esc("W/T/L"), lambda c: _compared(c, _wtl, dash)),
-        Column(esc("P(ref / ≈ / row)") if not tex else r"P(ref / $\approx$ / row)", lambda c: _compared(c, _probabilities, dash)),
+        Column(
+            esc("P(ref / ≈ / row)") if not tex else r"P(ref / $\approx$ / row)",
+            lambda c: _compared(c, _probabilities, dash),
+        ),
     ]
     for name in metrics:
         metric = get_metric(name)
@@ -128,8 +140,10 @@ def columns_for(section: Suite, frame, flavour: Any, metrics: list[str], tex: bo
         out.append(Column(esc(metric.header), lambda c, n=name, d=digits: _metric_cell(c, n, d)))
     out.append(Column(esc("Best epoch (%)"), _best))
     if section.costs:
-        out += [Column(esc("Params"), lambda c: count(c.record["n_parameters"]) or dash),
-                Column(esc("s/epoch"), lambda c: num(c.record["seconds_per_epoch"], digits=2) or dash)]
+        out += [
+            Column(esc("Params"), lambda c: count(c.record["n_parameters"]) or dash),
+            Column(esc("s/epoch"), lambda c: num(c.record["seconds_per_epoch"], digits=2) or dash),
+        ]
     if "ceiling" in frame and bool(frame["ceiling"].notna().any()):  # synthetic stores: the Bayes oracle's accuracy
         out.append(Column(esc("Best reachable (%)"), lambda c: num(c.record["ceiling"]) or dash))
     return out

@@ -1,4 +1,5 @@
-"""``table.csv`` and its ``table.meta.json``: the machine-readable table (percent, one row per suite row) and its provenance."""
+"""``table.csv`` and its ``table.meta.json``: the machine-readable table (percent, one row per suite row) and its
+provenance."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from benchmark.report import header as hdr
 from benchmark.report.collect import Header
 from benchmark.report.nested import footnote_of
 from benchmark.report.stats import nominal_sizes_note
-from benchmark.statistics.significance import BAYES_NAME, HOLM_NAME, NAME as TEST_NAME
 from benchmark.report.tables import COUNTS, CSV_COLUMNS, P_VALUES, PERCENT, PROBABILITIES, status
+from benchmark.statistics.significance import BAYES_NAME, HOLM_NAME
+from benchmark.statistics.significance import NAME as TEST_NAME
 
 
 def csv_frame(frame):
@@ -19,14 +21,17 @@ def csv_frame(frame):
     out = frame.copy()
     out["status"] = [status(r) for r in out.to_dict("records")]
     out["note"] = [
-        "; ".join(x for x in (r["test_note"], r["missing"], nominal_sizes_note(r), footnote_of(r)) if x) for r in out.to_dict("records")
+        "; ".join(x for x in (r["test_note"], r["missing"], nominal_sizes_note(r), footnote_of(r)) if x)
+        for r in out.to_dict("records")
     ]
     from benchmark.report.metric_columns import metric_columns
     from benchmark.report.robustness import COST
 
     extra = [c for c in [*metric_columns(), *COST] if c in out]
     out = out[CSV_COLUMNS + extra]
-    out[[c for c in extra if not c.endswith("_p_value")]] = out[[c for c in extra if not c.endswith("_p_value")]].astype(float).round(4)
+    out[[c for c in extra if not c.endswith("_p_value")]] = (
+        out[[c for c in extra if not c.endswith("_p_value")]].astype(float).round(4)
+    )
     for column in [c for c in extra if c.endswith("_p_value")]:
         out[column] = out[column].map(lambda p: float(f"{p:.4g}") if math.isfinite(p) else math.nan)
     out[PERCENT] = out[PERCENT].round(4)
@@ -65,9 +70,24 @@ def meta(header: Header, incomplete: list[str]) -> dict:
         "tracking_uri": header.tracking_uri,
         "header": dict(hdr.lines(header)),
         "notes": hdr.notes(header, incomplete),
-        "units": {"mean": "%", "std": "%", "paper": "%", "delta": "points", "best_epoch_mean": "%", "best_epoch_gain": "points",
-                  "diff": "points", "diff_ci_low": "points", "diff_ci_high": "points", "rope": "points"},
-        "test": {"p_value": TEST_NAME, "p_naive": "plain paired t-test (scipy.stats.ttest_rel, two-sided): anti-conservative on overlapping splits",
-                 "p_holm": HOLM_NAME + ", across the compared rows of each table", "prob_*": BAYES_NAME,
-                 "diff_ci": "corrected 95 % interval of the mean difference (row − reference)"},
+        "units": {
+            "mean": "%",
+            "std": "%",
+            "paper": "%",
+            "delta": "points",
+            "best_epoch_mean": "%",
+            "best_epoch_gain": "points",
+            "diff": "points",
+            "diff_ci_low": "points",
+            "diff_ci_high": "points",
+            "rope": "points",
+        },
+        "test": {
+            "p_value": TEST_NAME,
+            "p_naive": "plain paired t-test (scipy.stats.ttest_rel, two-sided): anti-conservative on overlapping "
+            "splits",
+            "p_holm": HOLM_NAME + ", across the compared rows of each table",
+            "prob_*": BAYES_NAME,
+            "diff_ci": "corrected 95 % interval of the mean difference (row − reference)",
+        },
     }

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import pandas as pd
 
@@ -32,8 +32,16 @@ def long_frame(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
             test = test if isinstance(test, str) else ""
             for metric in METRICS:
                 value = record.get(metric, math.nan)
-                records.append({"table": record["table"], "row": record["row"], "dataset": dataset, "test": test, "metric": metric,
-                                "value": float(value) if value is not None and value == value else math.nan})
+                records.append(
+                    {
+                        "table": record["table"],
+                        "row": record["row"],
+                        "dataset": dataset,
+                        "test": test,
+                        "metric": metric,
+                        "value": float(value) if value is not None and value == value else math.nan,
+                    }
+                )
     return pd.DataFrame.from_records(records, columns=["table", "row", "dataset", "test", "metric", "value"])
 
 
@@ -64,9 +72,11 @@ def display(long: pd.DataFrame) -> tuple[list[str], list[list[str]], list[str]]:
     for table, row in dict.fromkeys(zip(long["table"], long["row"])):
         cells = [row]
         for d in datasets:
-            get = lambda m: float(values.get((table, row, d, m), math.nan))  # noqa: E731
+            get = lambda m, key=(table, row, d): float(values.get((*key, m), math.nan))  # noqa: E731
             mean, std = get("mean"), get("std")
-            accuracy = "—" if not math.isfinite(mean) else _cell(mean) + (f" ± {_cell(std)}" if math.isfinite(std) else "")
+            accuracy = (
+                "—" if not math.isfinite(mean) else _cell(mean) + (f" ± {_cell(std)}" if math.isfinite(std) else "")
+            )
             n = get("n_splits")
             cells += [accuracy, "—" if not math.isfinite(n) else f"{n:.0f}", _cell(get("paper")), _p(get("p_value"))]
         rows.append(cells)
@@ -79,10 +89,16 @@ def display(long: pd.DataFrame) -> tuple[list[str], list[list[str]], list[str]]:
 
 def markdown(suite_title: str, long: pd.DataFrame) -> str:
     header, rows, notes = display(long)
-    out = [f"# {suite_title}: {', '.join(dict.fromkeys(long['dataset']))}", "",
-           "Test accuracy after the last epoch, mean ± std over each dataset's splits (its own protocol); p: the row against "
-           "its table's reference row on that dataset, Holm-adjusted p in table_long.csv (p_holm).", "",
-           "| " + " | ".join(header) + " |", "|" + "|".join([":---"] + ["---:"] * (len(header) - 1)) + "|"]
+    out = [
+        f"# {suite_title}: {', '.join(dict.fromkeys(long['dataset']))}",
+        "",
+        "Test accuracy after the last epoch, mean ± std over each dataset's splits (its own protocol); p: the row "
+        "against "
+        "its table's reference row on that dataset, Holm-adjusted p in table_long.csv (p_holm).",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join([":---"] + ["---:"] * (len(header) - 1)) + "|",
+    ]
     out += ["| " + " | ".join(cells) + " |" for cells in rows]
     return "\n".join(out + [""] + [f"- {n}" for n in notes]) + "\n"
 
@@ -91,15 +107,21 @@ def page(suite_title: str, long: pd.DataFrame, links: dict[str, str]) -> str:
     header, rows, notes = display(long)
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>" for cells in rows)
-    items = "".join(f'<li><a href="{html.escape(href)}">{html.escape(d)}: its report (tables, figures, MLflow UI links)</a></li>'
-                    for d, href in links.items())
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(suite_title)}</title>"
-            "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em}"
-            "td{text-align:right}td:first-child{text-align:left}</style></head><body>"
-            f"<h1>{html.escape(suite_title)}</h1><table><tr>{head}</tr>{body}</table>"
-            f"<ul>{''.join(f'<li>{html.escape(n)}</li>' for n in notes)}</ul><h2>Each dataset</h2><ul>{items}</ul>"
-            "<p>Files: <a href='table.csv'>table.csv</a>, <a href='table_long.csv'>table_long.csv</a>, <a href='table.md'>table.md</a></p>"
-            "</body></html>")
+    items = "".join(
+        f'<li><a href="{html.escape(href)}">{html.escape(d)}: its report (tables, figures, MLflow UI links)</a></li>'
+        for d, href in links.items()
+    )
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(suite_title)}</title>"
+        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid "
+        "#ccc;padding:.3em .6em}"
+        "td{text-align:right}td:first-child{text-align:left}</style></head><body>"
+        f"<h1>{html.escape(suite_title)}</h1><table><tr>{head}</tr>{body}</table>"
+        f"<ul>{''.join(f'<li>{html.escape(n)}</li>' for n in notes)}</ul><h2>Each dataset</h2><ul>{items}</ul>"
+        "<p>Files: <a href='table.csv'>table.csv</a>, <a href='table_long.csv'>table_long.csv</a>, <a "
+        "href='table.md'>table.md</a></p>"
+        "</body></html>"
+    )
 
 
 def write(suite_title: str, folders: dict[str, Path], out: Path) -> pd.DataFrame:
@@ -126,7 +148,9 @@ def combined_folder(datasets: Sequence[str], suite: str) -> Path:
     return default_out("+".join(datasets), suite)
 
 
-def report_datasets(suite, summaries: Sequence, uri: str | None, console, *, rope: float, metrics: Sequence[str], keep: bool = True) -> Path | None:
+def report_datasets(
+    suite, summaries: Sequence, uri: str | None, console, *, rope: float, metrics: Sequence[str], keep: bool = True
+) -> Path | None:
     """The end of a ``bench run`` over several datasets: each dataset's report (in a temporary folder unless
     ``keep``), then the combined table, printed and (``keep``) written; returns the combined folder."""
     import tempfile
@@ -138,15 +162,24 @@ def report_datasets(suite, summaries: Sequence, uri: str | None, console, *, rop
         for index, summary in enumerate(summaries):
             out = None if keep else Path(tmp) / summary.store.name
             folders[summary.store.name] = render_report(
-                summary.suite, summary.store.name, uri, out, dataset_fingerprint=summary.store.fingerprint,
-                parent_run_ids=[r.parent_run_id for r in summary.rows if r.parent_run_id], rope=rope, metrics=metrics,
-                first=index == 0)
+                summary.suite,
+                summary.store.name,
+                uri,
+                out,
+                dataset_fingerprint=summary.store.fingerprint,
+                parent_run_ids=[r.parent_run_id for r in summary.rows if r.parent_run_id],
+                rope=rope,
+                metrics=metrics,
+                first=index == 0,
+            )
         folder = combined_folder(list(folders), suite.name) if keep else Path(tmp) / "combined"
         long = write(suite.title, folders, folder)
         print_table(suite.title, long, console)
     for summary in summaries:
-        console.print(f"{summary.store.name}: trained {summary.trained} split runs, reused {summary.reused} finished ones"
-                      + (f", [red]{summary.failed} failed[/red]" if summary.failed else ""))
+        console.print(
+            f"{summary.store.name}: trained {summary.trained} split runs, reused {summary.reused} finished ones"
+            + (f", [red]{summary.failed} failed[/red]" if summary.failed else "")
+        )
     if keep:
         console.print(f"report: {folder / 'index.html'} (each dataset's own report is linked from it)")
         return folder

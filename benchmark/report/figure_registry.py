@@ -8,9 +8,10 @@ every section, in registration order, and lists them in ``index.html`` with thei
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from benchmark.suite import Suite
 
@@ -42,7 +43,9 @@ FIGURES: list[Figure] = []
 
 
 def register_figure(
-    name: str | Callable[[Suite], str], caption: Callable[[Suite, FigureInput], str], applies: Callable[[Suite], bool] = lambda part: True
+    name: str | Callable[[Suite], str],
+    caption: Callable[[Suite, FigureInput], str],
+    applies: Callable[[Suite], bool] = lambda part: True,
 ) -> Callable:
     """Register ``draw(inputs, path) -> path | None``; ``name`` may depend on the section (a sweep's
     parameter); in a suite of several sections the file name is prefixed by the section's name."""

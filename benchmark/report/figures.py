@@ -1,4 +1,5 @@
-"""Figures as PNG (200 dpi) and PDF (vector), matplotlib's Agg backend: accuracies with error bars (std over splits), accuracy
+"""Figures as PNG (200 dpi) and PDF (vector), matplotlib's Agg backend: accuracies with error bars (std over splits),
+accuracy
 against the swept parameter, training curves (mean and ±std band over splits), and the reference
 row's per-class accuracy and confusion matrix summed over splits.
 
@@ -59,9 +60,20 @@ def _finish(fig, path: Path, header: Header, suptitle: str | None = None) -> Pat
     top = 1.0
     if warnings:  # a full-width strip inside the canvas, so no viewer or cropper can cut it
         top = 1.0 - (BANNER_LINE_IN * len(warnings) + 0.08) / fig.get_figheight()
-        fig.patches.append(Rectangle((0, top), 1, 1 - top, transform=fig.transFigure, facecolor=PAPER, edgecolor="none", zorder=10))
-        fig.text(0.5, (1 + top) / 2, "\n".join(w.split(":")[0] + ": NOT REAL RESULTS" for w in warnings), ha="center", va="center",
-                 fontsize=9, color="white", fontweight="bold", zorder=11)
+        fig.patches.append(
+            Rectangle((0, top), 1, 1 - top, transform=fig.transFigure, facecolor=PAPER, edgecolor="none", zorder=10)
+        )
+        fig.text(
+            0.5,
+            (1 + top) / 2,
+            "\n".join(w.split(":")[0] + ": NOT REAL RESULTS" for w in warnings),
+            ha="center",
+            va="center",
+            fontsize=9,
+            color="white",
+            fontweight="bold",
+            zorder=11,
+        )
     if suptitle:  # tight_layout leaves room for it below the banner
         fig.suptitle(suptitle, fontsize=11, y=top - 0.04 / fig.get_figheight(), va="top")
     fig.tight_layout(rect=(0, 0.04, 1, top - 0.01))
@@ -91,11 +103,25 @@ def bars(section: Suite, frame, header: Header, path: Path, chance: float | None
     measured = np.isfinite(means)
     is_reference = np.array([r["row"] == section.reference for r in records])
     colours = [REFERENCE if ref else MEASURED for ref in is_reference]
-    ax.bar(x[measured], np.asarray(means)[measured], yerr=np.asarray(stds)[measured], capsize=6,
-           color=np.asarray(colours)[measured], alpha=0.85, label="ours: mean ± std over splits")
+    ax.bar(
+        x[measured],
+        np.asarray(means)[measured],
+        yerr=np.asarray(stds)[measured],
+        capsize=6,
+        color=np.asarray(colours)[measured],
+        alpha=0.85,
+        label="ours: mean ± std over splits",
+    )
     if (is_reference & measured).any():
-        ax.bar(x[is_reference & measured], np.asarray(means)[is_reference & measured], color="none", edgecolor="black",
-               linewidth=1.5, hatch="//", label=f"reference row ({section.reference})")
+        ax.bar(
+            x[is_reference & measured],
+            np.asarray(means)[is_reference & measured],
+            color="none",
+            edgecolor="black",
+            linewidth=1.5,
+            hatch="//",
+            label=f"reference row ({section.reference})",
+        )
     papers = [r["paper"] for r in records]
     if any(math.isfinite(p) for p in papers):
         _paper_markers(ax, x, papers, header)
@@ -105,8 +131,11 @@ def bars(section: Suite, frame, header: Header, path: Path, chance: float | None
         label = "reported\n(not re-run)" if r["reported"] else (_n_label(r) if r["n_splits"] else "no finished\nsplit")
         y = r["mean"] + stds[xi] if math.isfinite(means[xi]) else (r["paper"] if math.isfinite(r["paper"]) else 0.0)
         ax.annotate(label, (xi, y), xytext=(0, 4), textcoords="offset points", ha="center", va="bottom", fontsize=8)
-    ax.set_xticks(x, [r["row"] + ("\n(reference)" if ref else "") for r, ref in zip(records, is_reference)],
-                  rotation=15 if len(records) > 4 else 0)
+    ax.set_xticks(
+        x,
+        [r["row"] + ("\n(reference)" if ref else "") for r, ref in zip(records, is_reference)],
+        rotation=15 if len(records) > 4 else 0,
+    )
     ax.set_ylabel("test accuracy after the last epoch (%)")
     top = np.nanmax([*(np.nan_to_num(means) + np.array(stds)), *[p for p in papers if math.isfinite(p)], 1.0])
     ax.set_ylim(0, min(100.0, top * 1.3 + 2))
@@ -127,8 +156,15 @@ def _paper_markers(ax, x, papers, header: Header, line: bool = False) -> None:
     if other_data:
         for xi, p in zip(x, papers):
             if math.isfinite(p):
-                ax.annotate(f"{p:.1f}", (xi, p), xytext=(8, -3), textcoords="offset points", fontsize=8, color=PAPER,
-                            bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
+                ax.annotate(
+                    f"{p:.1f}",
+                    (xi, p),
+                    xytext=(8, -3),
+                    textcoords="offset points",
+                    fontsize=8,
+                    color=PAPER,
+                    bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.85},
+                )
 
 
 def sweep(section: Suite, frame, header: Header, path: Path, chance: float | None = None) -> Path:
@@ -151,15 +187,25 @@ def sweep(section: Suite, frame, header: Header, path: Path, chance: float | Non
         _paper_markers(ax, xs, papers, header, line=True)
     reference = by_name.get(section.reference) if section.reference else None
     if reference is not None and section.sweep in reference.params:
-        ax.axvline(float(reference.params[section.sweep]), color=REFERENCE, linestyle="-.", linewidth=1,
-                   label=f"reference ({section.reference})")
+        ax.axvline(
+            float(reference.params[section.sweep]),
+            color=REFERENCE,
+            linestyle="-.",
+            linewidth=1,
+            label=f"reference ({section.reference})",
+        )
     if chance:
         ax.axhline(chance, color=CHANCE, linestyle=":", linewidth=1.2, label=f"chance ({chance:.1f}%)")
     for x, (_, r), m, s in zip(xs, points, means, stds):
         if math.isfinite(m):
             ax.annotate(_n_label(r), (x, m + s), xytext=(0, 4), textcoords="offset points", ha="center", fontsize=8)
     for r in frame.to_dict("records"):  # rows without a value (the nested row): a level line and ±std band
-        if by_name[r["row"]].params.get(section.sweep) is None and not r["reported"] and math.isfinite(r["mean"]) and len(xs):
+        if (
+            by_name[r["row"]].params.get(section.sweep) is None
+            and not r["reported"]
+            and math.isfinite(r["mean"])
+            and len(xs)
+        ):
             band = r["std"] if math.isfinite(r["std"]) else 0.0
             ax.axhline(r["mean"], color="#2e8b57", linestyle=":", label=f"{r['row']} ({_n_label(r)})")
             ax.axhspan(r["mean"] - band, r["mean"] + band, color="#2e8b57", alpha=0.12)
@@ -213,13 +259,20 @@ def curves(section: Suite, rows: list[RowRuns], header: Header, path: Path) -> P
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
-    return _finish(fig, path, header, suptitle=_title(section, "training curves per row (mean and ±std band over splits)"))
+    return _finish(
+        fig, path, header, suptitle=_title(section, "training curves per row (mean and ±std band over splits)")
+    )
 
 
 def _per_split_recall(predictions, classes: list[str]) -> np.ndarray:
     out = []
     for _, part in predictions.groupby("split"):
-        out.append([(part.loc[part.label == c, "prediction"] == c).mean() if (part.label == c).any() else np.nan for c in classes])
+        out.append(
+            [
+                (part.loc[part.label == c, "prediction"] == c).mean() if (part.label == c).any() else np.nan
+                for c in classes
+            ]
+        )
     return 100.0 * np.array(out)
 
 
@@ -229,7 +282,12 @@ def per_class(section: Suite, predictions, classes: list[str], header: Header, p
     if predictions is None or not len(predictions):
         return None
     classes = classes or sorted(set(predictions.label))
-    pooled = [100.0 * (predictions.loc[predictions.label == c, "prediction"] == c).mean() if (predictions.label == c).any() else np.nan for c in classes]
+    pooled = [
+        100.0 * (predictions.loc[predictions.label == c, "prediction"] == c).mean()
+        if (predictions.label == c).any()
+        else np.nan
+        for c in classes
+    ]
     per_split = _per_split_recall(predictions, classes)
     std = np.nanstd(per_split, axis=0, ddof=1) if len(per_split) > 1 else np.zeros(len(classes))
     fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(classes) + 2), 4.6))
@@ -241,7 +299,10 @@ def per_class(section: Suite, predictions, classes: list[str], header: Header, p
     ax.set_ylim(0, 105)
     ax.legend(fontsize=8)
     n = predictions.split.nunique()
-    ax.set_title(_title(section, f"per-class accuracy of {section.reference} (pooled over {n} splits, ±std over splits)"), fontsize=10)
+    ax.set_title(
+        _title(section, f"per-class accuracy of {section.reference} (pooled over {n} splits, ±std over splits)"),
+        fontsize=10,
+    )
     return _finish(fig, path, header)
 
 
@@ -260,12 +321,24 @@ def confusion(section: Suite, predictions, classes: list[str], header: Header, p
     image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
     for i in range(len(classes)):
         for j in range(len(classes)):
-            ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=8, color="white" if share[i, j] > 0.5 else "black")
+            ax.text(
+                j,
+                i,
+                str(matrix[i, j]),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if share[i, j] > 0.5 else "black",
+            )
     ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
     ax.set_yticks(range(len(classes)), classes)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     fig.colorbar(image, ax=ax, fraction=0.046, label="share of the true class")
     n = predictions.split.nunique()
-    ax.set_title(_title(section, f"confusion matrix of {section.reference}") + f"\n(test predictions summed over {n} splits; counts)", fontsize=10)
+    ax.set_title(
+        _title(section, f"confusion matrix of {section.reference}")
+        + f"\n(test predictions summed over {n} splits; counts)",
+        fontsize=10,
+    )
     return _finish(fig, path, header)

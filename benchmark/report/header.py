@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from benchmark.report.collect import Header
-from benchmark.statistics.significance import BAYES_NAME, HOLM_NAME, NAME as TEST_NAME
+from benchmark.statistics.significance import BAYES_NAME, HOLM_NAME
+from benchmark.statistics.significance import NAME as TEST_NAME
 
 
 def warnings(header: Header) -> list[str]:
@@ -42,10 +43,13 @@ def lines(header: Header) -> list[tuple[str, str]]:
         ("Date", header.date),
         ("Tracking", header.tracking_uri),
         ("Metric", "test accuracy after the last epoch, mean ± sample std (ddof=1) over splits, in %"),
-        ("Test", f"{TEST_NAME} of each row against the reference row over the splits both finished, with the "
-                 f"corrected 95 % interval of the difference; {HOLM_NAME} across each table's rows; {BAYES_NAME} with a "
-                 f"region of practical equivalence of ±{header.rope:g} accuracy points. The plain paired t-test "
-                 "(anti-conservative on overlapping splits) is in table.csv as p_naive."),
+        (
+            "Test",
+            f"{TEST_NAME} of each row against the reference row over the splits both finished, with the "
+            f"corrected 95 % interval of the difference; {HOLM_NAME} across each table's rows; {BAYES_NAME} with a "
+            f"region of practical equivalence of ±{header.rope:g} accuracy points. The plain paired t-test "
+            "(anti-conservative on overlapping splits) is in table.csv as p_naive.",
+        ),
     ]
 
 

@@ -13,7 +13,8 @@ from benchmark.suite import Suite
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
-.warning { background: #c0392b; color: white; font-weight: bold; padding: .8em 1em; margin: .5em 0; border-radius: 4px; font-size: 1.1em; }
+.warning { background: #c0392b; color: white; font-weight: bold; padding: .8em 1em; margin: .5em 0; border-radius:
+4px; font-size: 1.1em; }
 .note { background: #fff4d6; padding: .4em 1em; margin: .3em 0; border-radius: 4px; }
 dl.header { display: grid; grid-template-columns: max-content auto; gap: .2em 1em; }
 dl.header dt { font-weight: bold; }
@@ -27,8 +28,15 @@ figure img { max-width: 100%; border: 1px solid #ddd; }
 """
 
 
-def page(sections: list[Suite], frame, header: Header, incomplete: list[str], figures: list[tuple[Path, str]], files: list[str],
-         metrics: list[str] | None = None) -> str:
+def page(
+    sections: list[Suite],
+    frame,
+    header: Header,
+    incomplete: list[str],
+    figures: list[tuple[Path, str]],
+    files: list[str],
+    metrics: list[str] | None = None,
+) -> str:
     e = html.escape
     out = [
         "<!DOCTYPE html>",
@@ -44,7 +52,11 @@ def page(sections: list[Suite], frame, header: Header, incomplete: list[str], fi
     out += [f'<div class="note">{e(n)}</div>' for n in hdr.notes(header, incomplete)]
     for section in sections:
         columns, rows, footnotes = display(section, frame[frame["table"] == section.name], HTML, metrics)
-        out += [f"<h2>{e(section.name)}: {e(section.title)}</h2>", f'<p class="caption">{e(caption(section, header))}</p>', "<table>"]
+        out += [
+            f"<h2>{e(section.name)}: {e(section.title)}</h2>",
+            f'<p class="caption">{e(caption(section, header))}</p>',
+            "<table>",
+        ]
         out.append("<thead><tr>" + "".join(f"<th>{c}</th>" for c in columns) + "</tr></thead><tbody>")
         out += ["<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>" for cells in rows]
         out.append("</tbody></table>")

@@ -10,12 +10,11 @@ import math
 import tempfile
 from pathlib import Path
 
-
 from benchmark import checkpoints, metrics, tracking
 from benchmark.kept import mlflow_name
+from benchmark.report.collect import Collected
 from benchmark.statistics import significance as sig
 from benchmark.statistics.rows import summarize
-from benchmark.report.collect import Collected
 from benchmark.suite import sections
 
 
@@ -45,8 +44,13 @@ def write_back(client, collected: Collected, values: dict[str, dict[str, float]]
             if not run_values:
                 continue
             logged = client.get_run(record.run_id).data.metrics
-            fresh = {mlflow_name(k): v for k, v in run_values.items() if k != "accuracy" and math.isfinite(v)
-                     and not math.isclose(logged.get(mlflow_name(k), math.nan), v, rel_tol=1e-9)}
+            fresh = {
+                mlflow_name(k): v
+                for k, v in run_values.items()
+                if k != "accuracy"
+                and math.isfinite(v)
+                and not math.isclose(logged.get(mlflow_name(k), math.nan), v, rel_tol=1e-9)
+            }
             if fresh:
                 tracking.log_metrics(client, record.run_id, fresh)
         if row.parent_id:
@@ -98,7 +102,9 @@ def add_columns(frame, collected: Collected, values: dict[str, dict[str, float]]
             ref_values = per_row.get((record["table"], reference), {}).get(n, {}) if reference else {}
             shared = sorted(set(by_split) & set(ref_values))
             if metric.unit == "%" and record["row"] != reference and len(shared) >= 2:
-                comparison = sig.compare(by_split, ref_values, sig.size_ratio(sizes, shared), rope, record.get("design") or sig.SUBSAMPLING)
+                comparison = sig.compare(
+                    by_split, ref_values, sig.size_ratio(sizes, shared), rope, record.get("design") or sig.SUBSAMPLING
+                )
                 diff, p = comparison.diff, comparison.p_value
             columns[f"{n}_diff"].append(diff)
             columns[f"{n}_p_value"].append(p)
@@ -109,5 +115,9 @@ def add_columns(frame, collected: Collected, values: dict[str, dict[str, float]]
 
 def metric_columns() -> list[str]:
     """The CSV columns the registered metrics add, in registration order."""
-    return [c for n in metrics.list_metrics() if n != "accuracy" for c in (n, f"{n}_std", f"{n}_n", f"{n}_diff", f"{n}_p_value")]
-
+    return [
+        c
+        for n in metrics.list_metrics()
+        if n != "accuracy"
+        for c in (n, f"{n}_std", f"{n}_n", f"{n}_diff", f"{n}_p_value")
+    ]

@@ -19,13 +19,12 @@ from typing import Any
 import numpy as np
 
 from benchmark import tracking
-from features.format import PAPER_MODALITIES
 from benchmark.report.collect import Collected, RowRuns, SplitRecord, touched
-from benchmark.suite import sections
 from benchmark.report.stats import comparison
+from benchmark.suite import Suite, SuiteRow, sections
 from benchmark.tracking.parents import setting_of_run
-from benchmark.suite import Suite, SuiteRow
 from benchmark.tracking.tags import TAG
+from features.format import PAPER_MODALITIES
 
 FOOTNOTE = "footnote"
 
@@ -56,7 +55,11 @@ def attach(collected: Collected, uri: str | None = None) -> Collected:
         parent = _nested_parent(client, measured[0].parent_id, part.sweep)
         if parent is None:
             continue
-        nested_row = _row_runs(client, parent, SuiteRow(name=row_name(part.sweep), model="proposed", modalities=PAPER_MODALITIES, table=part.name))
+        nested_row = _row_runs(
+            client,
+            parent,
+            SuiteRow(name=row_name(part.sweep), model="proposed", modalities=PAPER_MODALITIES, table=part.name),
+        )
         rows.append(nested_row)
         suite = _with_row(suite, part.name, nested_row.row)
     return replace(collected, suite=suite, rows=rows)
@@ -71,18 +74,25 @@ def _nested_parent(client, table_parent_id: str, sweep: str):
         f"tags.`{TAG}kind` = '{tracking.NESTED}' and tags.`{TAG}params` = '{sweep}'"
         f" and tags.`{TAG}dataset_fingerprint` = '{dataset}'"
     )
-    runs = [r for r in tracking.search_all(client, [table_parent.info.experiment_id], query) if setting_of_run(r) == setting]
+    runs = [
+        r for r in tracking.search_all(client, [table_parent.info.experiment_id], query) if setting_of_run(r) == setting
+    ]
     return max(runs, key=touched, default=None)
 
 
 def _row_runs(client, parent, row: SuiteRow) -> NestedRowRuns:
     tags = parent.data.tags
     children = tracking.search_all(
-        client, [parent.info.experiment_id],
+        client,
+        [parent.info.experiment_id],
         f"tags.`{TAG}kind` = '{tracking.NESTED_SPLIT}' and tags.`mlflow.parentRunId` = '{parent.info.run_id}'",
     )
     expected = tags.get(f"{TAG}n_expected_splits", "")
-    n_expected = int(expected) if expected.isdigit() else 1 + max((int(c.data.tags.get(f"{TAG}split", -1)) for c in children), default=-1)
+    n_expected = (
+        int(expected)
+        if expected.isdigit()
+        else 1 + max((int(c.data.tags.get(f"{TAG}split", -1)) for c in children), default=-1)
+    )
     result = NestedRowRuns(row, parent.info.run_id, parent.info.status, n_expected)
     for child in sorted(children, key=touched):  # the latest run of a split wins, a finished one first
         k = int(child.data.tags.get(f"{TAG}split", -1))
@@ -90,13 +100,19 @@ def _row_runs(client, parent, row: SuiteRow) -> NestedRowRuns:
             continue
         metrics = child.data.metrics
         record = SplitRecord(
-            split=k, run_id=child.info.run_id, status=child.info.status, test_acc=float(metrics.get("test_acc", math.nan)),
-            reason=child.data.tags.get(f"{TAG}failure_reason", ""), commit=child.data.tags.get("mlflow.source.git.commit", ""),
+            split=k,
+            run_id=child.info.run_id,
+            status=child.info.status,
+            test_acc=float(metrics.get("test_acc", math.nan)),
+            reason=child.data.tags.get(f"{TAG}failure_reason", ""),
+            commit=child.data.tags.get("mlflow.source.git.commit", ""),
         )
         if record.finished or k not in result.splits or not result.splits[k].finished:
             result.splits[k] = record
-            chosen = {n[len("chosen."):]: v for n, v in child.data.params.items() if n.startswith("chosen.")}
-            result.chosen[k] = ", ".join(chosen.values()) if len(chosen) == 1 else ", ".join(f"{n}={v}" for n, v in chosen.items())
+            chosen = {n[len("chosen.") :]: v for n, v in child.data.params.items() if n.startswith("chosen.")}
+            result.chosen[k] = (
+                ", ".join(chosen.values()) if len(chosen) == 1 else ", ".join(f"{n}={v}" for n, v in chosen.items())
+            )
     return result
 
 
@@ -120,7 +136,9 @@ def annotate(frame, collected: Collected):
 
 
 def footnote(nested_row: NestedRowRuns, rows: list[RowRuns]) -> str:
-    chosen = "; ".join(f"split {k}: {nested_row.chosen[k]}" for k in sorted(nested_row.chosen) if nested_row.splits[k].finished)
+    chosen = "; ".join(
+        f"split {k}: {nested_row.chosen[k]}" for k in sorted(nested_row.chosen) if nested_row.splits[k].finished
+    )
     text = f"value chosen on validation inside each outer split's training part: {chosen or 'none yet'}"
     nested = {s.split: s.test_acc for s in nested_row.finished}
     if not rows or not nested:
@@ -132,8 +150,11 @@ def footnote(nested_row: NestedRowRuns, rows: list[RowRuns]) -> str:
         return text + f". Selection bias: no split shared with the best row ({best.row.name})"
     test = comparison(best, nested_row)
     if math.isfinite(test.p_value):
-        stat = (f"95 % CI [{test.diff_ci_low:+.1f}, {test.diff_ci_high:+.1f}], corrected resampled t-test p = {test.p_value:.3g}, "
-                f"naive paired t-test p = {test.p_naive:.3g}")
+        stat = (
+            f"95 % CI [{test.diff_ci_low:+.1f}, {test.diff_ci_high:+.1f}], corrected resampled t-test p = "
+            f"{test.p_value:.3g}, "
+            f"naive paired t-test p = {test.p_naive:.3g}"
+        )
     else:
         stat = f"no p-value, {test.note}"
     return text + (

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from benchmark.report import csv_table, figure_set, nested, tables  # noqa: F401  (figure_set: importing it registers the report's figures)
-from benchmark.report.figure_registry import FIGURES, FigureInput
 from benchmark.report.collect import Collected, collect
-from benchmark.suite import sections
-from benchmark.statistics.significance import DEFAULT_ROPE
+from benchmark.report.figure_registry import FIGURES, FigureInput
 from benchmark.report.stats import row_stats
-from benchmark.suite import Suite, load_suite
+from benchmark.statistics.significance import DEFAULT_ROPE
+from benchmark.suite import Suite, load_suite, sections
 
 
 def _safe(name: str) -> str:
@@ -73,14 +72,16 @@ def render_report(
     frame = metric_columns.add_columns(frame, collected, values, rope)
     try:  # a copy for the MLflow UI: a READ-only user or a read-only store still gets the report
         metric_columns.write_back(client, collected, values, frame)
-    except Exception:  # noqa: BLE001
+    except Exception:
         pass
     experiment_id = client.get_experiment_by_name(experiment).experiment_id
     frame, evaluated = robustness.write(client, collected, experiment_id, frame, folder)
     header = collected.header
     header.rope = rope
     incomplete = [
-        f"{r['row']} ({r['n_splits']}/{r['n_expected']})" for r in frame.to_dict("records") if tables.status(r) not in ("complete", "reported")
+        f"{r['row']} ({r['n_splits']}/{r['n_expected']})"
+        for r in frame.to_dict("records")
+        if tables.status(r) not in ("complete", "reported")
     ]
     parts = sections(loaded)
     shown = list(metrics)
@@ -93,8 +94,16 @@ def render_report(
     chance = 100.0 / len(collected.classes) if collected.classes else None
     for part in parts:
         prefix = f"{part.name}_" if multi else ""
-        inputs = FigureInput(part, frame[frame["table"] == part.name], collected.rows_of(part.name), collected.predictions.get(part.name),
-                             collected.classes, header, chance, rope)
+        inputs = FigureInput(
+            part,
+            frame[frame["table"] == part.name],
+            collected.rows_of(part.name),
+            collected.predictions.get(part.name),
+            collected.classes,
+            header,
+            chance,
+            rope,
+        )
         for figure in FIGURES:
             if not figure.applies(part):
                 continue
@@ -102,12 +111,15 @@ def render_report(
             if path:
                 written.append((path, figure.caption(part, inputs)))
 
-    written += [(path, "Test-time robustness and cost (bench evaluate): " + path.stem.replace("_", " ")) for path in evaluated]
+    written += [
+        (path, "Test-time robustness and cost (bench evaluate): " + path.stem.replace("_", " ")) for path in evaluated
+    ]
     from benchmark.report.html import page
 
     extra = [name for name in ("robustness.csv", "robustness.md") if (folder / name).is_file()]
     files = ["table.md", "table.tex", "table.csv", csv_table.META_NAME, *extra] + [
-        q.name for p, _ in written for q in (p, p.with_suffix(".pdf")) if q.is_file()]
+        q.name for p, _ in written for q in (p, p.with_suffix(".pdf")) if q.is_file()
+    ]
     (folder / "index.html").write_text(page(parts, frame, header, incomplete, written, files, shown))
     return folder
 
@@ -127,7 +139,9 @@ def report_command(summary, uri: str | None, out: Path | None = None) -> str:
     return shlex.join(parts)
 
 
-def report_after_run(summary, uri: str | None, console, rope: float = DEFAULT_ROPE, metrics: Sequence[str] = ("accuracy",)) -> Path | None:
+def report_after_run(
+    summary, uri: str | None, console, rope: float = DEFAULT_ROPE, metrics: Sequence[str] = ("accuracy",)
+) -> Path | None:
     """The end of ``bench run``: render from MLflow the parents this run just closed.
 
     A report that cannot be written never turns a finished run into a failed command: it says why
@@ -143,11 +157,14 @@ def report_after_run(summary, uri: str | None, console, rope: float = DEFAULT_RO
             rope=rope,
             metrics=metrics,
         )
-    except Exception as exc:  # noqa: BLE001 - the runs are safe in MLflow; the report can be made later
+    except Exception as exc:
         import tempfile
 
         out = Path(tempfile.gettempdir()) / f"bench-report-{summary.suite.name}" if isinstance(exc, OSError) else None
-        console.print(f"[yellow]report not written ({type(exc).__name__}: {exc}); try `{report_command(summary, uri, out)}`", soft_wrap=True)
+        console.print(
+            f"[yellow]report not written ({type(exc).__name__}: {exc}); try `{report_command(summary, uri, out)}`",
+            soft_wrap=True,
+        )
         return None
     console.print(f"report: {folder / 'index.html'}")
     try:  # the rendered files as artifacts of the parent runs that produced them
@@ -155,6 +172,6 @@ def report_after_run(summary, uri: str | None, console, rope: float = DEFAULT_RO
         from benchmark.tracking.artifacts import log_report
 
         log_report(tracking.client(uri), [r.parent_run_id for r in summary.rows if r.parent_run_id], folder)
-    except Exception as exc:  # noqa: BLE001 - the files are on disk; MLflow only gets a copy
+    except Exception as exc:
         console.print(f"[yellow]report not attached to the parent runs ({type(exc).__name__}: {exc})")
     return folder

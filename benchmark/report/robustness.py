@@ -17,14 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmark.statistics import significance as sig
 from benchmark.report.collect import Collected
+from benchmark.statistics import significance as sig
 from benchmark.suite import sections
 from benchmark.tracking.tags import TAG
 
 COST = ("mflop_per_video", "inference_ms_batch1", "inference_ms_batch64", "peak_memory_mb")
 CSV_COLUMNS = ["table", "row", "corruption", "modality", "level", "accuracy", "accuracy_std", "n"]
-
 
 
 def evaluations(client, collected: Collected, experiment_id: str):
@@ -38,10 +37,21 @@ def evaluations(client, collected: Collected, experiment_id: str):
     for run in evaluations.of_split_runs(client, experiment_id, set(owner), current=_current):
         tags, values = run.data.tags, run.data.metrics
         table, row, split = owner[tags[f"{TAG}split_run_id"]]
-        records.append({"table": table, "row": row, "split": split, "corruption": tags.get(f"{TAG}corruption", ""),
-                        "modality": tags.get(f"{TAG}modality", ""), "level": float(tags.get(f"{TAG}level", "nan")),
-                        "accuracy": values.get("test_acc", math.nan), **{k: values.get(k, math.nan) for k in COST}})
-    return pd.DataFrame.from_records(records, columns=["table", "row", "split", "corruption", "modality", "level", "accuracy", *COST])
+        records.append(
+            {
+                "table": table,
+                "row": row,
+                "split": split,
+                "corruption": tags.get(f"{TAG}corruption", ""),
+                "modality": tags.get(f"{TAG}modality", ""),
+                "level": float(tags.get(f"{TAG}level", "nan")),
+                "accuracy": values.get("test_acc", math.nan),
+                **{k: values.get(k, math.nan) for k in COST},
+            }
+        )
+    return pd.DataFrame.from_records(
+        records, columns=["table", "row", "split", "corruption", "modality", "level", "accuracy", *COST]
+    )
 
 
 def _current(run) -> bool:
@@ -53,12 +63,17 @@ def _current(run) -> bool:
     if tags.get(f"{TAG}evaluation_version", "1") != str(EVALUATION_VERSION):
         return False
     name = tags.get(f"{TAG}corruption", "")
-    return name not in corruptions.list_corruptions() or tags.get(f"{TAG}corruption_version") == corruptions.get_corruption(name).version
+    return (
+        name not in corruptions.list_corruptions()
+        or tags.get(f"{TAG}corruption_version") == corruptions.get_corruption(name).version
+    )
 
 
 def curves(evals):
     """``robustness.csv``'s frame: mean accuracy (%) over splits per (row, corruption, modality, level)."""
-    grouped = evals.assign(accuracy=100.0 * evals["accuracy"]).groupby(["table", "row", "corruption", "modality", "level"], sort=False)
+    grouped = evals.assign(accuracy=100.0 * evals["accuracy"]).groupby(
+        ["table", "row", "corruption", "modality", "level"], sort=False
+    )
     out = grouped["accuracy"].agg(["mean", "std", "count"]).reset_index()
     return out.rename(columns={"mean": "accuracy", "std": "accuracy_std", "count": "n"})[CSV_COLUMNS]
 
@@ -69,12 +84,19 @@ def cost_columns(frame, evals):
     clean = evals[evals["corruption"] == "clean"] if len(evals) else evals
     for column in COST:
         means = clean.groupby(["table", "row"])[column].mean() if len(clean) else {}
-        frame[column] = [float(means.get((t, r), math.nan)) if len(clean) else math.nan for t, r in zip(frame["table"], frame["row"])]
+        frame[column] = [
+            float(means.get((t, r), math.nan)) if len(clean) else math.nan for t, r in zip(frame["table"], frame["row"])
+        ]
     return frame
 
 
 def _curve(frame, table: str, row: str, corruption: str, modality: str, clean: float) -> tuple[np.ndarray, np.ndarray]:
-    part = frame[(frame["table"] == table) & (frame["row"] == row) & (frame["corruption"] == corruption) & (frame["modality"] == modality)]
+    part = frame[
+        (frame["table"] == table)
+        & (frame["row"] == row)
+        & (frame["corruption"] == corruption)
+        & (frame["modality"] == modality)
+    ]
     part = part.sort_values("level")
     return np.concatenate([[0.0], part["level"].to_numpy()]), np.concatenate([[clean], part["accuracy"].to_numpy()])
 
@@ -112,12 +134,23 @@ def summary_table(collected: Collected, evals, frame) -> list[dict]:
                 continue
             for m in modalities:
                 record = {"table": part.name, "row": name, "modality": m, "clean": float(clean[(part.name, name)])}
-                missing = curve[(curve["table"] == part.name) & (curve["row"] == name) & (curve["corruption"] == "missing") & (curve["modality"] == m)]
+                missing = curve[
+                    (curve["table"] == part.name)
+                    & (curve["row"] == name)
+                    & (curve["corruption"] == "missing")
+                    & (curve["modality"] == m)
+                ]
                 record["missing"] = float(missing["accuracy"].iloc[0]) if len(missing) else math.nan
-                without = [o for o in collected.rows_of(part.name) if set(o.row.modalities) == set(r.row.modalities) - {m}]
-                trained = frame[(frame["table"] == part.name) & (frame["row"] == without[0].row.name)]["mean"] if without else []
+                without = [
+                    o for o in collected.rows_of(part.name) if set(o.row.modalities) == set(r.row.modalities) - {m}
+                ]
+                trained = (
+                    frame[(frame["table"] == part.name) & (frame["row"] == without[0].row.name)]["mean"]
+                    if without
+                    else []
+                )
                 record["trained_without"] = float(trained.iloc[0]) if len(trained) else math.nan
-                levels, accs = _curve(curve, part.name, name, "noise", m, record["clean"])
+                _, accs = _curve(curve, part.name, name, "noise", m, record["clean"])
                 record["relative_robustness"] = relative_robustness(accs)
                 record["effective_robustness"] = math.nan
                 record["p_missing_vs_reference"] = math.nan
@@ -129,31 +162,48 @@ def summary_table(collected: Collected, evals, frame) -> list[dict]:
                     sizes = {s.split: (s.n_train, s.n_test) for s in r.finished if s.n_train and s.n_test}
                     shared = sorted(set(mine) & set(theirs))
                     if len(shared) >= 2:
-                        record["p_missing_vs_reference"] = sig.compare(mine, theirs, sig.size_ratio(sizes, shared), design=r.design or sig.SUBSAMPLING).p_value
+                        record["p_missing_vs_reference"] = sig.compare(
+                            mine, theirs, sig.size_ratio(sizes, shared), design=r.design or sig.SUBSAMPLING
+                        ).p_value
                 out.append(record)
     return out
 
 
 def _split_values(evals, table: str, row: str, corruption: str, modality: str) -> dict[int, float]:
-    part = evals[(evals["table"] == table) & (evals["row"] == row) & (evals["corruption"] == corruption) & (evals["modality"] == modality)]
+    part = evals[
+        (evals["table"] == table)
+        & (evals["row"] == row)
+        & (evals["corruption"] == corruption)
+        & (evals["modality"] == modality)
+    ]
     return dict(zip(part["split"].astype(int), part["accuracy"].astype(float)))
 
 
 def markdown(records: list[dict]) -> str:
-    lines = ["# Robustness at test time (bench evaluate)", "",
-             "Accuracy in %, mean over splits. Missing: the modality's frames all masked at test time; trained without: the "
-             "row trained without that modality (table2's question asked at training time). Relative robustness: area "
-             "under the accuracy-vs-noise curve (MultiBench); effective: points kept beyond the reference row's curve "
-             "shifted to this row's clean accuracy. p: corrected resampled t-test of the missing-modality accuracy "
-             "against the reference row's.", "",
-             "| Row | Modality | Clean | Missing | Trained without | Relative robustness | Effective robustness | p (missing vs ref) |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "# Robustness at test time (bench evaluate)",
+        "",
+        "Accuracy in %, mean over splits. Missing: the modality's frames all masked at test time; trained without: the "
+        "row trained without that modality (table2's question asked at training time). Relative robustness: area "
+        "under the accuracy-vs-noise curve (MultiBench); effective: points kept beyond the reference row's curve "
+        "shifted to this row's clean accuracy. p: corrected resampled t-test of the missing-modality accuracy "
+        "against the reference row's.",
+        "",
+        "| Row | Modality | Clean | Missing | Trained without | Relative robustness | Effective robustness | p "
+        "(missing vs ref) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in records:
+
         def f(v, d=1):
             return "—" if not math.isfinite(v) else f"{v:.{d}f}"
+
         p = r["p_missing_vs_reference"]
-        lines.append(f"| {r['row']} | {r['modality']} | {f(r['clean'])} | {f(r['missing'])} | {f(r['trained_without'])} | "
-                     f"{f(r['relative_robustness'])} | {f(r['effective_robustness'], 2)} | {'—' if not math.isfinite(p) else ('<0.001' if p < 0.001 else f'{p:.3f}')} |")
+        lines.append(
+            f"| {r['row']} | {r['modality']} | {f(r['clean'])} | {f(r['missing'])} | {f(r['trained_without'])} | "
+            f"{f(r['relative_robustness'])} | {f(r['effective_robustness'], 2)} | "
+            f"{'—' if not math.isfinite(p) else ('<0.001' if p < 0.001 else f'{p:.3f}')} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -185,7 +235,9 @@ def draw_curves(curve, folder: Path) -> list[Path]:
             ax.set_xlabel("level")
             ax.grid(alpha=0.3)
         axes[0][0].set_ylabel("test accuracy (%)")
-        fig.supxlabel(f"level: {registered.description}" if registered and registered.description else "level", fontsize=9)
+        fig.supxlabel(
+            f"level: {registered.description}" if registered and registered.description else "level", fontsize=9
+        )
         axes[0][-1].legend(fontsize=7, loc="best")
         fig.tight_layout()
         path = folder / f"robustness_{corruption}.png"
@@ -206,8 +258,14 @@ def draw_pareto(frame, folder: Path) -> Path | None:
     if data.empty:
         return None
     cost, acc = data["inference_ms_batch64"].to_numpy(), data["mean"].to_numpy()
-    front = [i for i in range(len(data)) if not any((cost[j] <= cost[i] and acc[j] >= acc[i]) and (cost[j] < cost[i] or acc[j] > acc[i])
-                                                    for j in range(len(data)))]
+    front = [
+        i
+        for i in range(len(data))
+        if not any(
+            (cost[j] <= cost[i] and acc[j] >= acc[i]) and (cost[j] < cost[i] or acc[j] > acc[i])
+            for j in range(len(data))
+        )
+    ]
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.scatter(cost, acc, color="grey")
     for i, name in enumerate(data["row"]):
@@ -226,7 +284,8 @@ def draw_pareto(frame, folder: Path) -> Path | None:
 
 
 def write(client, collected: Collected, experiment_id: str, frame, folder: Path):
-    """robustness.csv / .md and the figures where evaluations exist; returns (frame with cost columns, written files)."""
+    """robustness.csv / .md and the figures where evaluations exist; returns (frame with cost columns, written
+    files)."""
     evals = evaluations(client, collected, experiment_id)
     frame = cost_columns(frame, evals)
     written: list[Path] = []

@@ -14,19 +14,40 @@ import math
 
 import numpy as np
 
-from benchmark.statistics import significance as sig
 from benchmark.report.collect import RowRuns
+from benchmark.splits import TRAIN_FRACTION
+from benchmark.statistics import significance as sig
 from benchmark.statistics.mcnemar import mcnemar_compare
 from benchmark.statistics.rows import summarize
-from benchmark.splits import TRAIN_FRACTION
 
 TEST_NAME = sig.NAME
 NOMINAL_RATIO = (1 - TRAIN_FRACTION) / TRAIN_FRACTION  # n_test/n_train of the 2/3 protocol (runs without sizes)
 
 COLUMNS = [
-    "table", "row", "reported", "ran", "running", "mean", "std", "n_splits", "n_expected", "paper", "delta",
-    "p_value", "n_paired", "test_note", *[k for k in sig.RECORD_KEYS if k != "p_value"], "best_epoch_mean", "best_epoch_gain", "missing", "ceiling",
-    "n_parameters", "seconds_per_epoch", "design", "test", "sizes_from",
+    "table",
+    "row",
+    "reported",
+    "ran",
+    "running",
+    "mean",
+    "std",
+    "n_splits",
+    "n_expected",
+    "paper",
+    "delta",
+    "p_value",
+    "n_paired",
+    "test_note",
+    *[k for k in sig.RECORD_KEYS if k != "p_value"],
+    "best_epoch_mean",
+    "best_epoch_gain",
+    "missing",
+    "ceiling",
+    "n_parameters",
+    "seconds_per_epoch",
+    "design",
+    "test",
+    "sizes_from",
 ]
 
 
@@ -83,8 +104,11 @@ def row_stats(rows: list[RowRuns], reference: str | None, rope: float = sig.DEFA
     import pandas as pd
 
     ref_row = next((r for r in rows if r.row.name == reference), None) if reference else None
-    compared = {r.row.name: comparison(r, ref_row, rope) for r in rows
-                if ref_row is not None and not r.row.reported and r.row.name != reference and r.finished}
+    compared = {
+        r.row.name: comparison(r, ref_row, rope)
+        for r in rows
+        if ref_row is not None and not r.row.reported and r.row.name != reference and r.finished
+    }
     sig.with_holm(list(compared.values()))
     records = []
     for r in rows:

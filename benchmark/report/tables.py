@@ -18,24 +18,62 @@ from __future__ import annotations
 import html as _html
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-from benchmark.report.columns import Cell, columns_for
 from benchmark.report import header as hdr
 from benchmark.report.collect import Header
+from benchmark.report.columns import Cell, columns_for
 from benchmark.report.nested import footnote_of
 from benchmark.report.stats import nominal_sizes_note
 from benchmark.statistics.significance import Footnote
 from benchmark.suite import Suite
 
 CSV_COLUMNS = [
-    "table", "row", "mean", "std", "n_splits", "n_expected", "paper", "delta", "p_value", "n_paired",
-    "best_epoch_mean", "best_epoch_gain", "status", "note", "ceiling", "n_parameters", "seconds_per_epoch",
-    "p_naive", "p_holm", "diff", "diff_ci_low", "diff_ci_high", "wins", "ties", "losses",
-    "prob_reference_better", "prob_equivalent", "prob_row_better", "rope", "test", "sizes_from",
+    "table",
+    "row",
+    "mean",
+    "std",
+    "n_splits",
+    "n_expected",
+    "paper",
+    "delta",
+    "p_value",
+    "n_paired",
+    "best_epoch_mean",
+    "best_epoch_gain",
+    "status",
+    "note",
+    "ceiling",
+    "n_parameters",
+    "seconds_per_epoch",
+    "p_naive",
+    "p_holm",
+    "diff",
+    "diff_ci_low",
+    "diff_ci_high",
+    "wins",
+    "ties",
+    "losses",
+    "prob_reference_better",
+    "prob_equivalent",
+    "prob_row_better",
+    "rope",
+    "test",
+    "sizes_from",
 ]
-PERCENT = ["mean", "std", "paper", "delta", "best_epoch_mean", "best_epoch_gain", "ceiling", "diff", "diff_ci_low", "diff_ci_high"]
+PERCENT = [
+    "mean",
+    "std",
+    "paper",
+    "delta",
+    "best_epoch_mean",
+    "best_epoch_gain",
+    "ceiling",
+    "diff",
+    "diff_ci_low",
+    "diff_ci_high",
+]
 P_VALUES = ["p_value", "p_naive", "p_holm"]
 COUNTS = ["wins", "ties", "losses"]
 PROBABILITIES = ["prob_reference_better", "prob_equivalent", "prob_row_better"]
@@ -52,8 +90,20 @@ class Flavour:
     escape: Callable[[str], str]
 
 
-_TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "_": r"\_", "#": r"\#", "$": r"\$",
-                "{": r"\{", "}": r"\}", "<": r"$<$", ">": r"$>$", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+_TEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "_": r"\_",
+    "#": r"\#",
+    "$": r"\$",
+    "{": r"\{",
+    "}": r"\}",
+    "<": r"$<$",
+    ">": r"$>$",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
 
 
 def _tex_escape(text: str) -> str:
@@ -82,7 +132,9 @@ def status(record) -> str:
     return "incomplete" if record["n_splits"] else "failed"
 
 
-def display(section: Suite, frame, flavour: Flavour, metrics: list[str] | None = None) -> tuple[list[str], list[list[str]], list[str]]:
+def display(
+    section: Suite, frame, flavour: Flavour, metrics: list[str] | None = None
+) -> tuple[list[str], list[list[str]], list[str]]:
     """Column names, cell strings and footnotes of one paper table (columns: :mod:`benchmark.report.columns`;
     ``metrics``: registered metrics other than accuracy to show, each as one more column)."""
     esc, dash = flavour.escape, flavour.dash
@@ -94,10 +146,12 @@ def display(section: Suite, frame, flavour: Flavour, metrics: list[str] | None =
     spec = columns_for(section, frame, flavour, [m for m in (metrics or []) if m != "accuracy"], tex=flavour is TEX)
     rows, footnotes = [], []
     if "ceiling" in frame and bool(frame["ceiling"].notna().any()):
-        footnotes.append(esc(
-            "Best reachable: accuracy of the Bayes rule that knows the synthetic generator, given the row's "
-            "modalities (Monte Carlo on fresh videos); no model beats it on average."
-        ))
+        footnotes.append(
+            esc(
+                "Best reachable: accuracy of the Bayes rule that knows the synthetic generator, given the row's "
+                "modalities (Monte Carlo on fresh videos); no model beats it on average."
+            )
+        )
     by_name = {row.name: row for row in section.rows}
     for record in frame.to_dict("records"):
         row = by_name[record["row"]]
@@ -128,7 +182,9 @@ def display(section: Suite, frame, flavour: Flavour, metrics: list[str] | None =
 
 def alignments(section: Suite, frame, metrics: list[str] | None = None) -> list[str]:
     """``l`` for the name, then each column's alignment (``c`` for check marks, ``r`` for numbers)."""
-    return ["l"] + [c.align for c in columns_for(section, frame, MD, [m for m in (metrics or []) if m != "accuracy"], tex=False)]
+    return ["l"] + [
+        c.align for c in columns_for(section, frame, MD, [m for m in (metrics or []) if m != "accuracy"], tex=False)
+    ]
 
 
 def _section_frame(frame, section: Suite):
@@ -138,7 +194,8 @@ def _section_frame(frame, section: Suite):
 def caption(section: Suite, header: Header) -> str:
     text = (
         f"{section.title}. Test accuracy after the last epoch, mean ± std over {header.n_splits} splits "
-        f"(n = finished splits); Δ = ours − paper in points; Diff, p, Holm, W/T/L and P: this row against {section.reference} "
+        "(n = finished splits); Δ = ours − paper in points; Diff, p, Holm, W/T/L and P: this row against "
+        f"{section.reference} "
         "over the paired splits (see the last footnote); "
         "best epoch: mean of the best test accuracy over epochs (optimistic; gain over the last epoch in brackets)."
     )
@@ -150,7 +207,9 @@ def caption(section: Suite, header: Header) -> str:
     return text
 
 
-def markdown(sections: list[Suite], frame, header: Header, incomplete: list[str], metrics: list[str] | None = None) -> str:
+def markdown(
+    sections: list[Suite], frame, header: Header, incomplete: list[str], metrics: list[str] | None = None
+) -> str:
     out = [f"# {header.title}", ""]
     for warning in hdr.warnings(header):
         out += [f"> **⚠ WARNING — {warning}**", ""]
@@ -161,7 +220,11 @@ def markdown(sections: list[Suite], frame, header: Header, incomplete: list[str]
         columns, rows, footnotes = display(section, part, MD, metrics)
         out += ["", f"## {section.name}: {section.title}", "", caption(section, header), ""]
         out.append("| " + " | ".join(columns) + " |")
-        out.append("|" + "|".join({"l": ":---", "c": ":---:", "r": "---:"}[a] for a in alignments(section, part, metrics)) + "|")
+        out.append(
+            "|"
+            + "|".join({"l": ":---", "c": ":---:", "r": "---:"}[a] for a in alignments(section, part, metrics))
+            + "|"
+        )
         out += ["| " + " | ".join(cells) + " |" for cells in rows]
         if footnotes:
             out += [""] + [f"- {f}" for f in footnotes]

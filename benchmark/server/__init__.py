@@ -1,1 +1,2 @@
-"""``bench server``: the shared MLflow tracking server, with MLflow's basic-auth app (:mod:`.auth`) and its users (:mod:`.users`)."""
+"""``bench server``: the shared MLflow tracking server, with MLflow's basic-auth app (:mod:`.auth`) and its users
+(:mod:`.users`)."""

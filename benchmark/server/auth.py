@@ -23,7 +23,12 @@ ADMIN_USER = "admin"
 ADMIN_PASSWORD_ENV = "MLFLOW_AUTH_ADMIN_PASSWORD"
 SECRET_KEY_ENV = "MLFLOW_FLASK_SERVER_SECRET_KEY"
 MIN_PASSWORD = 12  # MLflow's own minimum for passwords
-ADMIN_PASSWORD_FILE, SECRET_KEY_FILE, CONFIG_FILE, AUTH_DB_FILE = "admin-password", "secret-key", "basic_auth.ini", "basic_auth.db"
+ADMIN_PASSWORD_FILE, SECRET_KEY_FILE, CONFIG_FILE, AUTH_DB_FILE = (
+    "admin-password",
+    "secret-key",
+    "basic_auth.ini",
+    "basic_auth.db",
+)
 DEFAULT_PERMISSION = "READ"  # what every signed-in user may do on experiments nobody granted them
 # MLflow hashes (PBKDF2) the password on every request unless it caches a successful check; a bench run
 # makes hundreds of requests. The price: a changed or deleted password works up to this long on other workers.
@@ -47,19 +52,26 @@ def check_exposure(host: str, auth: bool, insecure: bool) -> str | None:
     if not insecure:
         raise ParamError(
             f"--host {host} lets other machines reach the server, and without --auth anyone who reaches it can read, "
-            "change or delete every run: add --auth (see README, 'A shared server for a team'), or --insecure on a network you trust"
+            "change or delete every run: add --auth (see README, 'A shared server for a team'), or --insecure on a "
+            "network you trust"
         )
-    return (f"warning: --insecure: the server on {host} has no authentication; anyone who reaches it can read, change "
-            "or delete every run")
+    return (
+        f"warning: --insecure: the server on {host} has no authentication; anyone who reaches it can read, change "
+        "or delete every run"
+    )
 
 
-def check_security_options(allowed_hosts: str | None, cors_origins: str | None, gunicorn_opts: str | None,
-                           uvicorn_opts: str | None) -> None:
+def check_security_options(
+    allowed_hosts: str | None, cors_origins: str | None, gunicorn_opts: str | None, uvicorn_opts: str | None
+) -> None:
     """The combinations ``mlflow server`` refuses (after a slow start), refused here first in one line."""
     if gunicorn_opts is not None and uvicorn_opts is not None:
         raise ParamError("give either --gunicorn-opts or --uvicorn-opts, not both (MLflow runs one server)")
     if gunicorn_opts is not None and (allowed_hosts or cors_origins):
-        raise ParamError("--allowed-hosts and --cors-allowed-origins work only under uvicorn (MLflow's security middleware); drop --gunicorn-opts")
+        raise ParamError(
+            "--allowed-hosts and --cors-allowed-origins work only under uvicorn (MLflow's security middleware); drop "
+            "--gunicorn-opts"
+        )
     for name, value in (("--allowed-hosts", allowed_hosts), ("--cors-allowed-origins", cors_origins)):
         if value is not None and (not value.strip() or any(not item.strip() for item in value.split(","))):
             raise ParamError(f"{name} {value!r}: give a comma-separated list without empty items")
@@ -108,9 +120,8 @@ def auth_database_uri(backend_store_uri: str, folder: Path) -> str:
 
 def ensure_postgres_database(uri: str) -> None:
     """Create the auth database when missing (the store's owner may); one line when that is refused."""
-    from sqlalchemy.engine import make_url
-
     import psycopg
+    from sqlalchemy.engine import make_url
 
     url = make_url(uri)
     params = {"host": url.host, "port": url.port or 5432, "user": url.username, "password": url.password}
@@ -119,7 +130,9 @@ def ensure_postgres_database(uri: str) -> None:
             return
     except psycopg.OperationalError as exc:
         if "does not exist" not in str(exc):
-            raise ParamError(f"auth database {url.render_as_string(hide_password=True)}: {str(exc).strip().splitlines()[0]}") from None
+            raise ParamError(
+                f"auth database {url.render_as_string(hide_password=True)}: {str(exc).strip().splitlines()[0]}"
+            ) from None
     try:
         with psycopg.connect(dbname="postgres", autocommit=True, connect_timeout=10, **params) as connection:
             connection.execute(f'CREATE DATABASE "{url.database}"')
@@ -154,9 +167,12 @@ def prepare_auth(backend_store_uri: str, folder: Path, auth_db_uri: str | None =
     if database.startswith("postgresql"):
         ensure_postgres_database(database)
     config = folder / CONFIG_FILE
-    text = (f"[mlflow]\ndefault_permission = {DEFAULT_PERMISSION}\ndatabase_uri = {database}\nadmin_username = {ADMIN_USER}\n"
-            "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
-            f"auth_cache_ttl_seconds = {AUTH_CACHE_TTL_S}\n")
+    text = (
+        f"[mlflow]\ndefault_permission = {DEFAULT_PERMISSION}\ndatabase_uri = {database}\nadmin_username = "
+        f"{ADMIN_USER}\n"
+        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+        f"auth_cache_ttl_seconds = {AUTH_CACHE_TTL_S}\n"
+    )
     descriptor = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # may hold the database password
     os.fchmod(descriptor, 0o600)
     with os.fdopen(descriptor, "w") as handle:
@@ -174,5 +190,8 @@ def admin_password(folder: Path) -> str:
         return os.environ[ADMIN_PASSWORD_ENV]
     path = folder / ADMIN_PASSWORD_FILE
     if not path.is_file():
-        raise ParamError(f"no admin password: set ${ADMIN_PASSWORD_ENV} or pass --auth-dir (the folder bench server --auth printed; {path} does not exist)")
+        raise ParamError(
+            f"no admin password: set ${ADMIN_PASSWORD_ENV} or pass --auth-dir (the folder bench server --auth "
+            f"printed; {path} does not exist)"
+        )
     return path.read_text().strip()

@@ -13,7 +13,7 @@ import signal
 import socket
 import subprocess
 import time
-from typing import Callable
+from collections.abc import Callable
 
 STOP_GRACE_S = 8.0  # then the group is killed
 
@@ -57,7 +57,9 @@ class Supervised:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._forward)
 
-    def _forward(self, signum, _frame) -> None:  # no waiting here: the main loop waits, and kills after the grace period
+    def _forward(
+        self, signum, _frame
+    ) -> None:  # no waiting here: the main loop waits, and kills after the grace period
         self.received.append(signum)
         if not self.stop_requested_at:
             self.stop_requested_at.append(time.monotonic())

@@ -8,9 +8,9 @@ Permissions are MLflow's: READ sees runs (reports, the UI); EDIT also creates an
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from benchmark.params import ParamError
 
@@ -31,7 +31,9 @@ def _signed_in(user: str, password: str) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def add_user(tracking_uri: str, name: str, password: str, permission: str, experiments: Sequence[str], auth_dir: Path) -> list[str]:
+def add_user(
+    tracking_uri: str, name: str, password: str, permission: str, experiments: Sequence[str], auth_dir: Path
+) -> list[str]:
     """Create ``name`` (unless it exists) and grant ``permission`` on the experiments; lines to print."""
     from mlflow.exceptions import MlflowException
     from mlflow.server.auth.client import AuthServiceClient

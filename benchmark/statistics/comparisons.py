@@ -4,7 +4,7 @@ the corrected resampled t-test over several splits (:mod:`.significance`), Holm 
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from benchmark.statistics import significance as sig
 from benchmark.suite import sections
@@ -16,7 +16,9 @@ def split_design(splits) -> str:
     return sig.design_of([(s.train, s.test) for s in splits], random)
 
 
-def compare_results(suite, results: Sequence, splits, rope: float = sig.DEFAULT_ROPE) -> dict[tuple[str, str], sig.Comparison]:
+def compare_results(
+    suite, results: Sequence, splits, rope: float = sig.DEFAULT_ROPE
+) -> dict[tuple[str, str], sig.Comparison]:
     """(table, row) -> comparison with the table's reference row, Holm across each table's rows.
 
     ``results`` are the runner's row results (``splits`` holds the split index of each accuracy).
@@ -35,7 +37,9 @@ def compare_results(suite, results: Sequence, splits, rope: float = sig.DEFAULT_
             if r.row.table != part.name or r.row.name == part.reference or not r.accuracies:
                 continue
             accs = dict(zip(r.splits, r.accuracies))
-            table[(r.row.table, r.row.name)] = sig.compare(accs, ref, sig.size_ratio(sizes, sorted(set(accs) & set(ref))), rope, design)
+            table[(r.row.table, r.row.name)] = sig.compare(
+                accs, ref, sig.size_ratio(sizes, sorted(set(accs) & set(ref))), rope, design
+            )
         sig.with_holm(list(table.values()))
         out.update(table)
     return out

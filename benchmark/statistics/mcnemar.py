@@ -27,8 +27,8 @@ corrected test counts splits.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -51,8 +51,15 @@ class McNemarComparison(Comparison):
     statistic: float = math.nan  # the binomial test's min(b, c), or the chi-square statistic
 
     def as_record(self) -> dict[str, float]:
-        return {**super().as_record(), "test": self.test, "n_paired": self.n_paired, "both_correct": self.both_correct,
-                "row_only": self.row_only, "reference_only": self.reference_only, "both_wrong": self.both_wrong}
+        return {
+            **super().as_record(),
+            "test": self.test,
+            "n_paired": self.n_paired,
+            "both_correct": self.both_correct,
+            "row_only": self.row_only,
+            "reference_only": self.reference_only,
+            "both_wrong": self.both_wrong,
+        }
 
 
 def mcnemar_compare(
@@ -113,7 +120,9 @@ def _paired(row, reference) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(row, Mapping):
         if set(row) != set(reference):
             extra = sorted(set(row) ^ set(reference))
-            raise ValueError(f"the rows were tested on different videos ({len(extra)} ids in one only, e.g. {extra[0]!r})")
+            raise ValueError(
+                f"the rows were tested on different videos ({len(extra)} ids in one only, e.g. {extra[0]!r})"
+            )
         ids = sorted(row)
         return np.array([bool(row[i]) for i in ids]), np.array([bool(reference[i]) for i in ids])
     mine, theirs = np.asarray(row, dtype=bool), np.asarray(reference, dtype=bool)

@@ -32,8 +32,8 @@ Which correction for which split source (:func:`design_of`):
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -49,7 +49,8 @@ DESIGN_NOTES = {
     SUBSAMPLING: "repeated random subsampling: variance × (1/J + n_test/n_train)",
     KFOLD: "disjoint k-fold test folds: variance × (1/J + n_test/n_train), n_test/n_train = 1/(k − 1)",
     SINGLE: "one split: no test possible",
-    ASSUMED: "user split files that are not disjoint folds: assumed repeated subsampling, variance × (1/J + n_test/n_train)",
+    ASSUMED: "user split files that are not disjoint folds: assumed repeated subsampling, variance × (1/J + "
+    "n_test/n_train)",
 }
 
 
@@ -77,8 +78,21 @@ class Comparison:
 
     def as_record(self) -> dict[str, float]:
         """The numeric figures (each a table.csv column and a parent metric); ``sizes_from`` and ``note`` are text."""
-        keys = ("p_value", "p_naive", "p_holm", "diff", "diff_ci_low", "diff_ci_high", "wins", "ties", "losses",
-                "prob_reference_better", "prob_equivalent", "prob_row_better", "rope")
+        keys = (
+            "p_value",
+            "p_naive",
+            "p_holm",
+            "diff",
+            "diff_ci_low",
+            "diff_ci_high",
+            "wins",
+            "ties",
+            "losses",
+            "prob_reference_better",
+            "prob_equivalent",
+            "prob_row_better",
+            "rope",
+        )
         return {k: getattr(self, k) for k in keys}
 
 
@@ -110,7 +124,9 @@ def design_from_source(source: str, n_splits: int) -> str:
 RECORDED_SIZES, NOMINAL_SIZES = "recorded", "nominal"
 
 
-def size_ratio(sizes: Mapping[int, tuple[int, int]], splits: Sequence[int], default: float | None = None) -> float | None:
+def size_ratio(
+    sizes: Mapping[int, tuple[int, int]], splits: Sequence[int], default: float | None = None
+) -> float | None:
     """Mean n_test/n_train over the given splits' (n_train, n_test); ``default`` where no size is known."""
     ratios = [sizes[k][1] / sizes[k][0] for k in splits if k in sizes and sizes[k][0] > 0]
     return float(np.mean(ratios)) if ratios else default
@@ -144,10 +160,14 @@ def compare(
         out.note = "one split: no test possible" if design == SINGLE else f"n={j} shared splits: too few for a test"
         return out
     if np.allclose(d, d[0], atol=1e-9):  # no variance: the posterior is a point mass at the difference
-        out.note = "identical on every split" if np.allclose(d, 0.0, atol=1e-9) else "constant difference: no variance to test"
+        out.note = (
+            "identical on every split" if np.allclose(d, 0.0, atol=1e-9) else "constant difference: no variance to test"
+        )
         out.diff_ci_low = out.diff_ci_high = out.diff
         out.prob_reference_better, out.prob_equivalent, out.prob_row_better = (
-            float(out.diff < -rope), float(abs(out.diff) <= rope), float(out.diff > rope)
+            float(out.diff < -rope),
+            float(abs(out.diff) <= rope),
+            float(out.diff > rope),
         )
         return out
     out.p_naive = float(stats.ttest_rel(d, np.zeros(j)).pvalue)
@@ -197,9 +217,12 @@ class Footnote:
     def text(self, reference: str) -> str:
         if self.designs == [SINGLE]:
             return (
-                f"One official split: Diff: row − {reference} in points on its test videos, with Newcombe's hybrid score 95 % "
-                f"interval of the paired difference; p: McNemar's test on the paired test predictions (exact binomial below 25 "
-                f"discordant videos, else chi-square with continuity correction; table.csv's test column says which); Holm: "
+                f"One official split: Diff: row − {reference} in points on its test videos, with Newcombe's hybrid "
+                "score 95 % "
+                "interval of the paired difference; p: McNemar's test on the paired test predictions (exact "
+                "binomial below 25 "
+                "discordant videos, else chi-square with continuity correction; table.csv's test column says "
+                "which); Holm: "
                 f"{HOLM_NAME} across this table's rows."
             )
         design = "; ".join(DESIGN_NOTES.get(d, d) for d in self.designs) or DESIGN_NOTES[SUBSAMPLING]
@@ -207,6 +230,7 @@ class Footnote:
             f"Diff: row − {reference} in points, mean over paired splits with its corrected 95 % interval; "
             f"p: {NAME} ({design}); Holm: {HOLM_NAME} across this table's rows; W/T/L: splits the row won, tied, "
             f"lost; P(ref/≈/row): {BAYES_NAME}, probability that {reference} is better by more than "
-            f"{self.rope:g} point(s), that both are within ±{self.rope:g} (practically equivalent), that the row is better. "
+            f"{self.rope:g} point(s), that both are within ±{self.rope:g} (practically equivalent), that the row is "
+            "better. "
             "The plain paired t-test's p (anti-conservative on overlapping splits) is in table.csv as p_naive."
         )

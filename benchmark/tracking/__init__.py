@@ -16,7 +16,6 @@ The contract other tools read (tags, params, metrics, artifacts) is the README's
 Accuracy is a fraction (0..1) everywhere in MLflow (:data:`UNIT`); reports show percent.
 """
 
-from benchmark.tracking.tags import EVALUATION, NESTED, NESTED_SPLIT, PARENT, SPLIT, TAG, TUNE_STUDY, TUNE_TRIAL  # noqa: F401
 from benchmark.tracking.mlflow_client import (  # noqa: F401  (the package's face: ``tracking.client(...)``)
     DEFAULT_TRACKING_URI,
     all_finished_split_runs,
@@ -37,6 +36,7 @@ from benchmark.tracking.mlflow_client import (  # noqa: F401  (the package's fac
     set_tags,
     tracking_uri,
 )
+from benchmark.tracking.tags import EVALUATION, NESTED, NESTED_SPLIT, PARENT, SPLIT, TAG, TUNE_STUDY, TUNE_TRIAL  # noqa: F401
 
 UNIT = "fraction"  # accuracy in MLflow: metrics, the paper's number, tags; reports show percent
 from benchmark.tracking.run_files import log_file_artifacts, log_json_artifact, log_text_artifact  # noqa: E402,F401

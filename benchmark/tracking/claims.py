@@ -27,7 +27,8 @@ from __future__ import annotations
 import os
 import socket
 import time
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from benchmark import tracking
 from benchmark.tracking.tags import TAG
@@ -79,7 +80,9 @@ def _key(run) -> tuple[int, str]:
 
 
 def _runs_of(client, experiment: str, fingerprint: str) -> list:
-    return tracking.search_all(client, [experiment], f"tags.`{TAG}kind` = '{tracking.SPLIT}' and tags.`{TAG}fingerprint` = '{fingerprint}'")
+    return tracking.search_all(
+        client, [experiment], f"tags.`{TAG}kind` = '{tracking.SPLIT}' and tags.`{TAG}fingerprint` = '{fingerprint}'"
+    )
 
 
 def taken(client, experiment: str, fingerprint: str, *, ignore_finished: bool = False) -> bool:
@@ -93,7 +96,13 @@ def taken(client, experiment: str, fingerprint: str, *, ignore_finished: bool = 
 
 
 def claim(
-    client, experiment: str, fingerprint: str, run_id: str, *, ignore_finished: bool = False, poll_s: float = 0.3,
+    client,
+    experiment: str,
+    fingerprint: str,
+    run_id: str,
+    *,
+    ignore_finished: bool = False,
+    poll_s: float = 0.3,
     timeout_s: float = DECISION_TIMEOUT_S,
 ) -> bool:
     """Decide whether ``run_id`` (a fresh RUNNING run of ``fingerprint``) trains the split. On a loss the
@@ -138,7 +147,8 @@ def step_aside(client, run_id: str) -> None:
 
 def settled(client, experiment: str, fingerprint: str, since_ms: int) -> tuple[str, Any]:
     """Where a split another process claimed stands: ("FINISHED", run), ("FAILED", run) for a winner
-    that failed after ``since_ms`` (when the waiting process started), ("RUNNING", run) while a live claim holds it, or ("", None) when
+    that failed after ``since_ms`` (when the waiting process started), ("RUNNING", run) while a live claim holds it,
+    or ("", None) when
     nobody holds it any more (its process died or was interrupted): take it over."""
     runs = _runs_of(client, experiment, fingerprint)
     finished = [r for r in runs if r.info.status == "FINISHED"]
@@ -147,7 +157,11 @@ def settled(client, experiment: str, fingerprint: str, since_ms: int) -> tuple[s
     live = [r for r in runs if is_live(r)]
     if live:
         return "RUNNING", min(live, key=_key)
-    failed = [r for r in runs if r.info.status == "FAILED" and r.data.tags.get(STATE) == WON and (r.info.end_time or 0) >= since_ms]
+    failed = [
+        r
+        for r in runs
+        if r.info.status == "FAILED" and r.data.tags.get(STATE) == WON and (r.info.end_time or 0) >= since_ms
+    ]
     if failed:
         return "FAILED", max(failed, key=_key)
     return "", None

@@ -11,17 +11,24 @@ Parent metrics (accuracy differences as fractions, like every accuracy in MLflow
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from benchmark import tracking
 from benchmark.statistics import significance as sig
 from benchmark.suite import sections
 from benchmark.tracking.tags import TAG
 
-FRACTIONS = {"diff": "test_acc_diff", "diff_ci_low": "test_acc_diff_ci_low", "diff_ci_high": "test_acc_diff_ci_high", "rope": "test_acc_rope"}
+FRACTIONS = {
+    "diff": "test_acc_diff",
+    "diff_ci_low": "test_acc_diff_ci_low",
+    "diff_ci_high": "test_acc_diff_ci_high",
+    "rope": "test_acc_rope",
+}
 
 
-def log_comparisons(client, suite, results: Sequence, comparisons: dict[tuple[str, str], sig.Comparison], design: str) -> None:
+def log_comparisons(
+    client, suite, results: Sequence, comparisons: dict[tuple[str, str], sig.Comparison], design: str
+) -> None:
     """The comparisons as metrics of the compared parents; the reference and design as tags of every parent."""
     references = {part.name: part.reference for part in sections(suite)}
     for r in results:

@@ -9,7 +9,7 @@ percent in the suite files) is divided by 100 before it reaches MLflow, so a fil
 from __future__ import annotations
 
 import math
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -90,7 +90,11 @@ def busy_ms(runs: Iterable) -> int | None:
     count once; gaps (an interrupted run resumed the next day) do not count. None when no run has both a
     start and an end.
     """
-    spans = sorted((r.info.start_time, r.info.end_time) for r in runs if r.info.start_time is not None and r.info.end_time is not None)
+    spans = sorted(
+        (r.info.start_time, r.info.end_time)
+        for r in runs
+        if r.info.start_time is not None and r.info.end_time is not None
+    )
     if not spans:
         return None
     total, (current_start, current_end) = 0, spans[0]

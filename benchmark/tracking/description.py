@@ -12,7 +12,10 @@ NOTE_TAG = "mlflow.note.content"
 def warnings(synthetic: bool, random_extractors: list[str]) -> list[str]:
     out = []
     if synthetic:
-        out.append("SYNTHETIC DATA: these runs were trained on a generated dataset; their numbers say nothing about real videos.")
+        out.append(
+            "SYNTHETIC DATA: these runs were trained on a generated dataset; their numbers say nothing about real "
+            "videos."
+        )
     if random_extractors:
         out.append(
             f"RANDOMLY INITIALISED EXTRACTORS ({', '.join(random_extractors)}): the features carry no meaning, "
@@ -23,8 +26,11 @@ def warnings(synthetic: bool, random_extractors: list[str]) -> list[str]:
 
 def text(store, experiment_id: str, suites: list[tuple[str, str]]) -> str:
     """Markdown: dataset and fingerprint, warnings, how to read the runs, one link per suite view."""
-    lines = [f"**ver-bench runs on `{store.name}`** · fingerprint `{store.fingerprint}` · {len(store)} videos, "
-             f"{len(store.classes)} classes ({', '.join(store.classes)}) · store `{store.path}`", ""]
+    lines = [
+        f"**ver-bench runs on `{store.name}`** · fingerprint `{store.fingerprint}` · {len(store)} videos, "
+        f"{len(store.classes)} classes ({', '.join(store.classes)}) · store `{store.path}`",
+        "",
+    ]
     lines += [f"> ⚠ **{w}**" for w in warnings(store.synthetic, list(store.random_extractors))]
     lines += [
         "",

@@ -5,16 +5,18 @@ scores (fractions, like ``test_acc``), and on the clean evaluation the row's cos
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from benchmark import tracking
 from benchmark.tracking.tags import TAG
 
 
-
 def finished(client, experiment: str) -> dict[str, Any]:
     """eval_key -> its latest FINISHED evaluation run."""
-    runs = tracking.search_all(client, [experiment], f"tags.`{TAG}kind` = '{tracking.EVALUATION}' and attributes.status = 'FINISHED'")
+    runs = tracking.search_all(
+        client, [experiment], f"tags.`{TAG}kind` = '{tracking.EVALUATION}' and attributes.status = 'FINISHED'"
+    )
     out: dict[str, Any] = {}
     for run in sorted(runs, key=lambda r: r.info.start_time or 0):
         out[run.data.tags.get(f"{TAG}eval_key", "")] = run
@@ -37,8 +39,15 @@ def of_split_runs(client, experiment: str, split_run_ids: set[str], current: Any
     return [run for _, run in best.values()]
 
 
-def log(client, experiment: str, split_run: Any, key: str, tags: Mapping[str, str], metrics: Mapping[str, float],
-        scores_csv: str | None) -> str:
+def log(
+    client,
+    experiment: str,
+    split_run: Any,
+    key: str,
+    tags: Mapping[str, str],
+    metrics: Mapping[str, float],
+    scores_csv: str | None,
+) -> str:
     """One evaluation, created and ended in one go (a kill between leaves a RUNNING run that nothing reads)."""
     split_tags = split_run.data.tags
     all_tags = {
@@ -46,7 +55,10 @@ def log(client, experiment: str, split_run: Any, key: str, tags: Mapping[str, st
         f"{TAG}kind": tracking.EVALUATION,
         f"{TAG}eval_key": key,
         f"{TAG}split_run_id": split_run.info.run_id,
-        **{f"{TAG}{k}": split_tags.get(f"{TAG}{k}", "") for k in ("suite", "row", "split", "model", "dataset_fingerprint", "config_fingerprint")},
+        **{
+            f"{TAG}{k}": split_tags.get(f"{TAG}{k}", "")
+            for k in ("suite", "row", "split", "model", "dataset_fingerprint", "config_fingerprint")
+        },
         **{f"{TAG}{k}": v for k, v in tags.items()},
         **tracking.owner_tags(),
     }

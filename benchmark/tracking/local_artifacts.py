@@ -55,4 +55,6 @@ def put_artifact(mlflow_client, run_id: str, path: Path, folder: str = "") -> No
     try:
         shutil.copyfile(path, target / Path(path).name)
     except FileNotFoundError as exc:
-        raise faults.StorageFault(str(sqlite.database_path(mlflow_client._tracking_client.tracking_uri)), faults.VANISHED) from exc
+        raise faults.StorageFault(
+            str(sqlite.database_path(mlflow_client._tracking_client.tracking_uri)), faults.VANISHED
+        ) from exc

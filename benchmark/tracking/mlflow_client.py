@@ -1,4 +1,5 @@
-"""MLflow layout (docs/architecture.md, "Contracts"; README "Tracking"). These names are a contract that reports, tuning and outside
+"""MLflow layout (docs/architecture.md, "Contracts"; README "Tracking"). These names are a contract that reports,
+tuning and outside
 tools read:
 
 - experiment = the store's ``name``; one parent run per suite row, one child run per split;
@@ -23,9 +24,10 @@ import os
 import platform
 import socket
 import subprocess
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from benchmark import sqlite
 from benchmark.tracking.retry import patient
@@ -194,7 +196,13 @@ def git_commit() -> str:
         commit = out.stdout.strip()
         if out.returncode != 0 or not commit:
             return "unknown"
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, timeout=5)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
         return commit + ("-dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -240,8 +248,11 @@ def all_finished_split_runs(mlflow_client, experiment: str) -> list:
     return search_all(mlflow_client, [experiment], f"tags.`{TAG}kind` = '{SPLIT}' and attributes.status = 'FINISHED'")
 
 
-def finished_split_runs(mlflow_client, experiment: str, fingerprints: Iterable[str] | None = None, runs: list | None = None) -> dict[str, Any]:
-    """FINISHED child runs by ``bench.fingerprint`` (optionally only those fingerprints; ``runs``: an earlier search's result)."""
+def finished_split_runs(
+    mlflow_client, experiment: str, fingerprints: Iterable[str] | None = None, runs: list | None = None
+) -> dict[str, Any]:
+    """FINISHED child runs by ``bench.fingerprint`` (optionally only those fingerprints; ``runs``: an earlier
+    search's result)."""
     wanted = set(fingerprints) if fingerprints is not None else None
     runs = all_finished_split_runs(mlflow_client, experiment) if runs is None else runs
     found: dict[str, Any] = {}

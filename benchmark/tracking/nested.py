@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -31,15 +32,29 @@ from benchmark.tracking.studies import StudyLogger
 from benchmark.tracking.tags import TAG
 
 
-
-def find_or_create(client, experiment: str, kind: str, fingerprint: str, run_name: str, tags: Mapping[str, Any],
-                   params: Mapping[str, Any]) -> Any:
+def find_or_create(
+    client,
+    experiment: str,
+    kind: str,
+    fingerprint: str,
+    run_name: str,
+    tags: Mapping[str, Any],
+    params: Mapping[str, Any],
+) -> Any:
     """The run of ``kind`` with ``fingerprint`` (the oldest if a race made two), else a new one; RUNNING
     unless it is a finished outer split (a rerun reads it and trains nothing)."""
     from benchmark.tracking.parents import find_or_create as find_or_create_run
 
-    return find_or_create_run(client, experiment, kind, fingerprint, run_name, tags, params,
-                              reopen=lambda run: run.info.status != "RUNNING" and not _finished_child(run, kind))
+    return find_or_create_run(
+        client,
+        experiment,
+        kind,
+        fingerprint,
+        run_name,
+        tags,
+        params,
+        reopen=lambda run: run.info.status != "RUNNING" and not _finished_child(run, kind),
+    )
 
 
 def _finished_child(run, kind: str) -> bool:
@@ -54,14 +69,20 @@ def is_done(run) -> bool:
 class OuterSplitLogger(StudyLogger):
     """Logs an inner study's trials under the outer split's child run (created by the coordinator)."""
 
-    def __init__(self, uri: str | None, experiment_name: str, study_name: str, run_id: str, trial_tags: Mapping[str, Any]):
+    def __init__(
+        self, uri: str | None, experiment_name: str, study_name: str, run_id: str, trial_tags: Mapping[str, Any]
+    ):
         super().__init__(uri, experiment_name, study_name)
         self.parent_run_id = run_id
         self.trial_tags = dict(trial_tags)
 
     def open_parent(self, opened, tags: Mapping[str, Any], params: Mapping[str, Any], wait_s: float = 30.0) -> str:
         self.close_killed_trials()
-        tracking.set_tags(self.client, self.parent_run_id, {f"{TAG}study": self.study_name, f"{TAG}storage": tags.get(f"{TAG}storage", "")})
+        tracking.set_tags(
+            self.client,
+            self.parent_run_id,
+            {f"{TAG}study": self.study_name, f"{TAG}storage": tags.get(f"{TAG}storage", "")},
+        )
         if self.client.get_run(self.parent_run_id).info.status != "RUNNING":
             self.client.update_run(self.parent_run_id, status="RUNNING")
         return self.parent_run_id
@@ -69,7 +90,9 @@ class OuterSplitLogger(StudyLogger):
 
 def log_choice(client, run_id: str, chosen: Mapping[str, Any], val_acc: float, val_std: float | None) -> None:
     tracking.log_params(client, run_id, {f"chosen.{k}": v for k, v in chosen.items()})
-    tracking.log_metrics(client, run_id, {"inner_val_acc": val_acc, "inner_val_acc_std": val_std if val_std is not None else math.nan})
+    tracking.log_metrics(
+        client, run_id, {"inner_val_acc": val_acc, "inner_val_acc_std": val_std if val_std is not None else math.nan}
+    )
 
 
 def finish_outer(client, run_id: str, test_acc: float, split_run_id: str, reused: bool) -> None:
@@ -85,26 +108,37 @@ def fail_outer(client, run_id: str, reason: str) -> None:
 
 def chosen_of(run) -> dict[str, str]:
     """The chosen values a child run holds (``chosen.<name>`` params), as logged (strings)."""
-    return {k[len("chosen."):]: v for k, v in run.data.params.items() if k.startswith("chosen.")}
+    return {k[len("chosen.") :]: v for k, v in run.data.params.items() if k.startswith("chosen.")}
 
 
-def close_parent(client, parent_id: str, children: Mapping[int, Any], n_expected: int) -> tuple[list[float], dict[int, dict[str, str]]]:
+def close_parent(
+    client, parent_id: str, children: Mapping[int, Any], n_expected: int
+) -> tuple[list[float], dict[int, dict[str, str]]]:
     """Aggregate the finished children of splits ``0 .. n_expected - 1`` onto the parent; FINISHED when all are."""
     done = {k: run for k, run in children.items() if k < n_expected and is_done(run)}
     accs = [float(done[k].data.metrics["test_acc"]) for k in sorted(done)]
     chosen = {k: chosen_of(done[k]) for k in sorted(done)}
-    tracking.log_metrics(client, parent_id, {
-        "test_acc_mean": float(np.mean(accs)) if accs else math.nan,
-        "test_acc_std": float(np.std(accs, ddof=1)) if len(accs) > 1 else math.nan,
-        "n_splits": len(accs),
-    })
-    tracking.set_tags(client, parent_id, {f"{TAG}n_expected_splits": n_expected, f"{TAG}chosen": json.dumps({str(k): v for k, v in chosen.items()})})
+    tracking.log_metrics(
+        client,
+        parent_id,
+        {
+            "test_acc_mean": float(np.mean(accs)) if accs else math.nan,
+            "test_acc_std": float(np.std(accs, ddof=1)) if len(accs) > 1 else math.nan,
+            "n_splits": len(accs),
+        },
+    )
+    tracking.set_tags(
+        client,
+        parent_id,
+        {f"{TAG}n_expected_splits": n_expected, f"{TAG}chosen": json.dumps({str(k): v for k, v in chosen.items()})},
+    )
     client.set_terminated(parent_id, "FINISHED" if len(done) == n_expected else "FAILED")
     return accs, chosen
 
 
-def parent_tags(spec: Any, store, name: str, modalities: Sequence[str], storage: str,
-                split_source: str = "random-stratified-2/3") -> dict[str, Any]:
+def parent_tags(
+    spec: Any, store, name: str, modalities: Sequence[str], storage: str, split_source: str = "random-stratified-2/3"
+) -> dict[str, Any]:
     """A nested evaluation's parent tags (``spec``: a :class:`benchmark.tuning.nested.NestedSpec`;
     ``storage``: the Optuna storage with any password redacted; ``split_source``: the outer splits' protocol)."""
     return {

@@ -8,13 +8,14 @@ and ``bench tune --nested``'s runs alike.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from benchmark import tracking
 from benchmark.config import stable_hash
-from benchmark.tracking import curves as curve_runs, description, inputs, views
+from benchmark.tracking import curves as curve_runs
+from benchmark.tracking import description, inputs, views
 from benchmark.tracking.tags import TAG
-
 
 
 def setting_key(dataset_fingerprint: str, split_source: str, profile: str, params: Mapping[str, str]) -> str:
@@ -32,14 +33,22 @@ def setting_of(config, store, split_source: str) -> str:
 def setting_of_run(run) -> str:
     """The setting of a parent run as MLflow holds it (the report's choice of runs)."""
     tags = run.data.tags
-    return setting_key(tags.get(f"{TAG}dataset_fingerprint", ""), tags.get(f"{TAG}split_source", ""), tags.get(f"{TAG}profile", ""), run.data.params)
+    return setting_key(
+        tags.get(f"{TAG}dataset_fingerprint", ""),
+        tags.get(f"{TAG}split_source", ""),
+        tags.get(f"{TAG}profile", ""),
+        run.data.params,
+    )
 
 
 def open_parent(client, run_id: str, suite, row, config, store, split_source: str) -> str:
     """Row order, setting and the paper's number (a fraction) as tags, the store as dataset input.
     Also run on parents found from earlier runs, so older stores gain them. Returns the setting."""
     setting = setting_of(config, store, split_source)
-    tags = {curve_runs.ROW_ORDER_TAG: curve_runs.row_order(list(suite.rows).index(row)), curve_runs.SETTING_TAG: setting}
+    tags = {
+        curve_runs.ROW_ORDER_TAG: curve_runs.row_order(list(suite.rows).index(row)),
+        curve_runs.SETTING_TAG: setting,
+    }
     paper = curve_runs.paper_fraction(row.paper)
     if paper is not None:
         tags[curve_runs.PAPER_TAG] = str(paper)
@@ -74,12 +83,16 @@ def end_time(client, run_id: str, split_run_ids: Sequence[str]) -> int | None:
     return curve_runs.parent_end_time(start, children) if start else None
 
 
-def finish_suite(client, experiment_id: str, suite, store, settings: dict[str, str], flat_configs: list[dict]) -> str | None:
+def finish_suite(
+    client, experiment_id: str, suite, store, settings: dict[str, str], flat_configs: list[dict]
+) -> str | None:
     """Save the suite's table view (its latest setting) and refresh the experiment's description."""
     if not settings:
         return None
     setting = next(iter(settings.values()))
-    key = views.save_suite_view(client, experiment_id, suite.name, suite.title, setting, views.differing_params(flat_configs))
+    key = views.save_suite_view(
+        client, experiment_id, suite.name, suite.title, setting, views.differing_params(flat_configs)
+    )
     description.describe_experiment(client, experiment_id, store)
     return key
 
@@ -109,7 +122,9 @@ def find_or_create(
             client.update_run(run.info.run_id, status="RUNNING")
         return client.get_run(run.info.run_id)
     all_tags = {**tags, f"{TAG}kind": kind, f"{TAG}fingerprint": fingerprint}
-    mine = client.create_run(experiment, run_name=run_name, tags={k: str(v) for k, v in all_tags.items()}).info.run_id  # a server takes strings only
+    mine = client.create_run(
+        experiment, run_name=run_name, tags={k: str(v) for k, v in all_tags.items()}
+    ).info.run_id  # a server takes strings only
     if params:
         tracking.log_params(client, mine, params)
     oldest = min(tracking.search_all(client, [experiment], query), key=_age, default=None)
@@ -151,16 +166,37 @@ def row_parent(client, experiment: str, suite, planned, store, splits: Sequence)
     }
     if row.paper is not None:
         tags[f"{TAG}paper"] = str(row.paper)
-    found = {f"{TAG}n_expected_splits": len(splits), f"{TAG}n_parameters": planned.n_parameters, f"{TAG}precision_choice": planned.precision_choice,
-             **tracking.owner_tags()}
-    run = find_or_create(client, experiment, tracking.PARENT, planned.parent_fingerprint, f"{suite.name} / {row.name}", tags,
-                         config.flat(), found_tags=found)
+    found = {
+        f"{TAG}n_expected_splits": len(splits),
+        f"{TAG}n_parameters": planned.n_parameters,
+        f"{TAG}precision_choice": planned.precision_choice,
+        **tracking.owner_tags(),
+    }
+    run = find_or_create(
+        client,
+        experiment,
+        tracking.PARENT,
+        planned.parent_fingerprint,
+        f"{suite.name} / {row.name}",
+        tags,
+        config.flat(),
+        found_tags=found,
+    )
     return run.info.run_id
 
 
-def close_row(client, run_id: str, row, split_run_ids: Sequence[str], accuracies: Sequence[float], best_epoch: Sequence[float],
-              n_expected: int, ceiling: Mapping[str, float] | None, reused_from: set[str],
-              metric_values: Mapping[str, Sequence[float]] | None = None) -> None:
+def close_row(
+    client,
+    run_id: str,
+    row,
+    split_run_ids: Sequence[str],
+    accuracies: Sequence[float],
+    best_epoch: Sequence[float],
+    n_expected: int,
+    ceiling: Mapping[str, float] | None,
+    reused_from: set[str],
+    metric_values: Mapping[str, Sequence[float]] | None = None,
+) -> None:
     """The row's aggregates (mean, sample std, n, best-epoch mean, ceiling; ``<metric>_mean`` / ``_std`` of every
     registered metric in ``metric_values``, MLflow name -> per-split values), its curves, and FINISHED when
     every expected split finished, else FAILED; its end time makes Duration its own (see :func:`end_time`)."""
@@ -180,7 +216,9 @@ def close_row(client, run_id: str, row, split_run_ids: Sequence[str], accuracies
         values.update({f"{name}_mean": summary.mean, f"{name}_std": summary.std})
     tracking.log_metrics(client, run_id, values, step=step)
     if ceiling:
-        tracking.log_metrics(client, run_id, {"test_acc_ceiling": ceiling["accuracy"], "test_acc_ceiling_se": ceiling["se"]})
+        tracking.log_metrics(
+            client, run_id, {"test_acc_ceiling": ceiling["accuracy"], "test_acc_ceiling_se": ceiling["se"]}
+        )
     tags: dict[str, Any] = {f"{TAG}n_expected_splits": n_expected}
     if reused_from:
         tags[f"{TAG}reused_children_from"] = ",".join(sorted(reused_from))
@@ -196,5 +234,5 @@ def abandon(client, run_ids: Sequence[str], exc: BaseException) -> None:
         try:
             client.set_tag(run_id, f"{TAG}failure_reason", f"{type(exc).__name__}: {exc}"[:5000] or "interrupted")
             client.set_terminated(run_id, status)
-        except Exception:  # noqa: BLE001  (the store itself may be what broke; the original error matters)
+        except Exception:
             pass

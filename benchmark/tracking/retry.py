@@ -16,13 +16,26 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 ENV = "BENCH_SERVER_WAIT"
 DEFAULT_WAIT_S = 300.0
-_GONE = ("max retries exceeded", "connection refused", "connectionerror", "connection aborted", "connection reset",
-         "remotedisconnected", "failed to establish a new connection", "too many 502", "too many 503", "too many 504",
-         "read timed out", "bad gateway", "service unavailable")
+_GONE = (
+    "max retries exceeded",
+    "connection refused",
+    "connectionerror",
+    "connection aborted",
+    "connection reset",
+    "remotedisconnected",
+    "failed to establish a new connection",
+    "too many 502",
+    "too many 503",
+    "too many 504",
+    "read timed out",
+    "bad gateway",
+    "service unavailable",
+)
 
 
 def wait_limit_s() -> float:
@@ -46,7 +59,12 @@ def server_gone(exc: BaseException) -> bool:
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
-        if type(exc).__name__ in ("ConnectionError", "ConnectionRefusedError", "ConnectionResetError", "RemoteDisconnected"):
+        if type(exc).__name__ in (
+            "ConnectionError",
+            "ConnectionRefusedError",
+            "ConnectionResetError",
+            "RemoteDisconnected",
+        ):
             return True
         text = str(exc).lower()
         if any(needle in text for needle in _GONE):
@@ -62,7 +80,9 @@ def _say(line: str) -> None:
 class PatientClient:
     """An MLflow client whose calls wait for a server that went away (see the module)."""
 
-    def __init__(self, client: Any, uri: str, say: Callable[[str], None] = _say, sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self, client: Any, uri: str, say: Callable[[str], None] = _say, sleep: Callable[[float], None] = time.sleep
+    ):
         self._client, self._uri, self._say, self._sleep = client, uri, say, sleep
 
     def __getattr__(self, name: str) -> Any:
@@ -91,19 +111,24 @@ class PatientClient:
                 waited = time.monotonic() - started
                 if signals.stopping() or waited >= limit:
                     raise faults.ServiceGone(
-                        f"tracking server {redact(self._uri)} did not answer for {waited:.0f} s (limit {limit:.0f} s: --server-wait, "
+                        f"tracking server {redact(self._uri)} did not answer for {waited:.0f} s (limit {limit:.0f} "
+                        "s: --server-wait, "
                         f"${ENV}); runs left RUNNING are closed by the next bench run, which trains them again: "
                         "run the same command when the server is back"
                     ) from exc
                 if not said:
-                    self._say(f"tracking server {redact(self._uri)} is not answering: waiting up to {limit:.0f} s for it "
-                              f"(--server-wait, ${ENV})")
+                    self._say(
+                        f"tracking server {redact(self._uri)} is not answering: waiting up to {limit:.0f} s for it "
+                        f"(--server-wait, ${ENV})"
+                    )
                     said = True
                 self._sleep(min(delay, max(0.1, limit - waited)))
                 delay = min(delay * 2, 15.0)
                 continue
             if said:
-                self._say(f"tracking server {redact(self._uri)} is back after {time.monotonic() - started:.0f} s: going on")
+                self._say(
+                    f"tracking server {redact(self._uri)} is back after {time.monotonic() - started:.0f} s: going on"
+                )
             return result
 
 

@@ -4,8 +4,9 @@ folder beside a local SQLite store is made without ever re-creating a vanished s
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from benchmark.tracking.local_artifacts import put_artifact
 

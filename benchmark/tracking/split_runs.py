@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import io
 import traceback
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -18,7 +19,6 @@ from benchmark import tracking
 from benchmark.tracking import claims
 from benchmark.tracking.inputs import log_store_input
 from benchmark.tracking.tags import TAG
-
 
 
 def start(client, job: Any, store, device: str, engine: str = "plain") -> str:
@@ -49,7 +49,10 @@ def start(client, job: Any, store, device: str, engine: str = "plain") -> str:
 
 def describe(client, run_id: str, job: Any, store, device: str) -> None:
     """Params (the flat config, split, split sizes, device), the split's ids, the code identity, the store as input."""
-    sizes = {"n_train": len(job.split.train), "n_test": len(job.split.test)}  # for the corrected test, without artifacts
+    sizes = {
+        "n_train": len(job.split.train),
+        "n_test": len(job.split.test),
+    }  # for the corrected test, without artifacts
     tracking.log_params(client, run_id, {**job.config.flat(), "split": job.split.index, "device": device, **sizes})
     tracking.log_json_artifact(client, run_id, "split.json", job.split.ids(store.ids))
     log_code(client, run_id, job.config.model)
@@ -65,13 +68,18 @@ def log_code(client, run_id: str, model: str) -> None:
     project = ("baselines.", "benchmark.", "features.")
     for name, (file, _) in identity.modules.items():
         if not name.startswith(project):
-            tracking.log_text_artifact(client, run_id, f"code/{Path(file).name}", Path(file).read_text(encoding="utf-8"))
+            tracking.log_text_artifact(
+                client, run_id, f"code/{Path(file).name}", Path(file).read_text(encoding="utf-8")
+            )
 
 
 def epoch_logger(client, run_id: str, on_epoch: Callable[[Any], None] | None) -> Callable[[Any], None]:
     def log_epoch(record: Any) -> None:
         tracking.log_metrics(
-            client, run_id, {"train_loss": record.train_loss, "test_acc": record.test_acc, "epoch_seconds": record.seconds}, step=record.epoch
+            client,
+            run_id,
+            {"train_loss": record.train_loss, "test_acc": record.test_acc, "epoch_seconds": record.seconds},
+            step=record.epoch,
         )
         claims.heartbeat(client, run_id)
         if on_epoch:
@@ -94,7 +102,9 @@ def finish(client, run_id: str, job: Any, store, result: Any, kept: Any = None) 
         },
         step=job.config.train.epochs,
     )
-    tracking.log_text_artifact(client, run_id, "predictions.csv", predictions_csv(store, job.split.test, result.predictions))
+    tracking.log_text_artifact(
+        client, run_id, "predictions.csv", predictions_csv(store, job.split.test, result.predictions)
+    )
     if kept and kept.scores_csv is not None:
         tracking.log_text_artifact(client, run_id, "scores.csv", kept.scores_csv)
     if kept and kept.model_files:

@@ -19,7 +19,7 @@ def close_left_running(mlflow_client, experiment: str, reason: str) -> int:
     closed = 0
     try:
         runs = search_all(mlflow_client, [experiment], "attributes.status = 'RUNNING'")
-    except Exception:  # noqa: BLE001  (the original error matters more)
+    except Exception:
         return 0
     for run in runs:
         tags = run.data.tags
@@ -30,6 +30,6 @@ def close_left_running(mlflow_client, experiment: str, reason: str) -> int:
             mlflow_client.set_tag(run.info.run_id, f"{TAG}failure_reason", reason)
             mlflow_client.set_terminated(run.info.run_id, "KILLED")
             closed += 1
-        except Exception:  # noqa: BLE001
+        except Exception:
             return closed
     return closed

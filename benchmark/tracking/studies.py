@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from benchmark import tracking
 from benchmark.config import RunConfig, stable_hash
 from benchmark.tracking.tags import TAG
-
 
 STATES = {"complete": "FINISHED", "pruned": "FINISHED", "failed": "FAILED", "skipped": "KILLED", "killed": "KILLED"}
 
@@ -56,13 +56,17 @@ class StudyLogger:
             run_id = None
         if run_id is None:
             found = tracking.search_all(
-                self.client, [self.experiment], f"tags.`{TAG}kind` = '{tracking.TUNE_STUDY}' and tags.`{TAG}study` = '{self.study_name}'"
+                self.client,
+                [self.experiment],
+                f"tags.`{TAG}kind` = '{tracking.TUNE_STUDY}' and tags.`{TAG}study` = '{self.study_name}'",
             )
             found = [r for r in found if r.data.tags.get(f"{TAG}storage") == tags.get(f"{TAG}storage")]
             if found:
                 run_id = min(found, key=lambda r: (r.info.start_time, r.info.run_id)).info.run_id
         if run_id is None:
-            tags = {k: str(v) for k, v in {**tags, **tracking.environment_tags(self.device)}.items()}  # a server (REST) wants strings
+            tags = {
+                k: str(v) for k, v in {**tags, **tracking.environment_tags(self.device)}.items()
+            }  # a server (REST) wants strings
             run = self.client.create_run(self.experiment, run_name=f"tune / {self.study_name}", tags=tags)
             run_id = run.info.run_id
             tracking.log_params(self.client, run_id, params)
@@ -75,8 +79,12 @@ class StudyLogger:
     def close_killed_trials(self) -> None:
         """Trial runs of killed processes on this host: KILLED, with ``bench.state = killed``."""
         tracking.close_orphans(self.client, self.experiment)
-        for run in tracking.search_all(self.client, [self.experiment], f"tags.`{TAG}kind` = '{tracking.TUNE_TRIAL}' and "
-                                       f"tags.`{TAG}state` = 'running' and attributes.status = 'KILLED'"):
+        for run in tracking.search_all(
+            self.client,
+            [self.experiment],
+            f"tags.`{TAG}kind` = '{tracking.TUNE_TRIAL}' and "
+            f"tags.`{TAG}state` = 'running' and attributes.status = 'KILLED'",
+        ):
             tracking.set_tags(self.client, run.info.run_id, {f"{TAG}state": "killed"})
 
     def _exists(self, run_id: str) -> bool:
@@ -100,16 +108,29 @@ class StudyLogger:
             **tracking.owner_tags(),
             **tracking.environment_tags(self.device),
         }
-        run = self.client.create_run(self.experiment, run_name=f"{self.study_name} / trial {trial.number} ({label})", tags={k: str(v) for k, v in tags.items()})
-        tracking.log_params(self.client, run.info.run_id, {**{f"tune.{k}": v for k, v in values.items()}, **config.flat()})
+        run = self.client.create_run(
+            self.experiment,
+            run_name=f"{self.study_name} / trial {trial.number} ({label})",
+            tags={k: str(v) for k, v in tags.items()},
+        )
+        tracking.log_params(
+            self.client, run.info.run_id, {**{f"tune.{k}": v for k, v in values.items()}, **config.flat()}
+        )
         trial.set_user_attr("mlflow_run_id", run.info.run_id)
         return run.info.run_id
 
     def log_epoch(self, run_id: str, split: int, record, running: float, step: int) -> None:
-        tracking.log_metrics(self.client, run_id, {f"val_acc_split_{split}": record.test_acc, f"train_loss_split_{split}": record.train_loss}, step=record.epoch)
+        tracking.log_metrics(
+            self.client,
+            run_id,
+            {f"val_acc_split_{split}": record.test_acc, f"train_loss_split_{split}": record.train_loss},
+            step=record.epoch,
+        )
         tracking.log_metrics(self.client, run_id, {"val_acc": running}, step=step)
 
-    def end_trial(self, run_id: str, state: str, finished: list[float], mean: float, std: float, reason: str = "") -> None:
+    def end_trial(
+        self, run_id: str, state: str, finished: list[float], mean: float, std: float, reason: str = ""
+    ) -> None:
         tracking.log_metrics(self.client, run_id, {"val_acc_mean": mean, "val_acc_std": std, "n_splits": len(finished)})
         tags: dict[str, Any] = {f"{TAG}state": state}
         if reason:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import quote
 
 from benchmark import tracking
@@ -118,7 +118,9 @@ def save_suite_view(client, experiment_id: str, suite: str, title: str, setting:
             created = int(json.loads(existing).get("createdAt"))
         except (ValueError, TypeError, AttributeError):
             created = None
-    client.set_experiment_tag(experiment_id, VIEW_TAG_PREFIX + key, envelope(f"{suite}: {title}", view_state(suite, setting, params), created))
+    client.set_experiment_tag(
+        experiment_id, VIEW_TAG_PREFIX + key, envelope(f"{suite}: {title}", view_state(suite, setting, params), created)
+    )
     client.set_experiment_tag(experiment_id, SUITE_OF_VIEW_TAG + key, suite)
     client.set_experiment_tag(experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND)
     return key

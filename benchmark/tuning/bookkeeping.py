@@ -31,7 +31,10 @@ def retry_callback():
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cls = getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None) or optuna.storages.RetryFailedTrialCallback
+        cls = (
+            getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None)
+            or optuna.storages.RetryFailedTrialCallback
+        )
         return cls(max_retry=3)
 
 

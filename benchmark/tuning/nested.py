@@ -21,60 +21,29 @@ that the executors (``local``, ``processes``, ``dask``) spread.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from benchmark import tracking
-from benchmark.config import Profile, stable_hash
 from benchmark.code_identity import code_fingerprint
+from benchmark.config import stable_hash
 from benchmark.jobs import JobOutcome, SplitJob, run_split_job, split_run_fingerprint, split_run_key
 from benchmark.params import ParamError, check_int
-from benchmark.protocol import Protocol, resolve_protocol
-from benchmark.splits import Split, split_seed, validation_part
-from benchmark.tracking import nested as nested_log
-from benchmark.tuning.objective import VALIDATION_FRACTION, TuningPart, tune_modalities
-from benchmark.tuning.space import SearchParam
 from benchmark.redaction import redact
+from benchmark.splits import Split
+from benchmark.tracking import nested as nested_log
 from benchmark.tracking.tags import TAG
-
-DEFAULT_INNER_SPLITS = 3
-
-
-def inner_parts(outer: Split, labels, dataset_fingerprint: str, inner_splits: int) -> list[TuningPart]:
-    """``inner_splits`` stratified (fit, validation) divisions of the outer split's training part.
-
-    Seeded from (dataset, outer split, inner split): the same on every machine, different for every
-    outer split. Nothing of ``outer.test`` is an input.
-    """
-    seeds = [split_seed(f"{dataset_fingerprint}:nested:{outer.index}", j) for j in range(inner_splits)]
-    return [TuningPart(j, *validation_part(outer.train, labels, VALIDATION_FRACTION, seed=seed)) for j, seed in enumerate(seeds)]
-
-
-@dataclass(frozen=True)
-class NestedSpec:
-    """Everything that defines a nested evaluation except its number of outer splits (plain data, so
-    worker processes and Dask workers receive it)."""
-
-    store_path: str
-    profile: Profile
-    space: Mapping[str, SearchParam]
-    inner_splits: int
-    train_overrides: Mapping[str, Any]
-    storage: str
-    tracking_uri: str
-    device: str = "cpu"
-    trials: int | None = None
-    sampler: str = "auto"
-    prune: bool = True
-    seed: int = 0
-    study_name: str | None = None  # base name of the per-split studies (default: from the settings)
-    model: str = "proposed"  # the tuned model
-    plugins: tuple[str, ...] = ()  # plugin specs the workers load (a plugin's model)
-    protocol: Protocol | None = None  # the outer splits' protocol (None: the store's)
-
-
-def outer_protocol(spec: NestedSpec) -> Protocol:
-    return spec.protocol or resolve_protocol(_store(spec.store_path))
+from benchmark.tuning.nested_spec import (
+    NestedSpec,
+    base_name,
+    label_of,
+    nested_key,
+    outer_protocol,
+    plan_inner_search,
+    spec_store,
+)
+from benchmark.tuning.objective import tune_modalities
 
 
 @dataclass(frozen=True)
@@ -105,66 +74,33 @@ class OuterOutcome(JobOutcome):
     split_run_reused: bool = False
 
 
-def _store(path: str):
-    from benchmark.jobs import cached_store as cached
-
-    return cached(path)
-
-
-def _plan(spec: NestedSpec, split: Split, study_name: str | None, check: bool = False):
-    from benchmark.tuning.search import plan_search
-
-    store = _store(spec.store_path)
-    return plan_search(
-        store=store, profile=spec.profile, space=spec.space, parts=inner_parts(split, store.labels, store.fingerprint, spec.inner_splits),
-        train_overrides=spec.train_overrides, device=spec.device, study_name=study_name, trials=spec.trials, sampler=spec.sampler,
-        prune=spec.prune, seed=spec.seed, check=check, model=spec.model,
-        extra_settings={"nested": True, "outer_split": split.index, "outer_split_digest": split.digest(store.ids), "outer_split_source": split.source},
-    )
-
-
-def nested_key(spec: NestedSpec) -> dict[str, Any]:
-    """What the nested evaluation computes, outer split count aside (the base study name's hash); an
-    official split's digests join it (the default protocol's key is what it always was)."""
-    store = _store(spec.store_path)
-    protocol = outer_protocol(spec)
-    splits = (protocol.with_count(1) if protocol.kind == "random" else replace(protocol, n_splits=None)).splits(store)
-    plan = _plan(spec, splits[0], None)
-    settings = {k: v for k, v in plan.settings.items() if not k.startswith("outer_split")}
-    extra = {k: v for k, v in protocol.settings(store, splits).items() if k != "split_source"}
-    return {**settings, "split_source": protocol.source, **extra, "target": plan.target}
-
-
-def base_name(spec: NestedSpec, key: Mapping[str, Any]) -> str:
-    """The studies' base name: from the settings, not the number of trials (``--trials`` grows a TPE study)."""
-    settings = {k: v for k, v in key.items() if k != "target"}
-    prefix = "" if spec.model == "proposed" else f"{spec.model}-"
-    return spec.study_name or f"{prefix}{'+'.join(spec.space)}-{spec.profile.name}-nested-{stable_hash(settings)[:8]}"
-
-
-def _label(values: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
-
-
-def run_outer_split(job: OuterJob, on_epoch: Callable | None = None, echo: Callable[[str], None] | None = None) -> OuterOutcome:
+def run_outer_split(
+    job: OuterJob, on_epoch: Callable | None = None, echo: Callable[[str], None] | None = None
+) -> OuterOutcome:
     """Inner search on the training part, choice, then one test score; logged under ``job.run_id``."""
-    from benchmark.tuning.search import best_key, run_study
-
     from baselines.plugins import load_plugins
+    from benchmark.tuning.search import best_key, run_study
 
     spec, split = job.spec, job.split
     k = split.index
     echo = echo or (lambda line: print(f"[outer split {k}] {line}", flush=True))
     load_plugins(spec.plugins)  # a worker process starts without the coordinator's plugins
-    store = _store(spec.store_path)
+    store = spec_store(spec.store_path)
     client = tracking.client(spec.tracking_uri)
     try:
-        plan = _plan(spec, split, job.study_name)
-        logger = nested_log.OuterSplitLogger(spec.tracking_uri, store.name, plan.name, job.run_id,
-                                             {f"{TAG}outer_split": k, f"{TAG}nested": job.parent_run_id})
+        plan = plan_inner_search(spec, split, job.study_name)
+        logger = nested_log.OuterSplitLogger(
+            spec.tracking_uri,
+            store.name,
+            plan.name,
+            job.run_id,
+            {f"{TAG}outer_split": k, f"{TAG}nested": job.parent_run_id},
+        )
         result = run_study(plan, spec.storage, logger, echo=echo, close=False)
         if not result.finished:
-            reason = f"inner search not finished ({len(result.book.active)} trials running in other processes): run again"
+            reason = (
+                f"inner search not finished ({len(result.book.active)} trials running in other processes): run again"
+            )
             return OuterOutcome(job.fingerprint, job.row, k, "FAILED", job.run_id, reason=reason, trials_ran=result.ran)
         complete = [t for t in result.book.done if t.state.name == "COMPLETE"]
         if not complete:
@@ -174,7 +110,10 @@ def run_outer_split(job: OuterJob, on_epoch: Callable | None = None, echo: Calla
         best = max(complete, key=best_key)
         chosen = dict(best.params)
         nested_log.log_choice(client, job.run_id, chosen, best.value, best.user_attrs.get("val_acc_std"))
-        echo(f"outer split {k}: chose {_label(chosen)} (inner validation accuracy {100 * best.value:.1f}%, trial {best.number})")
+        echo(
+            f"outer split {k}: chose {label_of(chosen)} (inner validation accuracy {100 * best.value:.1f}%, trial "
+            f"{best.number})"
+        )
 
         config = plan.context.config(chosen)
         fingerprint = split_run_fingerprint(config, split.digest(store.ids), store.fingerprint)
@@ -184,22 +123,54 @@ def run_outer_split(job: OuterJob, on_epoch: Callable | None = None, echo: Calla
         else:
             outcome = run_split_job(
                 SplitJob(
-                    store_path=spec.store_path, tracking_uri=spec.tracking_uri, experiment_id=job.experiment_id,
-                    parent_run_id=job.run_id, suite=f"nested/{job.base_name}", row=f"chosen on split {k}: {_label(chosen)}",
-                    config=config, split=split, fingerprint=fingerprint, dataset_fingerprint=store.fingerprint, device=spec.device,
-                    plugins=spec.plugins, code_fingerprint=code_fingerprint(config.model),
+                    store_path=spec.store_path,
+                    tracking_uri=spec.tracking_uri,
+                    experiment_id=job.experiment_id,
+                    parent_run_id=job.run_id,
+                    suite=f"nested/{job.base_name}",
+                    row=f"chosen on split {k}: {label_of(chosen)}",
+                    config=config,
+                    split=split,
+                    fingerprint=fingerprint,
+                    dataset_fingerprint=store.fingerprint,
+                    device=spec.device,
+                    plugins=spec.plugins,
+                    code_fingerprint=code_fingerprint(config.model),
                     run_key=split_run_key(config, split.digest(store.ids), store.fingerprint),
                 ),
                 on_epoch=on_epoch,
             )
             if outcome.status != "FINISHED":
                 nested_log.fail_outer(client, job.run_id, f"retraining failed: {outcome.reason}")
-                return OuterOutcome(job.fingerprint, job.row, k, "FAILED", job.run_id, reason=outcome.reason, chosen=chosen, trials_ran=result.ran)
+                return OuterOutcome(
+                    job.fingerprint,
+                    job.row,
+                    k,
+                    "FAILED",
+                    job.run_id,
+                    reason=outcome.reason,
+                    chosen=chosen,
+                    trials_ran=result.ran,
+                )
             test_acc, split_run_id, reused = outcome.test_acc, outcome.run_id, False
         nested_log.finish_outer(client, job.run_id, test_acc, split_run_id, reused)
-        echo(f"outer split {k}: test accuracy {100 * test_acc:.1f}% ({'reused' if reused else 'trained'} split run {split_run_id})")
-        return OuterOutcome(job.fingerprint, job.row, k, "FINISHED", job.run_id, test_acc=test_acc, chosen=chosen, val_acc=best.value,
-                            trials_ran=result.ran, split_run_id=split_run_id, split_run_reused=reused)
+        echo(
+            f"outer split {k}: test accuracy {100 * test_acc:.1f}% ({'reused' if reused else 'trained'} split run "
+            f"{split_run_id})"
+        )
+        return OuterOutcome(
+            job.fingerprint,
+            job.row,
+            k,
+            "FINISHED",
+            job.run_id,
+            test_acc=test_acc,
+            chosen=chosen,
+            val_acc=best.value,
+            trials_ran=result.ran,
+            split_run_id=split_run_id,
+            split_run_reused=reused,
+        )
     except (KeyboardInterrupt, SystemExit):
         raise
     except ParamError:
@@ -226,15 +197,24 @@ class NestedSummary:
 
     @property
     def split_runs_trained(self) -> int:
-        return sum(bool(getattr(o, "split_run_id", "")) and not getattr(o, "split_run_reused", True) for o in self.outcomes)
+        return sum(
+            bool(getattr(o, "split_run_id", "")) and not getattr(o, "split_run_reused", True) for o in self.outcomes
+        )
 
     @property
     def failures(self) -> list[JobOutcome]:
         return [o for o in self.outcomes if o.status != "FINISHED"]
 
 
-def run_nested(spec: NestedSpec, n_splits: int | None = None, *, executor: str = "local", jobs: int | None = None,
-               scheduler: str | None = None, echo: Callable[[str], None] = print) -> NestedSummary:
+def run_nested(
+    spec: NestedSpec,
+    n_splits: int | None = None,
+    *,
+    executor: str = "local",
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    echo: Callable[[str], None] = print,
+) -> NestedSummary:
     """Find or create the parent and one child per outer split, run the unfinished outer splits, aggregate.
     The outer splits are the protocol's (``n_splits``: its count, default the protocol's own)."""
     if n_splits is not None:
@@ -243,40 +223,74 @@ def run_nested(spec: NestedSpec, n_splits: int | None = None, *, executor: str =
     from benchmark.executors import make_executor
 
     worker_executor = make_executor(executor, jobs=jobs, scheduler=scheduler, fn=run_outer_split)
-    store = _store(spec.store_path)
+    store = spec_store(spec.store_path)
     protocol = outer_protocol(spec).with_count(n_splits)
     splits = protocol.splits(store)
     n_splits = len(splits)  # an official protocol may hold fewer lists than asked
-    _plan(spec, splits[0], None, check=True)  # every value of the space builds, before anything is stored
+    plan_inner_search(spec, splits[0], None, check=True)  # every value of the space builds, before anything is stored
     key = nested_key(spec)
     name = base_name(spec, key)
-    fingerprint = stable_hash(["nested", name, key])  # the target number of trials included: more trials, another evaluation
+    fingerprint = stable_hash(
+        ["nested", name, key]
+    )  # the target number of trials included: more trials, another evaluation
 
     client = tracking.client(spec.tracking_uri)
     experiment = tracking.experiment_id(client, store.name)
     tracking.close_orphans(client, experiment)
-    parent = nested_log.find_or_create(client, experiment, tracking.NESTED, fingerprint, f"nested / {name}",
-                                       nested_log.parent_tags(spec, store, name, tune_modalities(spec.model, store), redact(spec.storage), protocol.source),
-                                       _parent_params(spec, key))
+    parent = nested_log.find_or_create(
+        client,
+        experiment,
+        tracking.NESTED,
+        fingerprint,
+        f"nested / {name}",
+        nested_log.parent_tags(
+            spec, store, name, tune_modalities(spec.model, store), redact(spec.storage), protocol.source
+        ),
+        _parent_params(spec, key),
+    )
     parent_id = parent.info.run_id
     children: dict[int, Any] = {}
     for split in splits:
         child_fp = stable_hash([fingerprint, split.index, split.digest(store.ids)])
         children[split.index] = nested_log.find_or_create(
-            client, experiment, tracking.NESTED_SPLIT, child_fp, f"{name} / outer split {split.index}",
-            {"mlflow.parentRunId": parent_id, f"{TAG}split": split.index, f"{TAG}outer_split": split.index, f"{TAG}split_source": split.source,
-             f"{TAG}dataset_fingerprint": store.fingerprint, f"{TAG}profile": spec.profile.name, f"{TAG}params": ",".join(spec.space),
-             **tracking.environment_tags(spec.device)},
-            {"outer_split": split.index, "inner_splits": spec.inner_splits, **{f"space.{k}": p.describe() for k, p in spec.space.items()}},
+            client,
+            experiment,
+            tracking.NESTED_SPLIT,
+            child_fp,
+            f"{name} / outer split {split.index}",
+            {
+                "mlflow.parentRunId": parent_id,
+                f"{TAG}split": split.index,
+                f"{TAG}outer_split": split.index,
+                f"{TAG}split_source": split.source,
+                f"{TAG}dataset_fingerprint": store.fingerprint,
+                f"{TAG}profile": spec.profile.name,
+                f"{TAG}params": ",".join(spec.space),
+                **tracking.environment_tags(spec.device),
+            },
+            {
+                "outer_split": split.index,
+                "inner_splits": spec.inner_splits,
+                **{f"space.{k}": p.describe() for k, p in spec.space.items()},
+            },
         )
     todo = [
-        OuterJob(spec, split, name, experiment, parent_id, children[split.index].info.run_id,
-                 stable_hash([fingerprint, split.index, split.digest(store.ids)]))
+        OuterJob(
+            spec,
+            split,
+            name,
+            experiment,
+            parent_id,
+            children[split.index].info.run_id,
+            stable_hash([fingerprint, split.index, split.digest(store.ids)]),
+        )
         for split in splits
         if not nested_log.is_done(children[split.index])
     ]
-    echo(f"nested evaluation {name}: {n_splits} outer splits ({n_splits - len(todo)} finished before), "
-         f"{spec.inner_splits} inner splits each; studies {name}-outer<k> in {redact(spec.storage)}")
+    echo(
+        f"nested evaluation {name}: {n_splits} outer splits ({n_splits - len(todo)} finished before), "
+        f"{spec.inner_splits} inner splits each; studies {name}-outer<k> in {redact(spec.storage)}"
+    )
     outcomes: list[JobOutcome] = []
     if worker_executor is None:
         for job in todo:
@@ -293,8 +307,23 @@ def _parent_params(spec: NestedSpec, key: Mapping[str, Any]) -> dict[str, Any]:
     same setting), the space and the search's size."""
     from benchmark.tuning.objective import TuneContext
 
-    context = TuneContext(_store(spec.store_path), spec.profile, spec.space, [], dict(spec.train_overrides), spec.device, model=spec.model)
+    context = TuneContext(
+        spec_store(spec.store_path),
+        spec.profile,
+        spec.space,
+        [],
+        dict(spec.train_overrides),
+        spec.device,
+        model=spec.model,
+    )
     searched = {f"train.{name}" for name in spec.space}
     train = {k: v for k, v in context.config({}).flat().items() if k.startswith("train.") and k not in searched}
-    return {**train, **{f"space.{k}": p.describe() for k, p in spec.space.items()}, "inner_splits": spec.inner_splits,
-            "target_trials": key["target"], "sampler": key["sampler"], "prune": spec.prune, "seed": spec.seed}
+    return {
+        **train,
+        **{f"space.{k}": p.describe() for k, p in spec.space.items()},
+        "inner_splits": spec.inner_splits,
+        "target_trials": key["target"],
+        "sampler": key["sampler"],
+        "prune": spec.prune,
+        "seed": spec.seed,
+    }

@@ -17,19 +17,20 @@ import functools
 import math
 import os
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
+from benchmark.auto_precision import resolve_precision
 from benchmark.config import Profile, RunConfig, order_modalities, resolve_config
 from benchmark.data import load_modalities
-from benchmark.auto_precision import resolve_precision
 from benchmark.precision import at_precision
 from benchmark.splits import Split, split_seed, validation_part
 from benchmark.training import EpochRecord, run_seed, train_split
 from benchmark.tuning.space import SearchParam, split_values
-from benchmark.tuning.vocabulary import (  # noqa: F401  (the names trials carry; also read from here)
+from benchmark.tuning.vocabulary import (
     FAILURE,
     HOST,
     INTERRUPTED,
@@ -54,7 +55,11 @@ class TuningPart:
 
 
 def tuning_parts(
-    splits: list[Split], labels: np.ndarray, dataset_fingerprint: str, fraction: float = VALIDATION_FRACTION, count: int | None = None
+    splits: list[Split],
+    labels: np.ndarray,
+    dataset_fingerprint: str,
+    fraction: float = VALIDATION_FRACTION,
+    count: int | None = None,
 ) -> list[TuningPart]:
     """``count`` (default: one per split) validation parts, part j carved from the training part of
     split j mod len(splits): with one official split, every part comes from its training list. The
@@ -92,7 +97,13 @@ class TuneContext:
     def _config(self, values: Mapping[str, Any]) -> RunConfig:
         model_params, train_params = split_values(self.space, values)
         overrides = {**{k: v for k, v in self.train_overrides.items() if v is not None}, **train_params}
-        return resolve_config(model=self.model, modalities=list(self.modalities), row_params=model_params, profile=self.profile, train_overrides=overrides)
+        return resolve_config(
+            model=self.model,
+            modalities=list(self.modalities),
+            row_params=model_params,
+            profile=self.profile,
+            train_overrides=overrides,
+        )
 
     @functools.cached_property
     def chosen_precision(self) -> str:
@@ -128,8 +139,16 @@ class Objective:
 
         ctx = self.ctx
         # A re-queued copy of a killed trial inherits its user attributes: start clean.
-        fresh = {HOST: socket.gethostname(), PID: os.getpid(), VAL_SPLITS: [], VAL_MEAN: None, VAL_STD: None,
-                 FAILURE: None, INTERRUPTED: False, SKIPPED: None}
+        fresh = {
+            HOST: socket.gethostname(),
+            PID: os.getpid(),
+            VAL_SPLITS: [],
+            VAL_MEAN: None,
+            VAL_STD: None,
+            FAILURE: None,
+            INTERRUPTED: False,
+            SKIPPED: None,
+        }
         for key, value in fresh.items():
             trial.set_user_attr(key, value)
         values = {name: p.suggest(trial) for name, p in ctx.space.items()}
@@ -144,19 +163,28 @@ class Objective:
         try:
             for k, part in enumerate(ctx.parts):
 
-                def on_epoch(record: EpochRecord, k: int = k) -> None:
+                def on_epoch(record: EpochRecord, k: int = k, part: TuningPart = part) -> None:
                     step = k * epochs + record.epoch
                     running = float(np.mean(finished + [record.test_acc]))
                     trial.report(running, step)
                     if self.logger:
                         self.logger.log_epoch(run_id, part.split, record, running, step)
                     if trial.should_prune():
-                        raise optuna.TrialPruned(f"median pruner at epoch {record.epoch} of split {part.split}: mean so far {running:.3f}")
+                        raise optuna.TrialPruned(
+                            f"median pruner at epoch {record.epoch} of split {part.split}: mean so far {running:.3f}"
+                        )
                     self._check_rivals(trial, rival_of, surplus, started=True)
 
                 result = train_split(
-                    config, data, labels, part.fit, part.validation, n_classes,
-                    seed=run_seed(config, part.split), device=ctx.device, on_epoch=on_epoch,
+                    config,
+                    data,
+                    labels,
+                    part.fit,
+                    part.validation,
+                    n_classes,
+                    seed=run_seed(config, part.split),
+                    device=ctx.device,
+                    on_epoch=on_epoch,
                 )
                 finished.append(float(result.test_acc))
                 trial.set_user_attr(VAL_SPLITS, finished)
@@ -200,4 +228,3 @@ class Objective:
                 trial.set_user_attr(VAL_STD, std)
         if self.logger and run_id:
             self.logger.end_trial(run_id, state, finished, mean, std, reason)
-

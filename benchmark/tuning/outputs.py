@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -52,13 +53,17 @@ def trials_table(book, space: Mapping[str, Any]) -> pd.DataFrame:
             }
         )
         rows.append(row)
-    return pd.DataFrame(rows, columns=["trial", "state", *space, "val_acc_mean", "val_acc_std", "n_splits", "val_acc_splits"])
+    return pd.DataFrame(
+        rows, columns=["trial", "state", *space, "val_acc_mean", "val_acc_std", "n_splits", "val_acc_splits"]
+    )
 
 
 def best_setting(study) -> dict[str, Any] | None:
     from optuna.trial import TrialState
 
-    complete = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)) if not t.user_attrs.get("skipped")]
+    complete = [
+        t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)) if not t.user_attrs.get("skipped")
+    ]
     if not complete:
         return None
     from benchmark.tuning.search import best_key
@@ -74,7 +79,11 @@ def best_setting(study) -> dict[str, Any] | None:
 
 
 def pct(value: Any) -> str:
-    return "—" if value is None or not isinstance(value, (int, float)) or not math.isfinite(value) else f"{100 * value:.1f}"
+    return (
+        "—"
+        if value is None or not isinstance(value, (int, float)) or not math.isfinite(value)
+        else f"{100 * value:.1f}"
+    )
 
 
 def markdown(table: pd.DataFrame, space: Mapping[str, Any], title: str, notes: list[str]) -> str:
@@ -109,7 +118,9 @@ def plot(table: pd.DataFrame, space: Mapping[str, Any], path: Path, title: str, 
             if part.empty:
                 continue
             x = part[name].astype(float)
-            ax.errorbar(x, 100 * part.val_acc_mean, yerr=100 * part.val_acc_std.fillna(0.0), capsize=3, label=state, **style)
+            ax.errorbar(
+                x, 100 * part.val_acc_mean, yerr=100 * part.val_acc_std.fillna(0.0), capsize=3, label=state, **style
+            )
         if param.categorical:
             ax.set_xscale("log", base=2) if all(float(c) > 0 for c in param.choices) and param.type is int else None
             ax.set_xticks([float(c) for c in param.choices])
@@ -129,14 +140,18 @@ def plot(table: pd.DataFrame, space: Mapping[str, Any], path: Path, title: str, 
     plt.close(fig)
 
 
-def write_report(study, book, space: Mapping[str, Any], dataset: str, title: str, notes: list[str], root: Path = Path("reports")) -> TuneReport:
+def write_report(
+    study, book, space: Mapping[str, Any], dataset: str, title: str, notes: list[str], root: Path = Path("reports")
+) -> TuneReport:
     directory = report_dir(dataset, study.study_name, root)
     directory.mkdir(parents=True, exist_ok=True)
     table = trials_table(book, space)
     best = best_setting(study)
     table.to_csv(directory / "trials.csv", index=False)
     (directory / "trials.md").write_text(markdown(table, space, title, notes))
-    (directory / "best.json").write_text(json.dumps({"study": study.study_name, "best": best, "notes": notes}, indent=1, default=str))
+    (directory / "best.json").write_text(
+        json.dumps({"study": study.study_name, "best": best, "notes": notes}, indent=1, default=str)
+    )
     synthetic = any(note.startswith("Synthetic data") for note in notes)
     plot(table, space, directory / "objective.png", title, "SYNTHETIC DATA: NOT REAL RESULTS" if synthetic else None)
     return TuneReport(directory, table, best)

@@ -10,22 +10,22 @@ from __future__ import annotations
 
 import logging
 import time
-from itertools import product
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from itertools import product
+from typing import Any
 
 from benchmark import tracking
 from benchmark.config import Profile, stable_hash
 from benchmark.data import check_frames
 from benchmark.params import ParamError
 from benchmark.protocol import Protocol, resolve_protocol
+from benchmark.tracking.tags import TAG
 from benchmark.tuning import bookkeeping
 from benchmark.tuning.objective import VALIDATION_FRACTION, Objective, SkipTrial, TuneContext, TuningPart, tuning_parts
 from benchmark.tuning.space import SearchParam, grid, to_payload
 from benchmark.tuning.study import DEFAULT_TPE_TRIALS, make_pruner, make_sampler, open_study, use_grid
 from features.store import FeatureStore
-from benchmark.tracking.tags import TAG
-
 
 
 @dataclass
@@ -43,7 +43,16 @@ class SearchResult:
     precision: str = "fp32"  # what every trial trained at (``--precision`` resolved)
 
 
-def settings_of(store: FeatureStore, profile: Profile, space: Mapping[str, SearchParam], context: TuneContext, n_splits: int, is_grid: bool, prune: bool, seed: int) -> dict[str, Any]:
+def settings_of(
+    store: FeatureStore,
+    profile: Profile,
+    space: Mapping[str, SearchParam],
+    context: TuneContext,
+    n_splits: int,
+    is_grid: bool,
+    prune: bool,
+    seed: int,
+) -> dict[str, Any]:
     """Everything that defines the objective and the search: a study never mixes two of them.
 
     The number of trials is not among them: ``--trials`` may grow a TPE study on a later run.
@@ -134,7 +143,10 @@ def plan_search(
     context = TuneContext(store, profile, space, parts, dict(train_overrides), device, target, precision, model)
     if check:
         check_configs(context, space, is_grid)
-    settings = {**settings_of(store, profile, space, context, len(parts), is_grid, prune, seed), **dict(extra_settings or {})}
+    settings = {
+        **settings_of(store, profile, space, context, len(parts), is_grid, prune, seed),
+        **dict(extra_settings or {}),
+    }
     name = study_name or default_study_name(space, profile, settings)
     return SearchPlan(context, is_grid, grid_size, target, settings, name, context.config({}).train.epochs)
 
@@ -164,9 +176,20 @@ def run_search(
     protocol = protocol or resolve_protocol(store)
     splits = protocol.tuning_splits(store, n_splits)
     plan = plan_search(
-        store=store, profile=profile, space=space, parts=tuning_parts(splits, store.labels, store.fingerprint, count=n_splits),
-        train_overrides=train_overrides, device=device, study_name=study_name, trials=trials, sampler=sampler, prune=prune, seed=seed,
-        precision=precision, model=model, extra_settings=protocol.settings(store, splits),
+        store=store,
+        profile=profile,
+        space=space,
+        parts=tuning_parts(splits, store.labels, store.fingerprint, count=n_splits),
+        train_overrides=train_overrides,
+        device=device,
+        study_name=study_name,
+        trials=trials,
+        sampler=sampler,
+        prune=prune,
+        seed=seed,
+        precision=precision,
+        model=model,
+        extra_settings=protocol.settings(store, splits),
     )
     from benchmark.tracking.studies import StudyLogger
 
@@ -192,8 +215,14 @@ def study_tags(plan: SearchPlan, storage: str) -> dict[str, Any]:
 
 
 def study_params(plan: SearchPlan) -> dict[str, Any]:
-    return {**{f"space.{k}": v.describe() for k, v in plan.context.space.items()}, "n_splits": len(plan.context.parts),
-            "validation_fraction": VALIDATION_FRACTION, "target_trials": plan.target, "prune": plan.settings["prune"], "seed": plan.settings["seed"]}
+    return {
+        **{f"space.{k}": v.describe() for k, v in plan.context.space.items()},
+        "n_splits": len(plan.context.parts),
+        "validation_fraction": VALIDATION_FRACTION,
+        "target_trials": plan.target,
+        "prune": plan.settings["prune"],
+        "seed": plan.settings["seed"],
+    }
 
 
 def run_study(
@@ -227,9 +256,12 @@ def run_study(
     echo(
         f"study {name} in {opened.storage} ({'joined' if not opened.created else 'created'}; "
         f"{'grid of ' + str(grid_size) if is_grid else 'TPE, target ' + str(target) + ' trials'}; "
-        + (f"{len(plan.context.parts)} splits, validation = {VALIDATION_FRACTION:.0%} of each split's training part)"
-           if not str(plan.settings.get("split_source", "")).startswith("files:") else
-           f"{len(plan.context.parts)} validation parts of {VALIDATION_FRACTION:.0%}, all from the official training list(s))")
+        + (
+            f"{len(plan.context.parts)} splits, validation = {VALIDATION_FRACTION:.0%} of each split's training part)"
+            if not str(plan.settings.get("split_source", "")).startswith("files:")
+            else f"{len(plan.context.parts)} validation parts of {VALIDATION_FRACTION:.0%}, all from the official "
+            "training list(s))"
+        )
         + (f"; re-queued killed trials {requeued}" if requeued else "")
     )
     counts = {"ran": 0, "skipped_in_a_row": 0}
@@ -245,7 +277,19 @@ def run_study(
     finished = not _work_left(study, is_grid, grid_size, target) and not book.active
     best = max((t for t in book.done if t.state.name == "COMPLETE"), key=best_key, default=None)
     logger.close_parent(book, best, finished and close)
-    return SearchResult(study, name, opened.storage, is_grid, target, counts["ran"], book, finished, logger.parent_run_id, requeued, plan.context.chosen_precision)
+    return SearchResult(
+        study,
+        name,
+        opened.storage,
+        is_grid,
+        target,
+        counts["ran"],
+        book,
+        finished,
+        logger.parent_run_id,
+        requeued,
+        plan.context.chosen_precision,
+    )
 
 
 def best_key(trial) -> tuple:
@@ -278,7 +322,11 @@ def _reporter(echo: Callable[[str], None], counts: dict[str, int]):
         counts["ran"] += 1
         state = trial.state.name.lower()
         mean, std = attrs.get("val_acc_mean"), attrs.get("val_acc_std")
-        acc = f"val acc {100 * mean:.1f}" + (f" ± {100 * std:.1f}" if std is not None else "") + "%" if mean is not None else "no finished split"
+        acc = (
+            f"val acc {100 * mean:.1f}" + (f" ± {100 * std:.1f}" if std is not None else "") + "%"
+            if mean is not None
+            else "no finished split"
+        )
         extra = f" ({attrs['failure_reason']})" if state == "fail" and attrs.get("failure_reason") else ""
         echo(f"trial {trial.number} {_label(trial.params)}: {acc} ({ {'fail': 'failed'}.get(state, state) }){extra}")
 

@@ -13,8 +13,9 @@ with a grid; anything else uses a seeded TPE sampler (see :mod:`benchmark.tuning
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from benchmark.params import ParamError
 
@@ -69,7 +70,17 @@ class SearchParam:
 TRAINING_PARAMS: dict[str, SearchParam] = {
     p.name: p
     for p in (
-        SearchParam("lr", TARGET_TRAIN, float, "Adam learning rate", low=1e-5, high=1e-2, log=True, minimum=0.0, open_minimum=True),
+        SearchParam(
+            "lr",
+            TARGET_TRAIN,
+            float,
+            "Adam learning rate",
+            low=1e-5,
+            high=1e-2,
+            log=True,
+            minimum=0.0,
+            open_minimum=True,
+        ),
         SearchParam("batch_size", TARGET_TRAIN, int, "mini-batch size", choices=(8, 16, 32, 64), minimum=2),
     )
 }
@@ -92,8 +103,14 @@ def model_params(model: str) -> dict[str, SearchParam]:
             raise ParamError(f"model {model!r}: search_space names {name!r}, which is not one of its parameters")
         choices = spec.pop("choices", None)
         try:
-            out[name] = SearchParam(name, TARGET_MODEL, kind, spec.pop("doc", f"{model} parameter {name}"),
-                                    choices=tuple(choices) if choices is not None else None, **spec)
+            out[name] = SearchParam(
+                name,
+                TARGET_MODEL,
+                kind,
+                spec.pop("doc", f"{model} parameter {name}"),
+                choices=tuple(choices) if choices is not None else None,
+                **spec,
+            )
         except TypeError as exc:
             raise ParamError(f"model {model!r}: search_space[{name!r}]: {exc}") from None
     return out
@@ -107,7 +124,9 @@ def searchable(model: str = DEFAULT_MODEL) -> dict[str, SearchParam]:
 def get_param(name: str, model: str = DEFAULT_MODEL) -> SearchParam:
     params = searchable(model)
     if name not in params:
-        raise ParamError(f"--param {name!r} is not searchable for model {model!r}; searchable parameters: {', '.join(params)}")
+        raise ParamError(
+            f"--param {name!r} is not searchable for model {model!r}; searchable parameters: {', '.join(params)}"
+        )
     return params[name]
 
 

@@ -17,8 +17,9 @@ import json
 import random
 import time
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from optuna.samplers import BaseSampler  # this module is imported only by `bench tune`
 
@@ -55,7 +56,9 @@ def make_storage(url: str | None = None, attempts: int = 5):
             return _make_storage(url)
         except SchemaRace:
             if attempt == attempts:
-                raise ParamError(f"--storage {redact(url)}: cannot create the study tables (other processes kept creating them)") from None
+                raise ParamError(
+                    f"--storage {redact(url)}: cannot create the study tables (other processes kept creating them)"
+                ) from None
             time.sleep(random.uniform(0.2, 1.0) * attempt)
     raise AssertionError("unreachable")
 
@@ -86,12 +89,19 @@ def _make_storage(url: str):
                 **{callback_arg: retry_callback()},
             )
     except (ImportError, ModuleNotFoundError) as exc:
-        raise ParamError(f"--storage {redact(url)}: the database driver is missing ({exc}); for PostgreSQL pip install 'ver-bench[distributed]'") from None
+        raise ParamError(
+            f"--storage {redact(url)}: the database driver is missing ({exc}); for PostgreSQL pip install "
+            "'ver-bench[distributed]'"
+        ) from None
     except Exception as exc:
-        if type(exc).__name__ in ("IntegrityError", "ProgrammingError") and type(exc).__module__.startswith("sqlalchemy"):
+        if type(exc).__name__ in ("IntegrityError", "ProgrammingError") and type(exc).__module__.startswith(
+            "sqlalchemy"
+        ):
             raise SchemaRace(str(exc)) from exc
         if type(exc).__module__.startswith("sqlalchemy"):
-            raise ParamError(f"--storage {redact(url)}: cannot open the storage ({scrub(str(exc).splitlines()[0], url)})") from None
+            raise ParamError(
+                f"--storage {redact(url)}: cannot open the storage ({scrub(str(exc).splitlines()[0], url)})"
+            ) from None
         raise
 
 
@@ -100,7 +110,9 @@ def use_grid(space: Mapping[str, Any], sampler: str = "auto") -> bool:
     if sampler == "grid":
         if not all_categorical:
             ranged = next(p.name for p in space.values() if not p.categorical)
-            raise ParamError(f"--sampler grid needs lists of values; {ranged!r} is a range (give it a list with --values)")
+            raise ParamError(
+                f"--sampler grid needs lists of values; {ranged!r} is a range (give it a list with --values)"
+            )
         return True
     if sampler == "tpe":
         return False
@@ -145,7 +157,10 @@ class TrialSeededSampler(BaseSampler):
         import optuna
 
         if self._current is None or self._current[0] != trial.number:
-            self._current = (trial.number, optuna.samplers.TPESampler(seed=(self.seed * 100_003 + trial.number) % 2**32))
+            self._current = (
+                trial.number,
+                optuna.samplers.TPESampler(seed=(self.seed * 100_003 + trial.number) % 2**32),
+            )
         return self._current[1]
 
     def infer_relative_search_space(self, study, trial):
@@ -171,13 +186,17 @@ class OpenedStudy:
     storage: str  # URL, password hidden
 
 
-def open_study(name: str, storage_url_: str | None, sampler, pruner, settings: Mapping[str, Any], wait_s: float = 30.0) -> OpenedStudy:
+def open_study(
+    name: str, storage_url_: str | None, sampler, pruner, settings: Mapping[str, Any], wait_s: float = 30.0
+) -> OpenedStudy:
     """Create the study, or join it (``load_if_exists``) after checking it was made with ``settings``."""
     import optuna
 
     storage = make_storage(storage_url_)
     try:
-        study = optuna.create_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner, direction="maximize")
+        study = optuna.create_study(
+            study_name=name, storage=storage, sampler=sampler, pruner=pruner, direction="maximize"
+        )
         created = True
     except optuna.exceptions.DuplicatedStudyError:
         study = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)

@@ -10,7 +10,7 @@ The GRU reads frames in order, so the output depends on frame order: the model s
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import torch
 from torch import nn
@@ -42,7 +42,9 @@ class GRUAttention(nn.Module):
         self.pools = nn.ModuleDict({m: AttentionPool(2 * hidden) for m in dims})
         self.classifier = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * hidden * len(dims), n_classes))
 
-    def forward(self, inputs: Mapping[str, torch.Tensor], masks: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
+    def forward(
+        self, inputs: Mapping[str, torch.Tensor], masks: Mapping[str, torch.Tensor] | None = None
+    ) -> torch.Tensor:
         masks = masks or {}
         pooled = []
         for m in self.modalities:

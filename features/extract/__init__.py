@@ -19,4 +19,6 @@ def require(module: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        raise ParamError(f"bench extract needs {module.split('.')[0]} ({exc}); install it with: {INSTALL_HINT}") from None
+        raise ParamError(
+            f"bench extract needs {module.split('.')[0]} ({exc}); install it with: {INSTALL_HINT}"
+        ) from None

@@ -53,9 +53,13 @@ def assemble(
     arrays, masks = {}, {}
     for modality, (_, mask_field) in FIELDS.items():
         dim = modality_info[modality]["dim"]
-        arrays[modality] = np.lib.format.open_memmap(out / array_file(modality), mode="w+", dtype=np.float32, shape=(n, frames, dim))
+        arrays[modality] = np.lib.format.open_memmap(
+            out / array_file(modality), mode="w+", dtype=np.float32, shape=(n, frames, dim)
+        )
         if mask_field:
-            masks[modality] = np.lib.format.open_memmap(out / mask_file(modality), mode="w+", dtype=bool, shape=(n, frames))
+            masks[modality] = np.lib.format.open_memmap(
+                out / mask_file(modality), mode="w+", dtype=bool, shape=(n, frames)
+            )
     infos = []
     for row, video in enumerate(ok):
         part = parts.load(video)
@@ -67,16 +71,36 @@ def assemble(
     for array in (*arrays.values(), *masks.values()):
         array.flush()
     del arrays, masks
-    write_index(out, [v.id for v in ok], [v.label for v in ok], {
-        "source": [_relative(v.path, root) for v in ok],
-        "duration_s": [i.get("duration_s") for i in infos],
-        "audio_stream": [i.get("audio_stream") for i in infos],
-        "audio_error": [i.get("audio_error", "") for i in infos],
-    })
-    modalities = {m: {"dim": info["dim"], **{k: v for k, v in info.items() if k != "dim"}} for m, info in modality_info.items()}
-    write_meta(out, name=name, classes=classes, frames=frames, modalities=modalities,
-               extra={"extraction": {**extraction, "videos": n, "failed": len(failed), "content": content_digest(name, ok, failed)},
-                      **({"protocol": protocol} if protocol else {})})
+    write_index(
+        out,
+        [v.id for v in ok],
+        [v.label for v in ok],
+        {
+            "source": [_relative(v.path, root) for v in ok],
+            "duration_s": [i.get("duration_s") for i in infos],
+            "audio_stream": [i.get("audio_stream") for i in infos],
+            "audio_error": [i.get("audio_error", "") for i in infos],
+        },
+    )
+    modalities = {
+        m: {"dim": info["dim"], **{k: v for k, v in info.items() if k != "dim"}} for m, info in modality_info.items()
+    }
+    write_meta(
+        out,
+        name=name,
+        classes=classes,
+        frames=frames,
+        modalities=modalities,
+        extra={
+            "extraction": {
+                **extraction,
+                "videos": n,
+                "failed": len(failed),
+                "content": content_digest(name, ok, failed),
+            },
+            **({"protocol": protocol} if protocol else {}),
+        },
+    )
 
 
 def _write_failures(path: Path, failed: list[tuple[Video, str]]) -> None:

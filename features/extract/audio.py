@@ -5,7 +5,8 @@ Each sampled timestamp t gets the embedding of the window that holds it (window 
 (``last_window="zero-padded"``, as AudioSet's own pipeline pads) the clip's final partial window is
 completed with silence, so every timestamp inside the audio gets an embedding and the mask is false
 only where there is no audio. ``"dropped"`` is the earlier behaviour (the last partial window's
-timestamps got zeros, mask false), kept so that stores extracted with it can be resumed. The PCA and 8-bit quantisation post-process of AudioSet is not applied:
+timestamps got zeros, mask false), kept so that stores extracted with it can be resumed. The PCA and 8-bit
+quantisation post-process of AudioSet is not applied:
 its parameters are a second download, and a linear whitening adds nothing that the benchmark's
 per-dimension standardisation and first linear layer do not already do.
 """
@@ -48,23 +49,35 @@ class VGGishFeatures:
             except RuntimeError as exc:
                 from benchmark.params import ParamError
 
-                raise ParamError(f"--audio-weights {weights.path}: not a VGGish state dict ({str(exc).splitlines()[0]})") from None
+                raise ParamError(
+                    f"--audio-weights {weights.path}: not a VGGish state dict ({str(exc).splitlines()[0]})"
+                ) from None
         self.model = model.eval().to(device)
 
     @staticmethod
     def info(last_window: str = ZERO_PADDED) -> dict[str, object]:
         from importlib.metadata import version
 
-        info = {"extractor": "vggish", "library": "torchvggish", "version": version("torchvggish"),
-                "window_s": WINDOW_S, "postprocess": "none (raw embedding, no PCA/quantisation)",
-                "alignment": "window floor((t - audio start) / 0.96) holds timestamp t; no such window -> zeros, mask false"}
+        info = {
+            "extractor": "vggish",
+            "library": "torchvggish",
+            "version": version("torchvggish"),
+            "window_s": WINDOW_S,
+            "postprocess": "none (raw embedding, no PCA/quantisation)",
+            "alignment": "window floor((t - audio start) / 0.96) holds timestamp t; no such window -> zeros, mask "
+            "false",
+        }
         if last_window == ZERO_PADDED:  # (a "dropped" store's meta stays as it was written)
-            info["alignment"] = ("window floor((t - audio start) / 0.96) holds timestamp t, the last partial window zero-padded "
-                                 "to 0.96 s; t outside the audio -> zeros, mask false")
+            info["alignment"] = (
+                "window floor((t - audio start) / 0.96) holds timestamp t, the last partial window zero-padded "
+                "to 0.96 s; t outside the audio -> zeros, mask false"
+            )
             info["last_window"] = ZERO_PADDED
         return info
 
-    def __call__(self, audio: np.ndarray | None, timestamps: np.ndarray, offset: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(
+        self, audio: np.ndarray | None, timestamps: np.ndarray, offset: float = 0.0
+    ) -> tuple[np.ndarray, np.ndarray]:
         """16 kHz mono samples (None: no audio stream) -> float32 [T, 128] and bool mask [T].
         ``offset``: seconds from the first video frame to the first audio sample."""
         features = np.zeros((len(timestamps), self.dim), dtype=np.float32)

@@ -87,8 +87,15 @@ def decode(path: str | Path, frames: int) -> Decoded:
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError, OSError) as exc:
         raise VideoReadError(f"cannot decode: {type(exc).__name__}: {exc}") from None
     audio, audio_start, audio_error = _audio(av, path)
-    return Decoded(frames=images, timestamps=times, duration=duration, audio=audio, audio_error=audio_error,
-                   audio_offset=audio_start - start, frames_decoded=decoded)
+    return Decoded(
+        frames=images,
+        timestamps=times,
+        duration=duration,
+        audio=audio,
+        audio_error=audio_error,
+        audio_offset=audio_start - start,
+        frames_decoded=decoded,
+    )
 
 
 def _start(stream) -> float:
@@ -128,7 +135,9 @@ class _Cursor:
         self.previous, self.current = None, self._next()
 
     def at(self, t: float):
-        if self.frames is None or (self.current is not None and _time(self.current) is not None and t - _time(self.current) > SEEK_GAP_S):
+        if self.frames is None or (
+            self.current is not None and _time(self.current) is not None and t - _time(self.current) > SEEK_GAP_S
+        ):
             self.seek(t)
         while self.current is not None and (_time(self.current) is None or _time(self.current) <= t):
             self.previous, self.current = self.current, self._next()

@@ -74,8 +74,16 @@ class Parts:
         import io
 
         buffer = io.BytesIO()
-        np.savez(buffer, id=np.array(video.id), visual=part.visual, audio=part.audio, audio_mask=part.audio_mask,
-                 skeleton=part.skeleton, skeleton_mask=part.skeleton_mask, info=np.array(json.dumps(part.info)))
+        np.savez(
+            buffer,
+            id=np.array(video.id),
+            visual=part.visual,
+            audio=part.audio,
+            audio_mask=part.audio_mask,
+            skeleton=part.skeleton,
+            skeleton_mask=part.skeleton_mask,
+            info=np.array(json.dumps(part.info)),
+        )
         _atomic_write(self._file(video, ".npz"), buffer.getvalue())
         self._file(video, ".failed.json").unlink(missing_ok=True)
 
@@ -87,8 +95,14 @@ class Parts:
         with np.load(self._file(video, ".npz"), allow_pickle=False) as data:
             if str(data["id"]) != video.id:  # a hash collision, or a folder copied from elsewhere
                 raise ParamError(f"{self._file(video, '.npz')} holds {str(data['id'])!r}, expected {video.id!r}")
-            return Part(visual=data["visual"], audio=data["audio"], audio_mask=data["audio_mask"],
-                        skeleton=data["skeleton"], skeleton_mask=data["skeleton_mask"], info=json.loads(str(data["info"])))
+            return Part(
+                visual=data["visual"],
+                audio=data["audio"],
+                audio_mask=data["audio_mask"],
+                skeleton=data["skeleton"],
+                skeleton_mask=data["skeleton_mask"],
+                info=json.loads(str(data["info"])),
+            )
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

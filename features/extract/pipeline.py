@@ -7,9 +7,9 @@ skipped unless ``retry_failed`` (or ``strict``), and when nothing changed the st
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from benchmark.params import ParamError, check_choice, check_int, resolve_device
 from features.extract.assemble import FAILURES_FILE, assemble, content_digest, is_current
@@ -63,7 +63,7 @@ def extract(
     name: str | None = None,
     batch_size: int = 32,
     audio_last_window: str = "zero-padded",
-    progress: "ProgressFactory | None" = None,
+    progress: ProgressFactory | None = None,
     say: Callable[[str], None] = print,
 ) -> Outcome:
     check_int("--frames", frames, low=1)
@@ -71,19 +71,34 @@ def extract(
     videos_dir, out = Path(videos_dir), Path(out)
     sources = discover(videos_dir, manifest)
     if (out / META_FILE).exists() and not (out / PARTS_DIR).is_dir():
-        raise ParamError(f"--out {out} already holds a feature store that bench extract did not write; choose another folder")
+        raise ParamError(
+            f"--out {out} already holds a feature store that bench extract did not write; choose another folder"
+        )
     device = resolve_device(device)
     from features.extract.audio import DROPPED, LAST_WINDOW
 
     check_choice("--audio-last-window", audio_last_window, LAST_WINDOW)
     visual, audio = resolve_visual(visual_weights), resolve_audio(audio_weights)
     parts = Parts(out)
-    parts.prepare({"frames": frames, "sampling": SAMPLING_RULE, "max_side": MAX_SIDE, "audio_rate": AUDIO_RATE,
-                   "visual_weights": visual.meta_value, "audio_weights": audio.meta_value, "audio_last_window": audio_last_window},
-                  legacy={"audio_last_window": DROPPED})  # parts made before the setting existed dropped it
+    parts.prepare(
+        {
+            "frames": frames,
+            "sampling": SAMPLING_RULE,
+            "max_side": MAX_SIDE,
+            "audio_rate": AUDIO_RATE,
+            "visual_weights": visual.meta_value,
+            "audio_weights": audio.meta_value,
+            "audio_last_window": audio_last_window,
+        },
+        legacy={"audio_last_window": DROPPED},
+    )  # parts made before the setting existed dropped it
 
-    outcome = Outcome(out=out, total=len(sources.videos), ignored=sources.ignored,
-                      random=[m for m, w in (("visual", visual), ("audio", audio)) if w.is_random])
+    outcome = Outcome(
+        out=out,
+        total=len(sources.videos),
+        ignored=sources.ignored,
+        random=[m for m, w in (("visual", visual), ("audio", audio)) if w.is_random],
+    )
     todo = []
     for video in sources.videos:
         if parts.done(video):
@@ -92,27 +107,56 @@ def extract(
             outcome.skipped_failed += 1
         else:
             todo.append(video)
-    say(f"{len(sources.videos)} videos in {len(sources.classes)} classes: {len(todo)} to extract, "
+    say(
+        f"{len(sources.videos)} videos in {len(sources.classes)} classes: {len(todo)} to extract, "
         f"{outcome.reused} already extracted, {outcome.skipped_failed} failed before"
-        + (" (skipped; --retry-failed tries them again)" if outcome.skipped_failed else ""))
+        + (" (skipped; --retry-failed tries them again)" if outcome.skipped_failed else "")
+    )
     if not todo:
         say(f"nothing to extract: every video in {videos_dir} is already in {out}")
     else:
-        settings = Settings(frames=frames, device=device, visual=visual, audio=audio, batch_size=batch_size,
-                            threads=max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None,
-                            native_log=parts.dir / NATIVE_LOG, audio_last_window=audio_last_window)
+        settings = Settings(
+            frames=frames,
+            device=device,
+            visual=visual,
+            audio=audio,
+            batch_size=batch_size,
+            threads=max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None,
+            native_log=parts.dir / NATIVE_LOG,
+            audio_last_window=audio_last_window,
+        )
         _run(todo, parts, settings, workers, strict, outcome, progress or _no_progress)
 
     ok = [v for v in sources.videos if parts.done(v)]
-    outcome.failed = [(v, parts.failure(v)) for v in sources.videos if not parts.done(v) and parts.failure(v) is not None]
+    outcome.failed = [
+        (v, parts.failure(v)) for v in sources.videos if not parts.done(v) and parts.failure(v) is not None
+    ]
     name = name or videos_dir.resolve().name
     if not is_current(out, content_digest(name, ok, outcome.failed)):
         modality_info = _modality_info(visual, audio, audio_last_window)
-        assemble(out, parts=parts, ok=ok, failed=outcome.failed, root=videos_dir, name=name,
-                 classes=sources.classes, frames=frames, modality_info=modality_info, protocol=_protocol_kept(out),
-                 extraction={"tool": "bench extract", "ver_bench": _version(), "frames": frames, "sampling": SAMPLING_RULE,
-                             "max_side": MAX_SIDE, "audio_rate": AUDIO_RATE, "device": device,
-                             "source": str(manifest if manifest else videos_dir), "failures": FAILURES_FILE})
+        assemble(
+            out,
+            parts=parts,
+            ok=ok,
+            failed=outcome.failed,
+            root=videos_dir,
+            name=name,
+            classes=sources.classes,
+            frames=frames,
+            modality_info=modality_info,
+            protocol=_protocol_kept(out),
+            extraction={
+                "tool": "bench extract",
+                "ver_bench": _version(),
+                "frames": frames,
+                "sampling": SAMPLING_RULE,
+                "max_side": MAX_SIDE,
+                "audio_rate": AUDIO_RATE,
+                "device": device,
+                "source": str(manifest if manifest else videos_dir),
+                "failures": FAILURES_FILE,
+            },
+        )
         outcome.assembled = True
     from features.store import MIN_VIDEOS_PER_CLASS, open_store
     from features.validate import small_classes
@@ -120,8 +164,10 @@ def extract(
     small = small_classes(open_store(out))  # the store must be usable as written
     if small:
         listed = ", ".join(f"{cls!r} ({n})" for cls, n in small)
-        message = (f"classes with fewer than {MIN_VIDEOS_PER_CLASS} usable videos: {listed}; `bench run` needs at least "
-                   f"{MIN_VIDEOS_PER_CLASS} per class to split the store (add videos, or leave the class out)")
+        message = (
+            f"classes with fewer than {MIN_VIDEOS_PER_CLASS} usable videos: {listed}; `bench run` needs at least "
+            f"{MIN_VIDEOS_PER_CLASS} per class to split the store (add videos, or leave the class out)"
+        )
         if strict:
             raise ExtractFailed(message + " (--strict)")
         say(f"[yellow]warning: {message}[/yellow]")
@@ -141,7 +187,9 @@ def _protocol_kept(out: Path) -> dict:
         return random_declaration()
 
 
-def _run(todo: list[Video], parts: Parts, settings: Settings, workers: int, strict: bool, outcome: Outcome, progress) -> None:
+def _run(
+    todo: list[Video], parts: Parts, settings: Settings, workers: int, strict: bool, outcome: Outcome, progress
+) -> None:
     totals = {s: 0.0 for s in STAGES}
 
     def handle(video: Video, part: Part | None, reason: str | None) -> None:
@@ -176,7 +224,9 @@ def _run_pool(todo: list[Video], settings: Settings, workers: int, handle, advan
     from concurrent.futures.process import BrokenProcessPool
 
     context = multiprocessing.get_context("spawn")  # fork is unsafe with torch's and mediapipe's threads
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context, initializer=init_worker, initargs=(settings,))
+    pool = ProcessPoolExecutor(
+        max_workers=min(workers, len(todo)), mp_context=context, initializer=init_worker, initargs=(settings,)
+    )
     try:
         futures = [pool.submit(run_in_worker, video) for video in todo]
         for future in as_completed(futures):

@@ -25,17 +25,28 @@ class PoseFeatures:
     def __init__(self):
         os.environ.setdefault("GLOG_minloglevel", "2")  # mediapipe's C++ logging is noise here
         pose = require("mediapipe.python.solutions.pose")
-        self.pose = pose.Pose(static_image_mode=False, model_complexity=MODEL_COMPLEXITY,
-                              min_detection_confidence=MIN_CONFIDENCE, min_tracking_confidence=MIN_CONFIDENCE)
+        self.pose = pose.Pose(
+            static_image_mode=False,
+            model_complexity=MODEL_COMPLEXITY,
+            min_detection_confidence=MIN_CONFIDENCE,
+            min_tracking_confidence=MIN_CONFIDENCE,
+        )
 
     @staticmethod
     def info() -> dict[str, object]:
         from importlib.metadata import version
 
-        return {"extractor": "blazepose (mediapipe solutions.pose)", "library": "mediapipe", "version": version("mediapipe"),
-                **bundled_weights(), "tracking": True, "model_complexity": MODEL_COMPLEXITY,
-                "min_detection_confidence": MIN_CONFIDENCE, "min_tracking_confidence": MIN_CONFIDENCE,
-                "layout": "33 landmarks x (x, y, z): normalised image x, y; z depth relative to the hips"}
+        return {
+            "extractor": "blazepose (mediapipe solutions.pose)",
+            "library": "mediapipe",
+            "version": version("mediapipe"),
+            **bundled_weights(),
+            "tracking": True,
+            "model_complexity": MODEL_COMPLEXITY,
+            "min_detection_confidence": MIN_CONFIDENCE,
+            "min_tracking_confidence": MIN_CONFIDENCE,
+            "layout": "33 landmarks x (x, y, z): normalised image x, y; z depth relative to the hips",
+        }
 
     def __call__(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """uint8 RGB [T, H, W, 3] -> float32 [T, 99] and bool mask [T] (False: no person found)."""
@@ -60,6 +71,9 @@ def bundled_weights() -> dict[str, str]:
     root = require("mediapipe").__path__[0]
     landmark = os.path.join(root, "modules", "pose_landmark", LANDMARK_MODEL)
     detector = os.path.join(root, "modules", "pose_detection", "pose_detection.tflite")
-    return {"weights": f"sha256:{sha256_file(landmark)}", "weights_source": "bundled with mediapipe",
-            "weights_file": LANDMARK_MODEL, "detector_weights": f"sha256:{sha256_file(detector)}"}
-
+    return {
+        "weights": f"sha256:{sha256_file(landmark)}",
+        "weights_source": "bundled with mediapipe",
+        "weights_file": LANDMARK_MODEL,
+        "detector_weights": f"sha256:{sha256_file(detector)}",
+    }

@@ -53,7 +53,9 @@ def _from_folders(root: Path) -> Sources:
                 videos.append(Video(id=f"{class_dir.name}/{rel}", label=class_dir.name, path=file))
     classes = sorted({v.label for v in videos})
     if not videos:
-        raise ParamError(f"VIDEOS_DIR {root} holds no class folders with files (expected VIDEOS_DIR/<class>/<video>, or --manifest)")
+        raise ParamError(
+            f"VIDEOS_DIR {root} holds no class folders with files (expected VIDEOS_DIR/<class>/<video>, or --manifest)"
+        )
     ignored = sorted(p for p in root.iterdir() if p.is_file() and not p.name.startswith("."))
     return Sources(videos=videos, classes=classes, ignored=ignored)
 

@@ -72,7 +72,8 @@ def resolve_visual(spec: str) -> Weights:
         except Exception as exc:  # offline, proxy, hub error: all mean "no weights"
             raise ParamError(
                 f"--visual-weights timm: could not download {SWIN_HUB_ID} ({type(exc).__name__}); "
-                "download model.safetensors elsewhere and pass its path, or pass 'random' (features then carry no meaning)"
+                "download model.safetensors elsewhere and pass its path, or pass 'random' (features then carry no "
+                "meaning)"
             ) from None
         return Weights("timm", path, sha256_file(path), origin=f"hf-hub:{SWIN_HUB_ID}")
     return _local("--visual-weights", spec, "'timm' or 'random'")

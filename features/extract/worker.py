@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
 
 from benchmark.params import ParamError
 from features.extract.decode import VideoReadError, decode
@@ -68,11 +68,16 @@ class Extractors:
             "duration_s": round(decoded.duration, 3),
             "audio_stream": decoded.audio is not None,
             "audio_error": decoded.audio_error or "",
-            "seconds": {"decode": t_decode - start, "visual": t_visual - t_build,
-                        "audio": t_audio - t_visual, "skeleton": t_skeleton - t_audio},
+            "seconds": {
+                "decode": t_decode - start,
+                "visual": t_visual - t_build,
+                "audio": t_audio - t_visual,
+                "skeleton": t_skeleton - t_audio,
+            },
         }
-        return Part(visual=visual, audio=audio, audio_mask=audio_mask, skeleton=skeleton,
-                    skeleton_mask=skeleton_mask, info=info)
+        return Part(
+            visual=visual, audio=audio, audio_mask=audio_mask, skeleton=skeleton, skeleton_mask=skeleton_mask, info=info
+        )
 
 
 @lru_cache(maxsize=1)
@@ -94,7 +99,7 @@ def attempt(extractors: Extractors, video: Video) -> tuple[Part | None, str | No
         return None, str(exc)
     except ParamError:
         raise
-    except Exception as exc:  # noqa: BLE001 - one bad video must not stop the others; the reason is kept
+    except Exception as exc:
         return None, f"extraction error: {type(exc).__name__}: {exc}"
 
 
@@ -136,7 +141,7 @@ def init_worker(settings: Settings) -> None:
         extractors = Extractors(settings)
         extractors.build()
         _EXTRACTORS = extractors
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         _SETUP_ERROR = str(exc)
 
 

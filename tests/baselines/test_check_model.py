@@ -22,7 +22,10 @@ def test_sound_model_passes_every_check(plugin_sandbox):
 
 @pytest.mark.parametrize(
     "model,failing,reason",
-    [("user_dead_parameter", "gradients reach every parameter", "unused.weight"), ("user_mask_leak", "masked frames do not matter", "changed the output")],
+    [
+        ("user_dead_parameter", "gradients reach every parameter", "unused.weight"),
+        ("user_mask_leak", "masked frames do not matter", "changed the output"),
+    ],
 )
 def test_broken_model_fails_and_names_the_check(model, failing, reason, plugin_sandbox):
     load_plugins([USER_MODELS])
@@ -35,7 +38,9 @@ def test_broken_model_fails_and_names_the_check(model, failing, reason, plugin_s
 
 
 def test_check_model_at_a_stores_dims(tiny_store, plugin_sandbox):
-    result = CliRunner().invoke(app, ["check-model", "user_mean_mlp", "--plugin", USER_MODELS, "--features", str(tiny_store)])
+    result = CliRunner().invoke(
+        app, ["check-model", "user_mean_mlp", "--plugin", USER_MODELS, "--features", str(tiny_store)]
+    )
     assert result.exit_code == 0, result.output
     assert "'visual': 24" in " ".join(result.output.split())
 

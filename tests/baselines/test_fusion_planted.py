@@ -33,8 +33,13 @@ def planted_store(tmp_path_factory):
     masks["audio"][::5, 3:] = False  # some missing frames, so masks are exercised too
     path = tmp_path_factory.mktemp("planted") / "store"
     write_store(
-        path, name="planted", classes=CLASSES, ids=[f"{CLASSES[y]}/v{i:03d}" for i, y in enumerate(labels)],
-        labels=[CLASSES[y] for y in labels], arrays=arrays, masks=masks,
+        path,
+        name="planted",
+        classes=CLASSES,
+        ids=[f"{CLASSES[y]}/v{i:03d}" for i, y in enumerate(labels)],
+        labels=[CLASSES[y] for y in labels],
+        arrays=arrays,
+        masks=masks,
     )
     return path
 
@@ -46,11 +51,16 @@ def test_every_fusion_row_learns_the_one_informative_modality(planted_store):
     accuracy = {}
     for row in suite.runnable_rows:
         config = resolve_config(
-            model=row.model, modalities=list(row.modalities), row_params={**SMALL, **SMALL_BY_MODEL.get(row.model, {}), **row.params},
-            profile=get_profile("quick"), train_overrides={"epochs": 12, "batch_size": 16, "lr": 3e-3, "frames": FRAMES},
+            model=row.model,
+            modalities=list(row.modalities),
+            row_params={**SMALL, **SMALL_BY_MODEL.get(row.model, {}), **row.params},
+            profile=get_profile("quick"),
+            train_overrides={"epochs": 12, "batch_size": 16, "lr": 3e-3, "frames": FRAMES},
         )
         data = load_modalities(store, config.modalities, config.train.frames)
-        result = train_split(config, data, store.labels, split.train, split.test, len(CLASSES), seed=run_seed(config, 0))
+        result = train_split(
+            config, data, store.labels, split.train, split.test, len(CLASSES), seed=run_seed(config, 0)
+        )
         accuracy[row.name] = result.test_acc
     full = accuracy[suite.reference]
     assert full >= 0.9, accuracy  # the planted signal is learnable at all

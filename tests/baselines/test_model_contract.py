@@ -4,10 +4,10 @@ import pytest
 import torch
 
 from baselines import build_model, get_model, list_models
+from baselines.contract import BATCH, CHECK_NAMES, CHECKS, FRAMES, N_CLASSES, make_case
+from baselines.contract import SMALL_DIMS as DIMS
 from baselines.nextvlad import NeXtVLAD
 from benchmark.params import ParamError
-
-from baselines.contract import BATCH, CHECKS, CHECK_NAMES, FRAMES, N_CLASSES, SMALL_DIMS as DIMS, make_case
 
 # The model's own small sizes (registered as check_params): a new model needs no edit here.
 SMALL = {name: dict(get_model(name).check_params) for name in list_models()}
@@ -80,7 +80,12 @@ def test_masked_video_without_any_frame_gives_finite_output():
 TORCH_MODELS = [n for n in list_models() if get_model(n).kind == "torch"]
 
 
-COMPONENTS = [{"encoder": False}, {"nextvlad": False}, {"se": False}, {"encoder": False, "nextvlad": False, "se": False}]
+COMPONENTS = [
+    {"encoder": False},
+    {"nextvlad": False},
+    {"se": False},
+    {"encoder": False, "nextvlad": False, "se": False},
+]
 
 
 @pytest.mark.parametrize("switches", COMPONENTS, ids=lambda s: ",".join(f"{k}={v}" for k, v in s.items()))

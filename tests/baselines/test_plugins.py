@@ -18,14 +18,19 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "gru_attention"
 
 BAD = {
     "missing.py": (None, "does not exist"),
-    "fails.py": ("import math\nraise RuntimeError('boom in the user code')\n", "failed to import: RuntimeError: boom in the user code"),
+    "fails.py": (
+        "import math\nraise RuntimeError('boom in the user code')\n",
+        "failed to import: RuntimeError: boom in the user code",
+    ),
     "nothing.py": ("VALUE = 1\n", "registers no model, metric or corruption"),
     "shadow.py": (
-        "from baselines.registry import register_model\n@register_model('proposed')\ndef build(dims, n_classes):\n    return None\n",
+        "from baselines.registry import register_model\n@register_model('proposed')\ndef build(dims, n_classes):\n   "
+        " return None\n",
         "'proposed' is already registered (built-in)",
     ),
     "signature.py": (
-        "from baselines.registry import register_model\n@register_model('odd', defaults={'width': 3})\ndef build(features):\n    return None\n",
+        "from baselines.registry import register_model\n@register_model('odd', defaults={'width': 3})\ndef "
+        "build(features):\n    return None\n",
         "does not fit build(dims, n_classes, **params)",
     ),
 }
@@ -44,7 +49,22 @@ def test_bad_plugin_is_one_line_exit_2_and_nothing_logged(name, tmp_path, tiny_s
     plugin = write_bad(tmp_path, name)
     suite = tmp_path / "s.toml"
     suite.write_text('name = "s"\n[[rows]]\nname = "a"\nmodel = "proposed"\n')
-    result = CliRunner().invoke(app, ["run", "--suite", str(suite), "-f", str(tiny_store), "--n-splits", "2", "--epochs", "1", "--plugin", str(plugin)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "--suite",
+            str(suite),
+            "-f",
+            str(tiny_store),
+            "--n-splits",
+            "2",
+            "--epochs",
+            "1",
+            "--plugin",
+            str(plugin),
+        ],
+    )
     assert result.exit_code == 2, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: plugin ") and str(plugin) in lines[0], result.output
@@ -89,7 +109,7 @@ def test_suite_plugins_are_relative_to_the_suite_file_and_unknown_keys_are_error
     suite.write_text('plugins = ["models.py", "some_pkg.models"]\n[[rows]]\nname = "a"\nmodel = "x"\n')
     assert load_suite(str(suite)).plugins == (str((tmp_path / "sub" / "models.py").resolve()), "some_pkg.models")
     suite.write_text('imports = ["models.py"]\n[[rows]]\nname = "a"\nmodel = "x"\n')
-    with pytest.raises(Exception, match="unknown top-level key.*imports"):
+    with pytest.raises(Exception, match=r"unknown top-level key.*imports"):
         load_suite(str(suite))
 
 
@@ -97,7 +117,9 @@ def test_builtin_models_refuse_a_modality_they_do_not_model():
     from baselines.registry import check_modalities
     from benchmark.params import ParamError
 
-    with pytest.raises(ParamError, match="model 'proposed' models only visual, audio, skeleton; it has no branch for modality 'face'"):
+    with pytest.raises(
+        ParamError, match="model 'proposed' models only visual, audio, skeleton; it has no branch for modality 'face'"
+    ):
         check_modalities("proposed", ["visual", "face"])
     check_modalities("linear_probe", ["visual", "face"])  # pooled features: any modality
 

@@ -9,10 +9,10 @@ from mlflow.tracking import MlflowClient
 
 import benchmark.precision as precision_module
 from benchmark.auto_precision import resolve, resolve_precision
+from features.store import PAPER_DIMS
 from tests.benchmark.test_calibration import config_of, fake_measure
 from tests.benchmark.test_run import children
 from tests.cli import bench
-from features.store import PAPER_DIMS
 
 
 @pytest.fixture
@@ -34,24 +34,46 @@ def test_auto_measures_nothing_where_the_static_rule_says_fp32(monkeypatch, nati
     config, why = resolve(config_of("quick"), "auto", "cpu", PAPER_DIMS)  # 1.37 MFLOP per frame
     assert config.train.precision == "fp32" and "MFLOP per frame" in why and not calls
     monkeypatch.setattr(precision_module, "native_bf16", lambda device: False)
-    assert resolve(config_of("paper"), "auto", "cpu", PAPER_DIMS)[1] == "fp32: no native bf16 on this device" and not calls
+    assert (
+        resolve(config_of("paper"), "auto", "cpu", PAPER_DIMS)[1] == "fp32: no native bf16 on this device" and not calls
+    )
 
 
 def test_an_explicit_precision_overrides_the_calibration(monkeypatch, native):
     calls = fake_measure(monkeypatch, 0.5)
     assert resolve_precision("bf16", "cpu", config_of("paper"), PAPER_DIMS) == "bf16"
-    assert resolve(config_of("paper"), "fp32", "cpu", PAPER_DIMS)[1] == "fp32: asked for (--precision fp32)" and not calls
+    assert (
+        resolve(config_of("paper"), "fp32", "cpu", PAPER_DIMS)[1] == "fp32: asked for (--precision fp32)" and not calls
+    )
 
 
-def test_two_runs_resolve_auto_alike_and_reuse_each_others_runs(tiny_store, tmp_path, tracking_uri, monkeypatch, native):
+def test_two_runs_resolve_auto_alike_and_reuse_each_others_runs(
+    tiny_store, tmp_path, tracking_uri, monkeypatch, native
+):
     """A fresh measurement would now say fp32 (0.5x), but the kept one (2x) decides: the second command
     trains nothing. Only deleting the kept calibration measures again."""
     monkeypatch.setattr(precision_module, "gains_from_bf16", lambda config, dims: True)  # tiny dims count as wide
     calls = fake_measure(monkeypatch, 2.0, 0.5)
     suite = tmp_path / "one.toml"
-    suite.write_text('name = "one"\n[[rows]]\nname = "full"\nmodel = "proposed"\nmodalities = ["visual", "audio", "skeleton"]\n')
-    args = ("run", "--suite", suite, "--features", tiny_store, "--n-splits", "2", "--epochs", "1", "--frames", "6",
-            "--tracking-uri", tracking_uri, "--no-report")
+    suite.write_text(
+        'name = "one"\n[[rows]]\nname = "full"\nmodel = "proposed"\nmodalities = ["visual", "audio", "skeleton"]\n'
+    )
+    args = (
+        "run",
+        "--suite",
+        suite,
+        "--features",
+        tiny_store,
+        "--n-splits",
+        "2",
+        "--epochs",
+        "1",
+        "--frames",
+        "6",
+        "--tracking-uri",
+        tracking_uri,
+        "--no-report",
+    )
     first = bench(*args)
     assert first.exit_code == 0, first.output
     assert "trained 2 split runs" in first.output and "precision bf16" in first.output

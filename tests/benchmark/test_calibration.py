@@ -14,7 +14,13 @@ FULL = ["visual", "audio", "skeleton"]
 
 
 def config_of(profile: str, modalities=FULL, **train):
-    return resolve_config(model="proposed", modalities=list(modalities), row_params=None, profile=get_profile(profile), train_overrides=train)
+    return resolve_config(
+        model="proposed",
+        modalities=list(modalities),
+        row_params=None,
+        profile=get_profile(profile),
+        train_overrides=train,
+    )
 
 
 def fake_measure(monkeypatch, *speedups: float) -> list:

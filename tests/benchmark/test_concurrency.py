@@ -16,8 +16,23 @@ N_SPLITS = 2
 
 
 def start_run(store: Path, uri: str, cwd: Path) -> subprocess.Popen:
-    args = [sys.executable, "-m", "benchmark.cli", "run", "--suite", "table2", "--features", str(store),
-            "--n-splits", str(N_SPLITS), "--epochs", "3", "--tracking-uri", uri, "--no-report"]
+    args = [
+        sys.executable,
+        "-m",
+        "benchmark.cli",
+        "run",
+        "--suite",
+        "table2",
+        "--features",
+        str(store),
+        "--n-splits",
+        str(N_SPLITS),
+        "--epochs",
+        "3",
+        "--tracking-uri",
+        uri,
+        "--no-report",
+    ]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "COLUMNS": "160"}
     return subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
@@ -36,7 +51,9 @@ def check_concurrent_runs(store: Path, uri: str, cwd: Path, n: int) -> list[str]
     client = MlflowClient(uri)
     experiment = client.get_experiment_by_name("synthetic-ve8-seed3").experiment_id
     children = client.search_runs([experiment], "tags.`bench.kind` = 'split'", max_results=1000)
-    finished = sorted((r.data.tags["bench.row"], r.data.tags["bench.split"]) for r in children if r.info.status == "FINISHED")
+    finished = sorted(
+        (r.data.tags["bench.row"], r.data.tags["bench.split"]) for r in children if r.info.status == "FINISHED"
+    )
     rows = ["Ours", "w/o audio branch", "w/o skeleton branch", "w/o visual branch"]
     assert finished == sorted((row, str(k)) for row in rows for k in range(N_SPLITS))
     assert all(r.info.status == "FINISHED" for r in children)  # losers deleted themselves: nothing RUNNING or KILLED

@@ -34,8 +34,21 @@ def one_line_error(result, *fragments: str) -> str:
 
 
 def run_args(store, uri, *extra):
-    return ("run", "--suite", "table2", "--features", str(store), "--n-splits", "1", "--epochs", "1", "--tracking-uri", uri,
-            "--no-report", *extra)
+    return (
+        "run",
+        "--suite",
+        "table2",
+        "--features",
+        str(store),
+        "--n-splits",
+        "1",
+        "--epochs",
+        "1",
+        "--tracking-uri",
+        uri,
+        "--no-report",
+        *extra,
+    )
 
 
 def all_runs(uri):
@@ -56,7 +69,11 @@ def test_an_unreachable_server_is_one_line_within_seconds(tiny_store, command):
 
 @pytest.mark.parametrize(
     "uri, fragment",
-    [("foo://bar", "not one MLflow can open"), ("not a uri", "not one MLflow can open"), ("sqlite://", "names no database file")],
+    [
+        ("foo://bar", "not one MLflow can open"),
+        ("not a uri", "not one MLflow can open"),
+        ("sqlite://", "names no database file"),
+    ],
 )
 def test_unknown_schemes_are_one_line(tiny_store, uri, fragment):
     one_line_error(bench(*run_args(tiny_store, uri)), fragment)
@@ -77,7 +94,18 @@ def test_a_read_only_store_refuses_runs_and_is_read_read_only_by_report(tiny_sto
     db.chmod(0o444)
     try:
         one_line_error(bench(*run_args(tiny_store, uri)), "read-only")
-        report = bench("report", "--suite", "table2", "--features", str(tiny_store), "--tracking-uri", uri, "--out", str(tmp_path / "out"), limit_s=300)
+        report = bench(
+            "report",
+            "--suite",
+            "table2",
+            "--features",
+            str(tiny_store),
+            "--tracking-uri",
+            uri,
+            "--out",
+            str(tmp_path / "out"),
+            limit_s=300,
+        )
         assert report.exit_code == 0, report.output
         assert (tmp_path / "out" / "table.md").exists()
         assert db.read_bytes() == before and not Path("file:").exists()
@@ -117,7 +145,10 @@ def lists(tiny_store):
 def test_bad_split_files_are_input_errors_naming_file_and_line(tiny_store, tmp_path, lists, how):
     by_class, train, test = lists
     if how == "duplicate":
-        train, fragment = train + [train[0]], f"trainlist01.txt:{len(train) + 1}: {train[0]!r} is listed twice (also on line 1)"
+        train, fragment = (
+            train + [train[0]],
+            f"trainlist01.txt:{len(train) + 1}: {train[0]!r} is listed twice (also on line 1)",
+        )
     elif how == "wrong class folder":
         anger = by_class["Anger"][0]
         train = [("Joy/" + anger.split("/")[-1] + ".avi") if i == anger else i for i in train]
@@ -173,8 +204,18 @@ def test_a_report_never_calls_a_row_with_no_split_complete(tiny_store, tracking_
     assert result.exit_code == 130
     assert {r.info.status for r in all_runs(tracking_uri)} == {"KILLED"}  # parents closed, not left RUNNING
     monkeypatch.undo()
-    report = bench("report", "--suite", "table2", "--features", str(tiny_store), "--tracking-uri", tracking_uri, "--out", str(tmp_path / "out"),
-                   limit_s=300)
+    report = bench(
+        "report",
+        "--suite",
+        "table2",
+        "--features",
+        str(tiny_store),
+        "--tracking-uri",
+        tracking_uri,
+        "--out",
+        str(tmp_path / "out"),
+        limit_s=300,
+    )
     assert report.exit_code == 0, report.output
     table = (tmp_path / "out" / "table.csv").read_text()
     assert "complete" not in table.replace("incomplete", "")
@@ -200,7 +241,9 @@ def test_an_unquoted_comma_in_index_csv_names_the_line(tiny_store, tracking_uri)
     one_line_error(bench(*run_args(tiny_store, tracking_uri)), "index.csv", "line 4 has 3 fields", "quote")
 
 
-def test_after_an_unwritable_reports_folder_the_suggested_command_works_as_written(tiny_store, tracking_uri, tmp_path, monkeypatch):
+def test_after_an_unwritable_reports_folder_the_suggested_command_works_as_written(
+    tiny_store, tracking_uri, tmp_path, monkeypatch
+):
     import shlex
     import tempfile
 

@@ -13,7 +13,14 @@ import benchmark.training as training
 from benchmark.config import get_profile, resolve_config, stable_hash
 from benchmark.data import load_modalities
 from benchmark.params import ParamError
-from benchmark.precision import at_precision, choose_precision, gains_from_bf16, mflops_per_frame, native_bf16, with_precision
+from benchmark.precision import (
+    at_precision,
+    choose_precision,
+    gains_from_bf16,
+    mflops_per_frame,
+    native_bf16,
+    with_precision,
+)
 from benchmark.splits import random_splits
 from benchmark.training import NonFiniteLoss, run_seed, train_split
 from features.store import PAPER_DIMS, open_store
@@ -23,7 +30,9 @@ FULL = ["visual", "audio", "skeleton"]
 
 
 def config_of(profile: str, modalities=FULL, model: str = "proposed", **train):
-    return resolve_config(model=model, modalities=list(modalities), row_params=None, profile=get_profile(profile), train_overrides=train)
+    return resolve_config(
+        model=model, modalities=list(modalities), row_params=None, profile=get_profile(profile), train_overrides=train
+    )
 
 
 # --- the choice -------------------------------------------------------------------------------
@@ -74,7 +83,10 @@ def test_fp32_configs_keep_their_fingerprints_and_params_bf16_ones_get_new_ones(
     assert quick.fingerprint == "69099aa8a23dde8a" and paper.fingerprint == "6ba524958e98a8a5"
     assert "train.precision" not in quick.flat()
     bf16 = at_precision(quick, "bf16")
-    assert bf16.fingerprint not in {quick.fingerprint, stable_hash({k: v for k, v in quick.to_dict().items() if k != "profile"})}
+    assert bf16.fingerprint not in {
+        quick.fingerprint,
+        stable_hash({k: v for k, v in quick.to_dict().items() if k != "profile"}),
+    }
     assert bf16.flat()["train.precision"] == "bf16"
 
 
@@ -111,7 +123,9 @@ def _train(tiny_store, precision: str):
 def test_fp32_trains_bit_for_bit_as_before(tiny_store, monkeypatch):
     now = _train(tiny_store, "fp32")
     monkeypatch.setattr(training, "train_step", _old_train_step)
-    monkeypatch.setattr(training, "_predict", lambda *a, **k: (_old_predict(*a, **k), None))  # today's returns scores too
+    monkeypatch.setattr(
+        training, "_predict", lambda *a, **k: (_old_predict(*a, **k), None)
+    )  # today's returns scores too
     before = _train(tiny_store, "fp32")
     assert [r.train_loss for r in now.history] == [r.train_loss for r in before.history]  # exact, not approx
     assert [r.test_acc for r in now.history] == [r.test_acc for r in before.history]
@@ -126,7 +140,9 @@ def test_bf16_is_autocast_only_weights_optimiser_state_and_loss_stay_fp32(tiny_s
     loss = training.train_step(model, optimizer, x, {}, torch.tensor([0, 1, 2, 0]), epoch=1, precision="bf16")
     assert loss.dtype == torch.float32
     assert all(p.dtype == torch.float32 for p in model.parameters())
-    assert all(t.dtype == torch.float32 for state in optimizer.state.values() for t in state.values() if t.is_floating_point())
+    assert all(
+        t.dtype == torch.float32 for state in optimizer.state.values() for t in state.values() if t.is_floating_point()
+    )
     fp32 = _train(tiny_store, "fp32")
     bf16 = _train(tiny_store, "bf16")
     assert [r.train_loss for r in bf16.history] != [r.train_loss for r in fp32.history]  # it really ran in bf16
@@ -154,13 +170,30 @@ def test_the_engine_trains_in_the_configs_precision(tiny_store):
 
 
 def run(store, suite_file, uri, *extra):
-    return bench("run", "--suite", str(suite_file), "--features", str(store), "--n-splits", "2", "--epochs", "1",
-                 "--frames", "6", "--tracking-uri", uri, "--no-report", *extra)
+    return bench(
+        "run",
+        "--suite",
+        str(suite_file),
+        "--features",
+        str(store),
+        "--n-splits",
+        "2",
+        "--epochs",
+        "1",
+        "--frames",
+        "6",
+        "--tracking-uri",
+        uri,
+        "--no-report",
+        *extra,
+    )
 
 
 def test_bf16_split_runs_are_never_reused_for_fp32_requests(tiny_store, tmp_path, tracking_uri):
     suite = tmp_path / "one.toml"
-    suite.write_text('name = "one"\n[[rows]]\nname = "full"\nmodel = "proposed"\nmodalities = ["visual", "audio", "skeleton"]\n')
+    suite.write_text(
+        'name = "one"\n[[rows]]\nname = "full"\nmodel = "proposed"\nmodalities = ["visual", "audio", "skeleton"]\n'
+    )
     first = run(tiny_store, suite, tracking_uri, "--precision", "bf16")
     assert first.exit_code == 0, first.output
     assert "trained 2 split runs" in first.output and "precision bf16" in first.output
@@ -185,7 +218,9 @@ def test_bf16_split_runs_are_never_reused_for_fp32_requests(tiny_store, tmp_path
 
 def test_the_report_header_names_the_precision(tiny_store, tmp_path, tracking_uri):
     suite = tmp_path / "one.toml"
-    suite.write_text('name = "one"\n[[rows]]\nname = "full"\nmodel = "proposed"\nmodalities = ["visual", "audio", "skeleton"]\n')
+    suite.write_text(
+        'name = "one"\n[[rows]]\nname = "full"\nmodel = "proposed"\nmodalities = ["visual", "audio", "skeleton"]\n'
+    )
     assert run(tiny_store, suite, tracking_uri, "--precision", "bf16").exit_code == 0
     from benchmark.report.collect import collect
     from benchmark.report.header import lines
@@ -214,7 +249,10 @@ def test_a_study_trains_every_trial_at_one_precision_and_bf16_is_another_study(t
 
     store = open_store(tiny_store)
     space = build_space(["alpha"], [])
-    contexts = {p: TuneContext(store, get_profile("quick"), space, [], {"frames": 6}, "cpu", None, p) for p in ("auto", "fp32", "bf16")}
+    contexts = {
+        p: TuneContext(store, get_profile("quick"), space, [], {"frames": 6}, "cpu", None, p)
+        for p in ("auto", "fp32", "bf16")
+    }
     assert contexts["auto"].chosen_precision == "fp32"  # tiny dims
     assert {contexts["bf16"].config({"alpha": a}).train.precision for a in (2, 4, 16)} == {"bf16"}
     settings = {p: settings_of(store, get_profile("quick"), space, c, 3, True, True, 0) for p, c in contexts.items()}

@@ -37,13 +37,16 @@ def test_the_store_declares_the_flags_override(tiny_store, tiny_ekman_store):
     train, test = official_lists(tiny_ekman_store)
     assert (official.kind, official.origin) == ("files", "store")
     assert set(ekman.ids[split.train]) == train and set(ekman.ids[split.test]) == test
-    assert resolve_protocol(ekman, n_splits=3).splits(ekman)[0].digest(ekman.ids) == split.digest(ekman.ids)  # only one list
+    assert resolve_protocol(ekman, n_splits=3).splits(ekman)[0].digest(ekman.ids) == split.digest(
+        ekman.ids
+    )  # only one list
 
     plain = open_store(tiny_store)
     default = resolve_protocol(plain)
     assert (default.kind, default.n_splits, default.origin, default.is_default) == ("random", 10, "default", True)
     assert [s.digest(plain.ids) for s in default.with_count(2).splits(plain)] == [
-        s.digest(plain.ids) for s in random_splits(plain.labels, plain.fingerprint, 2)]  # the splits of before
+        s.digest(plain.ids) for s in random_splits(plain.labels, plain.fingerprint, 2)
+    ]  # the splits of before
     moved = resolve_protocol(plain, split_files=tiny_ekman_store / "splits")
     assert (moved.kind, moved.origin) == ("files", "--split-files")
 
@@ -59,14 +62,38 @@ def test_the_store_declares_the_flags_override(tiny_store, tiny_ekman_store):
 def test_bench_run_reads_the_official_split_from_the_store(tiny_ekman_store, tracking_uri, tmp_path):
     suite = tmp_path / "tiny.toml"
     suite.write_text(SUITE)
-    result = bench("run", "--suite", suite, "--features", tiny_ekman_store, "--epochs", "1", "--tracking-uri", tracking_uri, "--no-report")
+    result = bench(
+        "run",
+        "--suite",
+        suite,
+        "--features",
+        tiny_ekman_store,
+        "--epochs",
+        "1",
+        "--tracking-uri",
+        tracking_uri,
+        "--no-report",
+    )
     assert result.exit_code == 0, result.output
     assert "1 official split from" in flat(result.output) and "(declared by the store)" in flat(result.output)
     (child,) = split_children(tracking_uri, "synthetic-ekman6-seed3")
     assert child.data.tags["bench.split_source"] == "files:splits/01"
-    logged = json.loads(Path(MlflowClient(tracking_uri).download_artifacts(child.info.run_id, "split.json", str(tmp_path))).read_text())
+    logged = json.loads(
+        Path(MlflowClient(tracking_uri).download_artifacts(child.info.run_id, "split.json", str(tmp_path))).read_text()
+    )
     assert (set(logged["train"]), set(logged["test"])) == official_lists(tiny_ekman_store)
-    again = bench("run", "--suite", suite, "--features", tiny_ekman_store, "--epochs", "1", "--tracking-uri", tracking_uri, "--no-report")
+    again = bench(
+        "run",
+        "--suite",
+        suite,
+        "--features",
+        tiny_ekman_store,
+        "--epochs",
+        "1",
+        "--tracking-uri",
+        tracking_uri,
+        "--no-report",
+    )
     assert again.exit_code == 0 and "trained 0 split runs, reused 1" in flat(again.output)
 
 

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
 
-from tests.cli import bench
 from features.store import open_store
+from tests.cli import bench
 
 SUITE = """
 name = "tiny"
@@ -45,16 +45,26 @@ def suite_file(tmp_path) -> Path:
     return path
 
 
-
-
 def children(client, experiment_id, status=None):
     runs = client.search_runs([experiment_id], "tags.`bench.kind` = 'split'", max_results=1000)
     return [r for r in runs if status is None or r.info.status == status]
 
 
 def run_args(store, suite_file, uri, *extra):
-    return ("run", "--suite", str(suite_file), "--features", str(store), "--n-splits", "2", "--epochs", "2",
-            "--tracking-uri", uri, *extra)
+    return (
+        "run",
+        "--suite",
+        str(suite_file),
+        "--features",
+        str(store),
+        "--n-splits",
+        "2",
+        "--epochs",
+        "2",
+        "--tracking-uri",
+        uri,
+        *extra,
+    )
 
 
 def test_run_logs_the_contract_and_reuses_finished_runs(tiny_store, suite_file, tracking_uri):
@@ -74,7 +84,14 @@ def test_run_logs_the_contract_and_reuses_finished_runs(tiny_store, suite_file, 
         parent = by_parent[tags["mlflow.parentRunId"]]
         assert tags["bench.row"] == parent.data.tags["bench.row"]
         assert run.info.run_name == f"{tags['bench.row']} / split {tags['bench.split']}"
-        for key in ("bench.suite", "bench.fingerprint", "bench.dataset_fingerprint", "mlflow.source.git.commit", "bench.versions", "bench.device"):
+        for key in (
+            "bench.suite",
+            "bench.fingerprint",
+            "bench.dataset_fingerprint",
+            "mlflow.source.git.commit",
+            "bench.versions",
+            "bench.device",
+        ):
             assert tags.get(key), key
         assert run.data.params["train.epochs"] == "2"
         assert "test_acc_best_epoch" in run.data.metrics
@@ -111,7 +128,10 @@ def test_run_logs_the_contract_and_reuses_finished_runs(tiny_store, suite_file, 
 def test_a_row_shared_by_two_suites_is_trained_once(tiny_store, suite_file, tracking_uri, tmp_path):
     bench(*run_args(tiny_store, suite_file, tracking_uri))
     other = tmp_path / "other.toml"
-    other.write_text('name = "other"\n[[rows]]\nname = "Ours (again)"\nmodel = "proposed"\nmodalities = ["visual", "audio", "skeleton"]\n')
+    other.write_text(
+        'name = "other"\n[[rows]]\nname = "Ours (again)"\nmodel = "proposed"\nmodalities = ["visual", "audio", '
+        '"skeleton"]\n'
+    )
     result = bench(*run_args(tiny_store, other, tracking_uri))
     assert result.exit_code == 0 and "trained 0 split runs, reused 2" in result.output
 
@@ -137,16 +157,33 @@ def test_nan_loss_marks_the_split_failed_and_the_suite_goes_on(tiny_store, suite
 
 
 def test_kill_9_then_rerun_finishes_with_one_finished_run_per_split(tiny_store, suite_file, tracking_uri, tmp_path):
-    args = [sys.executable, "-m", "benchmark.cli", *run_args(tiny_store, suite_file, tracking_uri)[:-2], "--tracking-uri", tracking_uri]
+    args = [
+        sys.executable,
+        "-m",
+        "benchmark.cli",
+        *run_args(tiny_store, suite_file, tracking_uri)[:-2],
+        "--tracking-uri",
+        tracking_uri,
+    ]
     args[args.index("--epochs") + 1] = "40"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     client = MlflowClient(tracking_uri)
     deadline = time.time() + 120
     try:
         while time.time() < deadline:
-            experiment = client.get_experiment_by_name("synthetic-ve8-seed3") if (tmp_path / "mlruns" / "mlflow.db").exists() else None
-            if experiment and len(children(client, experiment.experiment_id, "FINISHED")) >= 1 and children(client, experiment.experiment_id, "RUNNING"):
+            experiment = (
+                client.get_experiment_by_name("synthetic-ve8-seed3")
+                if (tmp_path / "mlruns" / "mlflow.db").exists()
+                else None
+            )
+            if (
+                experiment
+                and len(children(client, experiment.experiment_id, "FINISHED")) >= 1
+                and children(client, experiment.experiment_id, "RUNNING")
+            ):
                 break
             time.sleep(0.5)
         else:
@@ -157,7 +194,9 @@ def test_kill_9_then_rerun_finishes_with_one_finished_run_per_split(tiny_store, 
     experiment_id = experiment.experiment_id
     assert children(client, experiment_id, "RUNNING")  # left behind by kill -9
 
-    result = bench(*run_args(tiny_store, suite_file, tracking_uri)[:-2], "--tracking-uri", tracking_uri, "--epochs", "40")
+    result = bench(
+        *run_args(tiny_store, suite_file, tracking_uri)[:-2], "--tracking-uri", tracking_uri, "--epochs", "40"
+    )
     assert result.exit_code == 0, result.output
     finished = children(client, experiment_id, "FINISHED")
     keys = [(r.data.tags["bench.row"], r.data.tags["bench.split"]) for r in finished]
@@ -208,7 +247,9 @@ def test_costs_are_logged_and_reported_beside_accuracy(tiny_store, tracking_uri,
     suite = load_suite(str(path))
     for parent in client.search_runs([experiment.experiment_id], "tags.`bench.kind` = 'parent'"):
         row = next(r for r in suite.rows if r.name == parent.data.tags["bench.row"])
-        config = resolve_config(model=row.model, modalities=list(row.modalities), row_params=row.params, profile=get_profile("quick"))
+        config = resolve_config(
+            model=row.model, modalities=list(row.modalities), row_params=row.params, profile=get_profile("quick")
+        )
         model = build_model(row.model, store.dims, len(store.classes), config.params)
         assert int(parent.data.tags["bench.n_parameters"]) == sum(p.numel() for p in model.parameters())
     for run in children(client, experiment.experiment_id, "FINISHED"):
@@ -219,6 +260,9 @@ def test_costs_are_logged_and_reported_beside_accuracy(tiny_store, tracking_uri,
     assert "| Params | s/epoch |" in table
     csv = pd.read_csv(next(Path("reports").rglob("table.csv")), comment="#")
     counts = dict(zip(csv["row"], csv["n_parameters"]))
-    parents = {p.data.tags["bench.row"]: int(p.data.tags["bench.n_parameters"]) for p in client.search_runs([experiment.experiment_id], "tags.`bench.kind` = 'parent'")}
+    parents = {
+        p.data.tags["bench.row"]: int(p.data.tags["bench.n_parameters"])
+        for p in client.search_runs([experiment.experiment_id], "tags.`bench.kind` = 'parent'")
+    }
     assert counts == parents and counts["gmu"] != counts["full"]
     assert (csv["seconds_per_epoch"] > 0).all()

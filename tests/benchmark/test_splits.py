@@ -47,11 +47,11 @@ def test_official_split_files_are_matched_to_store_ids(tmp_path):
 def test_split_file_entry_not_in_store_is_an_error(tmp_path):
     ids = np.array(["Anger/a0", "Joy/j0"])
     write_lists(tmp_path, ids, ["Anger/a0", "Anger/zzz"], ["Joy/j0"])
-    with pytest.raises(ParamError, match="trainlist01.txt: 1 entries match no video id.*Anger/zzz"):
+    with pytest.raises(ParamError, match=r"trainlist01\.txt: 1 entries match no video id.*Anger/zzz"):
         file_splits(tmp_path, ids, ["Anger", "Joy"])
 
 
 def test_unpaired_split_file_is_an_error(tmp_path):
     (tmp_path / "trainlist02.txt").write_text("Anger/a0.mp4 1\n")
-    with pytest.raises(ParamError, match="testlist02.txt is missing"):
+    with pytest.raises(ParamError, match=r"testlist02\.txt is missing"):
         file_splits(tmp_path, np.array(["Anger/a0"]), ["Anger"])

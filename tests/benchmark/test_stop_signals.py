@@ -37,10 +37,14 @@ def wait_for_training(uri: str, process: subprocess.Popen, limit_s: float = 120)
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline and process.poll() is None:
         try:
-            if any(r.data.tags.get("bench.kind") == "split" and r.info.status == "RUNNING" and "train_loss" in r.data.metrics
-                   for r in runs(uri)):
+            if any(
+                r.data.tags.get("bench.kind") == "split"
+                and r.info.status == "RUNNING"
+                and "train_loss" in r.data.metrics
+                for r in runs(uri)
+            ):
                 return
-        except Exception:  # noqa: BLE001  (the database is being created)
+        except Exception:
             pass
         time.sleep(0.1)
     raise AssertionError(f"bench run never trained: {process.poll()}")
@@ -54,16 +58,38 @@ def group_alive(pgid: int) -> bool:
     return True
 
 
-@pytest.mark.parametrize("executor", [(), pytest.param(("--executor", "processes", "--jobs", "2"), marks=pytest.mark.slow)],
-                         ids=["local", "processes"])
+@pytest.mark.parametrize(
+    "executor",
+    [(), pytest.param(("--executor", "processes", "--jobs", "2"), marks=pytest.mark.slow)],
+    ids=["local", "processes"],
+)
 def test_sigterm_mid_run_stops_everything_and_the_rerun_resumes(tiny_store, tracking_uri, tmp_path, executor):
     suite = tmp_path / "stop.toml"
     suite.write_text(SUITE)
-    args = ["run", "--suite", str(suite), "--features", str(tiny_store), "--n-splits", "2", "--epochs", "30", "--no-report",
-            "--tracking-uri", tracking_uri, *executor]
+    args = [
+        "run",
+        "--suite",
+        str(suite),
+        "--features",
+        str(tiny_store),
+        "--n-splits",
+        "2",
+        "--epochs",
+        "30",
+        "--no-report",
+        "--tracking-uri",
+        tracking_uri,
+        *executor,
+    ]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "benchmark.cli", *args], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "benchmark.cli", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         wait_for_training(tracking_uri, process)
         process.send_signal(signal.SIGTERM)
@@ -73,7 +99,9 @@ def test_sigterm_mid_run_stops_everything_and_the_rerun_resumes(tiny_store, trac
             os.killpg(process.pid, signal.SIGKILL)
     assert process.returncode == 143, err
     lines = [line for line in err.splitlines() if "stopped" in line or "Traceback" in line or "Error" in line]
-    assert lines == [line for line in err.splitlines() if line.startswith("stopped by SIGTERM")] and len(lines) == 1, err
+    assert lines == [line for line in err.splitlines() if line.startswith("stopped by SIGTERM")] and len(lines) == 1, (
+        err
+    )
     for _ in range(50):  # the workers were joined before exit; their process group may take a moment to be reaped
         if not group_alive(process.pid):
             break
@@ -83,8 +111,13 @@ def test_sigterm_mid_run_stops_everything_and_the_rerun_resumes(tiny_store, trac
     assert statuses[("parent", "KILLED")] == 1 and statuses[("split", "KILLED")] >= 1
     assert not [k for k in statuses if k[1] == "RUNNING"], statuses
 
-    rerun = bench(*args[: len(args) - len(executor)])  # in this process (the executor is not part of what a run computes)
+    rerun = bench(
+        *args[: len(args) - len(executor)]
+    )  # in this process (the executor is not part of what a run computes)
     assert rerun.exit_code == 0, rerun.output
-    finished = collections.Counter((r.data.tags["bench.row"], r.data.tags["bench.split"]) for r in runs(tracking_uri)
-                                   if r.data.tags["bench.kind"] == "split" and r.info.status == "FINISHED")
+    finished = collections.Counter(
+        (r.data.tags["bench.row"], r.data.tags["bench.split"])
+        for r in runs(tracking_uri)
+        if r.data.tags["bench.kind"] == "split" and r.info.status == "FINISHED"
+    )
     assert finished == {("full", "0"): 1, ("full", "1"): 1}

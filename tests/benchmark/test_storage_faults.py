@@ -26,7 +26,9 @@ N_SPLITS, ROWS = 2, 4  # table2
 def disk(tmp_path):
     mount = tmp_path / "disk"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(mount)], capture_output=True, text=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(mount)], capture_output=True, text=True
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here ({done.stderr.strip() or 'not permitted'})")
     try:
@@ -40,14 +42,32 @@ def remount(mount: Path, options: str) -> None:
 
 
 def run_args(store, uri, epochs=3):
-    return ["run", "--suite", "table2", "--features", str(store), "--n-splits", str(N_SPLITS), "--epochs", str(epochs),
-            "--tracking-uri", uri, "--no-report"]
+    return [
+        "run",
+        "--suite",
+        "table2",
+        "--features",
+        str(store),
+        "--n-splits",
+        str(N_SPLITS),
+        "--epochs",
+        str(epochs),
+        "--tracking-uri",
+        uri,
+        "--no-report",
+    ]
 
 
 def start(args) -> subprocess.Popen:
     """A separate process, as a user runs it (the runs it leaves RUNNING belong to a process that then dies)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    return subprocess.Popen([sys.executable, "-m", "benchmark.cli", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "benchmark.cli", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def one_error_line(stderr: str, db: Path, problem: str) -> None:
@@ -60,7 +80,8 @@ def finished_splits(db: Path) -> list[tuple[str, str]]:
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
         return connection.execute(
             "select r.tags_row, r.tags_split from (select run_uuid, "
-            "max(case when key='bench.row' then value end) tags_row, max(case when key='bench.split' then value end) tags_split, "
+            "max(case when key='bench.row' then value end) tags_row, max(case when key='bench.split' then value end) "
+            "tags_split, "
             "max(case when key='bench.kind' then value end) kind from tags group by run_uuid) r "
             "join runs on runs.run_uuid = r.run_uuid where r.kind = 'split' and runs.status = 'FINISHED'"
         ).fetchall()
@@ -100,7 +121,9 @@ def test_full_disk_and_vanished_folder_end_in_one_line_and_a_rerun_finishes_ever
     _, err = process.communicate(timeout=300)
     assert process.returncode == faults.EXIT_CODE, err
     one_error_line(err, db, "vanished")
-    assert not (disk / "mlruns").exists(), sorted(str(p) for p in (disk / "mlruns").rglob("*"))[:20]  # nothing half-made in its place
+    assert not (disk / "mlruns").exists(), sorted(str(p) for p in (disk / "mlruns").rglob("*"))[
+        :20
+    ]  # nothing half-made in its place
     (disk / "moved").rename(disk / "mlruns")
 
     rerun = CliRunner().invoke(app, run_args(tiny_store, uri))
@@ -122,7 +145,9 @@ def test_sqlite_and_os_errors_are_named_faults_and_others_are_not(tmp_path):
     full = faults.classify(OSError(28, "No space left on device", str(tmp_path / "artifacts" / "split.json")))
     assert full is not None and "split.json" in str(full) and "full" in str(full)
     assert faults.classify(ValueError("a training error")) is None
-    assert faults.classify(FileNotFoundError(2, "No such file or directory")) is None  # names no file: not a storage fault
+    assert (
+        faults.classify(FileNotFoundError(2, "No such file or directory")) is None
+    )  # names no file: not a storage fault
 
 
 def test_a_fault_in_a_worker_process_reaches_the_command_as_one_fault():

@@ -21,7 +21,9 @@ CREATE = "from benchmark import tracking; import sys; tracking.client(sys.argv[1
 
 def kill_during_creation(uri: str, db: Path, delay: float) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen([sys.executable, "-c", CREATE, uri], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-c", CREATE, uri], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.time() + 120
     while not list(db.parent.glob(f".{db.name}.creating-*")) and process.poll() is None and time.time() < deadline:
         time.sleep(0.01)
@@ -43,7 +45,22 @@ def test_killing_the_first_creation_at_any_moment_leaves_no_half_made_store(tiny
     assert not all(outcomes), "every kill came after the creation finished: the test did not probe it"
     tracking.client(uri)  # a later creation cleans the leftovers and succeeds
     assert db.exists() and not list(db.parent.glob(".mlflow.db.creating-*"))
-    result = CliRunner().invoke(app, ["run", "--suite", "table2", "--features", str(tiny_store), "--n-splits", "1",
-                                      "--epochs", "1", "--tracking-uri", uri, "--no-report"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "--suite",
+            "table2",
+            "--features",
+            str(tiny_store),
+            "--n-splits",
+            "1",
+            "--epochs",
+            "1",
+            "--tracking-uri",
+            uri,
+            "--no-report",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "trained 4 split runs" in result.output

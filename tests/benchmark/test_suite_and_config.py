@@ -9,7 +9,11 @@ def test_builtin_suites_match_the_paper():
     assert set(builtin_suites()) >= {"table1", "table2", "table3", "all"}
     table2 = load_suite("table2")
     assert {r.name: r.paper for r in table2.rows} == {
-        "w/o visual branch": 37.4, "w/o audio branch": 39.9, "w/o skeleton branch": 38.5, "Ours": 43.2}
+        "w/o visual branch": 37.4,
+        "w/o audio branch": 39.9,
+        "w/o skeleton branch": 38.5,
+        "Ours": 43.2,
+    }
     table1 = load_suite("table1")
     assert [r.name for r in table1.rows if r.reported] == ["SentiBank", "E-MDBM"]
     assert {r.params["alpha"] for r in load_suite("table3").rows} == {2, 4, 8, 16}
@@ -26,7 +30,9 @@ def test_shared_row_has_one_configuration_across_suites():
 
 
 def test_paper_profile_is_the_papers_protocol():
-    config = resolve_config(model="proposed", modalities=["visual", "audio", "skeleton"], row_params={}, profile=get_profile("paper"))
+    config = resolve_config(
+        model="proposed", modalities=["visual", "audio", "skeleton"], row_params={}, profile=get_profile("paper")
+    )
     assert (config.train.epochs, config.train.batch_size, config.train.lr, config.train.frames) == (100, 16, 1e-4, 100)
     assert config.params["alpha"] == 4 and config.params["groups"] == 8 and config.params["heads"] == 4
 
@@ -66,7 +72,10 @@ def test_bad_suite_files_are_clear_errors(tmp_path, text, message):
 @pytest.mark.parametrize(
     "kwargs,message",
     [
-        ({"modalities": []}, "modalities must be a non-empty list"),  # any name is allowed: the store and model check it
+        (
+            {"modalities": []},
+            "modalities must be a non-empty list",
+        ),  # any name is allowed: the store and model check it
         ({"modalities": ["visual", "visual"]}, "modalities list a name twice"),
         ({"train_overrides": {"epochs": 0}}, "epochs must be >= 1"),
         ({"train_overrides": {"lr": -1.0}}, "lr must be > 0"),
@@ -93,10 +102,19 @@ def test_components_and_fusion_suites_share_their_common_rows():
     assert components.costs and fusion.costs and not load_suite("table2").costs
     assert [p.name for p in extended.parts] == ["components", "fusion"]
     assert [p.name for p in load_suite("all").parts] == ["table1", "table2", "table3"]  # `all` stays the paper's
-    assert {r.model for r in fusion.rows} == {"proposed", "fusion_late", "fusion_tfn", "fusion_lmf", "fusion_gmu", "fusion_crossmodal"}
+    assert {r.model for r in fusion.rows} == {
+        "proposed",
+        "fusion_late",
+        "fusion_tfn",
+        "fusion_lmf",
+        "fusion_gmu",
+        "fusion_crossmodal",
+    }
     profile = get_profile("quick")
     fingerprints = {
-        r.name: resolve_config(model=r.model, modalities=list(r.modalities), row_params=r.params, profile=profile).fingerprint
+        r.name: resolve_config(
+            model=r.model, modalities=list(r.modalities), row_params=r.params, profile=profile
+        ).fingerprint
         for r in extended.runnable_rows
     }
     assert len(set(fingerprints.values())) == 10  # 12 rows: full model and w/o SE = concatenation are trained once
@@ -109,7 +127,9 @@ def test_quick_profile_gives_fusion_models_the_proposed_sizes():
     proposed = resolve_config(model="proposed", modalities=["audio"], row_params={}, profile=profile).params
     for model in ("fusion_late", "fusion_tfn", "fusion_lmf", "fusion_gmu", "fusion_crossmodal"):
         params = resolve_config(model=model, modalities=["audio"], row_params={}, profile=profile).params
-        assert {k: params[k] for k in ("proj_dims", "ff_dim", "mlp_hidden")} == {k: proposed[k] for k in ("proj_dims", "ff_dim", "mlp_hidden")}
+        assert {k: params[k] for k in ("proj_dims", "ff_dim", "mlp_hidden")} == {
+            k: proposed[k] for k in ("proj_dims", "ff_dim", "mlp_hidden")
+        }
 
 
 def test_costs_must_be_a_boolean(tmp_path):

@@ -16,7 +16,9 @@ def test_two_classes_match_the_closed_form():
 
 
 def test_missing_modality_falls_back_to_the_prior_and_merged_classes_to_the_larger_one():
-    merged = GaussianModality(class_means=np.array([[0.0, 0.0], [0.0, 0.0], [9.0, 0.0]]), noise_std=1.0, missing_rate=0.5)
+    merged = GaussianModality(
+        class_means=np.array([[0.0, 0.0], [0.0, 0.0], [9.0, 0.0]]), noise_std=1.0, missing_rate=0.5
+    )
     priors = np.array([0.3, 0.2, 0.5])
     stats = {"audio": np.array([[0.0, 0.0], [9.0, 0.0], [0.0, 0.0]])}
     present = {"audio": np.array([True, True, False])}

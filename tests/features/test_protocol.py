@@ -19,7 +19,12 @@ def set_protocol(store, value) -> None:
 
 def test_no_declaration_means_ten_seeded_two_thirds_splits(tiny_store):
     protocol = open_store(tiny_store).protocol
-    assert (protocol.kind, protocol.n_splits, protocol.train_fraction, protocol.declared) == (RANDOM, 10, pytest.approx(2 / 3), False)
+    assert (protocol.kind, protocol.n_splits, protocol.train_fraction, protocol.declared) == (
+        RANDOM,
+        10,
+        pytest.approx(2 / 3),
+        False,
+    )
 
 
 def test_declarations_are_read(tiny_store):
@@ -31,16 +36,19 @@ def test_declarations_are_read(tiny_store):
     assert (open_store(tiny_store).protocol.kind, open_store(tiny_store).protocol.folder) == (FILES, "lists")
 
 
-@pytest.mark.parametrize("value, message", [
-    ("ten", "must be an object"),
-    ({"kind": "kfold"}, "must be an object"),
-    ({"kind": "random", "n_splits": 0}, "'n_splits' must be a positive integer"),
-    ({"kind": "random", "train_fraction": 1.0}, "'train_fraction' must be a number between 0 and 1"),
-    ({"kind": "random", "splits": 3}, "unknown key 'splits'"),
-    ({"kind": "files", "folder": "../elsewhere"}, "must be a folder inside the store"),
-    ({"kind": "files", "folder": "/abs"}, "must be a folder inside the store"),
-    ({"kind": "files", "folder": "splits"}, "not a folder in the store"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("ten", "must be an object"),
+        ({"kind": "kfold"}, "must be an object"),
+        ({"kind": "random", "n_splits": 0}, "'n_splits' must be a positive integer"),
+        ({"kind": "random", "train_fraction": 1.0}, "'train_fraction' must be a number between 0 and 1"),
+        ({"kind": "random", "splits": 3}, "unknown key 'splits'"),
+        ({"kind": "files", "folder": "../elsewhere"}, "must be a folder inside the store"),
+        ({"kind": "files", "folder": "/abs"}, "must be a folder inside the store"),
+        ({"kind": "files", "folder": "splits"}, "not a folder in the store"),
+    ],
+)
 def test_a_bad_declaration_is_one_error_naming_meta_json(tiny_store, value, message):
     set_protocol(tiny_store, value)
     with pytest.raises(StoreError, match=message) as error:

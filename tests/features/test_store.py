@@ -18,8 +18,13 @@ def numpy_only_store(path, n_per_class=4, frames=5, dims=None):
     for m, d in dims.items():
         np.save(path / f"{m}.npy", rng.standard_normal((len(ids), frames, d)).astype(np.float32))
     pd.DataFrame({"id": ids, "label": labels}).to_csv(path / "index.csv", index=False)
-    meta = {"format": "bench-features/1", "name": "handmade", "classes": classes, "frames": frames,
-            "modalities": {m: {"dim": d} for m, d in dims.items()}}
+    meta = {
+        "format": "bench-features/1",
+        "name": "handmade",
+        "classes": classes,
+        "frames": frames,
+        "modalities": {m: {"dim": d} for m, d in dims.items()},
+    }
     (path / "meta.json").write_text(json.dumps(meta))
     return path
 
@@ -34,8 +39,15 @@ def test_numpy_written_store_opens_memory_mapped(tmp_path):
 def test_write_store_round_trip(tmp_path):
     arrays = {"visual": np.ones((6, 3, 4), np.float16)}
     masks = {"visual": np.array([[True, False, True]] * 6)}
-    write_store(tmp_path / "s", name="rt", classes=["a", "b"], ids=[f"x{i}" for i in range(6)],
-                labels=["a", "b"] * 3, arrays=arrays, masks=masks)
+    write_store(
+        tmp_path / "s",
+        name="rt",
+        classes=["a", "b"],
+        ids=[f"x{i}" for i in range(6)],
+        labels=["a", "b"] * 3,
+        arrays=arrays,
+        masks=masks,
+    )
     store = open_store(tmp_path / "s")
     assert store.name == "rt" and store.frames == 3
     np.testing.assert_array_equal(store.masks["visual"], masks["visual"])
@@ -93,8 +105,20 @@ def _corrupt(path, how):
 
 @pytest.mark.parametrize(
     "how",
-    ["missing array", "wrong dim", "wrong frames", "wrong ndim", "N mismatch", "unknown label", "nan", "inf",
-     "duplicate id", "bad mask", "bad format", "int array"],
+    [
+        "missing array",
+        "wrong dim",
+        "wrong frames",
+        "wrong ndim",
+        "N mismatch",
+        "unknown label",
+        "nan",
+        "inf",
+        "duplicate id",
+        "bad mask",
+        "bad format",
+        "int array",
+    ],
 )
 def test_invalid_store_names_file_and_problem(tmp_path, how):
     path = numpy_only_store(tmp_path / "s")

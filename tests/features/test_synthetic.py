@@ -4,8 +4,8 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
 
-from features import default_store_path, make_synthetic_store, open_store
 from benchmark.data import segment_means
+from features import default_store_path, make_synthetic_store, open_store
 from features.oracle import all_subsets, bayes_predict
 from features.synthetic import VE8_COUNTS
 from features.synthetic_v4 import generator_model
@@ -53,8 +53,12 @@ def test_version_3_keeps_its_bytes_and_fingerprint(tmp_path):
     # fingerprint of this store as generator v3 wrote it before v4 existed (commit 841a458)
     store = open_store(
         make_synthetic_store(
-            tmp_path / "v3", counts={"Anger": 9, "Joy": 9, "Fear": 12}, dims={"visual": 24, "audio": 16, "skeleton": 12},
-            frames=12, seed=3, version=3,
+            tmp_path / "v3",
+            counts={"Anger": 9, "Joy": 9, "Fear": 12},
+            dims={"visual": 24, "audio": 16, "skeleton": 12},
+            frames=12,
+            seed=3,
+            version=3,
         )
     )
     assert store.fingerprint == "67066aaa30fcef070443d07a97b97a7d"
@@ -87,13 +91,20 @@ def test_the_oracle_on_the_store_videos_scores_its_ceiling(ve8_store):
     model = generator_model(store.classes, store.dims, store.frames, seed=0)
     priors = np.bincount(store.labels) / len(store)
     stats = {m: np.asarray(store.arrays[m], dtype=np.float64).mean(axis=1) for m in store.modalities}
-    present = {m: np.asarray(store.masks[m]).any(axis=1) if m in store.masks else np.ones(len(store), bool) for m in store.modalities}
+    present = {
+        m: np.asarray(store.masks[m]).any(axis=1) if m in store.masks else np.ones(len(store), bool)
+        for m in store.modalities
+    }
     for subset in (("visual", "audio", "skeleton"), ("audio", "skeleton"), ("visual",)):
         predictions = bayes_predict({m: model[m] for m in subset}, priors, {m: stats[m] for m in subset}, present)
         accuracy = (predictions == store.labels).mean()
         expected = store.ceiling(subset)["accuracy"]
         # 1,101 videos: binomial standard error about 1 point
-        assert abs(accuracy - expected) < 4 * np.sqrt(expected * (1 - expected) / len(store)), (subset, accuracy, expected)
+        assert abs(accuracy - expected) < 4 * np.sqrt(expected * (1 - expected) / len(store)), (
+            subset,
+            accuracy,
+            expected,
+        )
 
 
 def test_the_ceiling_does_not_depend_on_how_many_segment_means_a_model_sees(ve8_store):

@@ -15,7 +15,9 @@ SMALL_DIMS = {"visual": 8, "audio": 8, "skeleton": 8}
 def test_shape_and_official_split_of_819_and_818(tmp_path):
     store = open_store(make_synthetic_store(tmp_path / "e6", dataset="ekman6", dims=SMALL_DIMS, frames=4))
     assert len(store) == 1637 and sum(EKMAN6_COUNTS.values()) == 1637
-    assert store.classes == ["anger", "disgust", "fear", "joy", "sadness", "surprise"] and store.name == "synthetic-ekman6"
+    assert (
+        store.classes == ["anger", "disgust", "fear", "joy", "sadness", "surprise"] and store.name == "synthetic-ekman6"
+    )
     protocol = resolve_protocol(store)
     (split,) = protocol.splits(store)
     assert protocol.kind == "files" and protocol.origin == "store" and split.source == "files:splits/01"
@@ -37,7 +39,9 @@ def test_the_split_is_seeded_and_balanced_for_any_counts():
 
 def test_built_in_names_resolve_to_cached_stores_and_a_folder_of_that_name_wins(tmp_path, monkeypatch):
     assert store_path(None).name == "synthetic-ve8-v4"
-    monkeypatch.setattr("features.synthetic.default_store_path", lambda dataset="ve8", **_: tmp_path / f"cached-{dataset}")
+    monkeypatch.setattr(
+        "features.synthetic.default_store_path", lambda dataset="ve8", **_: tmp_path / f"cached-{dataset}"
+    )
     assert store_path("synthetic-ekman6") == tmp_path / "cached-ekman6"
     assert store_path("synthetic-ve8") == tmp_path / "cached-ve8"
     (tmp_path / "synthetic-ekman6").mkdir()

@@ -34,7 +34,9 @@ VISUAL_MARGIN = 0.04  # "w/o visual" below the other "w/o" rows
 
 
 # seed 0 always; seeds 1 and 2 (about 100 s each on 2 cores) with BENCH_ALL_SEEDS=1, to keep CI under its budget
-OTHER_SEEDS = pytest.mark.skipif(not os.environ.get("BENCH_ALL_SEEDS"), reason="store seeds 1 and 2 run with BENCH_ALL_SEEDS=1")
+OTHER_SEEDS = pytest.mark.skipif(
+    not os.environ.get("BENCH_ALL_SEEDS"), reason="store seeds 1 and 2 run with BENCH_ALL_SEEDS=1"
+)
 
 
 @pytest.mark.slow

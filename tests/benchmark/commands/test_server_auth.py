@@ -32,7 +32,11 @@ SUITE = '[[rows]]\nname = "probe"\nmodel = "linear_probe"\nmodalities = ["visual
 
 
 def env_for(user: str | None, password: str | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_TRACKING_") and k != "MLFLOW_AUTH_ADMIN_PASSWORD"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("MLFLOW_TRACKING_") and k != "MLFLOW_AUTH_ADMIN_PASSWORD"
+    }
     env.update(PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", HOME=env.get("BENCH_TEST_HOME", env.get("HOME", "/tmp")))
     if user:
         env.update(MLFLOW_TRACKING_USERNAME=user, MLFLOW_TRACKING_PASSWORD=password or PASSWORDS[user])
@@ -42,12 +46,28 @@ def env_for(user: str | None, password: str | None = None) -> dict[str, str]:
 @contextmanager
 def auth_server(backend: str, folder: Path):
     port = free_port()
-    command = [sys.executable, "-m", "benchmark.cli", "server", "--auth", "--backend-store-uri", backend,
-               "--artifacts-destination", str(folder / "artifacts"), "--auth-dir", str(folder / "auth"),
-               "--port", str(port), "--workers", "1"]
+    command = [
+        sys.executable,
+        "-m",
+        "benchmark.cli",
+        "server",
+        "--auth",
+        "--backend-store-uri",
+        backend,
+        "--artifacts-destination",
+        str(folder / "artifacts"),
+        "--auth-dir",
+        str(folder / "auth"),
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+    ]
     log = folder / "server.log"
     with log.open("w") as out:
-        process = subprocess.Popen(command, env=env_for(None), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            command, env=env_for(None), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     uri = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 120
@@ -57,7 +77,7 @@ def auth_server(backend: str, folder: Path):
                     break
             except OSError:
                 if process.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(f"bench server --auth did not start: {log.read_text()[-3000:]}")
+                    raise RuntimeError(f"bench server --auth did not start: {log.read_text()[-3000:]}") from None
                 time.sleep(0.5)
         yield uri
     finally:
@@ -73,19 +93,48 @@ def server(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp(f"auth-{request.param}")
     store = make_synthetic_store(folder / "tiny", counts=TINY_COUNTS, dims=TINY_DIMS, frames=12, seed=3)
     (folder / "suite.toml").write_text('name = "tiny"\n' + SUITE)
-    with (postgres(("mlflow", "optuna"), password=PG_PASSWORD) if request.param == "postgresql" else _nothing(f"sqlite:///{folder / 'db' / 'mlflow.db'}")) as base:
+    with (
+        postgres(("mlflow", "optuna"), password=PG_PASSWORD)
+        if request.param == "postgresql"
+        else _nothing(f"sqlite:///{folder / 'db' / 'mlflow.db'}")
+    ) as base:
         backend = f"{base}/mlflow" if request.param == "postgresql" else base
         with auth_server(backend, folder) as uri:
-            admin = (folder / "auth" / "admin-password")
-            assert stat.S_IMODE(admin.stat().st_mode) == 0o600 and stat.S_IMODE((folder / "auth" / "secret-key").stat().st_mode) == 0o600
+            admin = folder / "auth" / "admin-password"
+            assert (
+                stat.S_IMODE(admin.stat().st_mode) == 0o600
+                and stat.S_IMODE((folder / "auth" / "secret-key").stat().st_mode) == 0o600
+            )
             for user, permission in (("alice", "EDIT"), ("bob", "READ")):
-                result = CliRunner().invoke(app, ["server", "user", "add", user, "--permission", permission, "--experiment", EXPERIMENT,
-                                                  "--tracking-uri", uri, "--auth-dir", str(folder / "auth")],
-                                            env={"BENCH_USER_PASSWORD": PASSWORDS[user]})
+                result = CliRunner().invoke(
+                    app,
+                    [
+                        "server",
+                        "user",
+                        "add",
+                        user,
+                        "--permission",
+                        permission,
+                        "--experiment",
+                        EXPERIMENT,
+                        "--tracking-uri",
+                        uri,
+                        "--auth-dir",
+                        str(folder / "auth"),
+                    ],
+                    env={"BENCH_USER_PASSWORD": PASSWORDS[user]},
+                )
                 assert result.exit_code == 0, result.output
                 assert f"{permission} on experiment {EXPERIMENT}" in result.output
-            yield {"uri": uri, "folder": folder, "store": store, "suite": folder / "suite.toml", "admin": admin.read_text().strip(),
-                   "log": folder / "server.log", "backend": backend}
+            yield {
+                "uri": uri,
+                "folder": folder,
+                "store": store,
+                "suite": folder / "suite.toml",
+                "admin": admin.read_text().strip(),
+                "log": folder / "server.log",
+                "backend": backend,
+            }
 
 
 @contextmanager
@@ -94,13 +143,29 @@ def _nothing(value):
 
 
 def bench(server, user, *args, password=None, cwd=None):
-    return subprocess.Popen([sys.executable, "-m", "benchmark.cli", *args], env=env_for(user, password), cwd=cwd or server["folder"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "benchmark.cli", *args],
+        env=env_for(user, password),
+        cwd=cwd or server["folder"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def run_args(server):
-    return ["run", "--suite", str(server["suite"]), "--features", str(server["store"]), "--n-splits", "2",
-            "--tracking-uri", server["uri"], "--no-report"]
+    return [
+        "run",
+        "--suite",
+        str(server["suite"]),
+        "--features",
+        str(server["store"]),
+        "--n-splits",
+        "2",
+        "--tracking-uri",
+        server["uri"],
+        "--no-report",
+    ]
 
 
 def split_runs(server):
@@ -128,13 +193,17 @@ def test_unauthenticated_request_gets_401(server):
 
 def as_user(user, password=None):
     """os.environ for an in-process command (CliRunner sets and restores it)."""
-    creds = {"MLFLOW_TRACKING_USERNAME": user, "MLFLOW_TRACKING_PASSWORD": password or PASSWORDS.get(user)} if user else {}
+    creds = (
+        {"MLFLOW_TRACKING_USERNAME": user, "MLFLOW_TRACKING_PASSWORD": password or PASSWORDS.get(user)} if user else {}
+    )
     return {"MLFLOW_TRACKING_USERNAME": None, "MLFLOW_TRACKING_PASSWORD": None, **creds}
 
 
 def test_wrong_or_missing_password_is_one_line_and_exit_2_before_training(server):
     started = time.monotonic()
-    process = bench(server, "alice", *run_args(server), password="not-alices-password")  # a fresh process, as a user starts it
+    process = bench(
+        server, "alice", *run_args(server), password="not-alices-password"
+    )  # a fresh process, as a user starts it
     out, err = process.communicate(timeout=120)
     # the time is shown (pytest -s), not asserted: a loaded CI machine took 39 s to start torch and MLflow
     print(f"wrong password: exit {process.returncode} after {time.monotonic() - started:.1f} s")
@@ -149,7 +218,9 @@ def test_wrong_or_missing_password_is_one_line_and_exit_2_before_training(server
 
 def test_edit_users_share_the_work_and_a_read_user_reports_but_cannot_run(server):
     other = bench(server, "alice", *run_args(server))  # another process, while this one runs the same suite
-    here = CliRunner().invoke(app, [*run_args(server), "--executor", "processes", "--jobs", "1"], env=as_user("alice"))  # workers inherit the credentials
+    here = CliRunner().invoke(
+        app, [*run_args(server), "--executor", "processes", "--jobs", "1"], env=as_user("alice")
+    )  # workers inherit the credentials
     out, err = other.communicate(timeout=300)
     assert other.returncode == 0 and here.exit_code == 0, out + err + here.output
     runs = split_runs(server)
@@ -157,8 +228,21 @@ def test_edit_users_share_the_work_and_a_read_user_reports_but_cannot_run(server
     assert finished == ["0", "1"], [(r.info.status, r.data.tags) for r in runs]
     assert sum(int(text.split("trained ")[1].split()[0]) for text in (out, here.output)) == 2
 
-    report = CliRunner().invoke(app, ["report", "--suite", str(server["suite"]), "--experiment", EXPERIMENT, "--tracking-uri", server["uri"],
-                                      "--out", str(server["folder"] / "report")], env=as_user("bob"))
+    report = CliRunner().invoke(
+        app,
+        [
+            "report",
+            "--suite",
+            str(server["suite"]),
+            "--experiment",
+            EXPERIMENT,
+            "--tracking-uri",
+            server["uri"],
+            "--out",
+            str(server["folder"] / "report"),
+        ],
+        env=as_user("bob"),
+    )
     assert report.exit_code == 0, report.output
     assert "probe" in (server["folder"] / "report" / "table.md").read_text()
 
@@ -178,14 +262,31 @@ def test_no_password_is_printed_logged_or_written(server, tmp_path):
     commands = [
         [*run_args(server)[:-1], "--force"],  # with the report: rendered here and logged to MLflow
         ["report", "--suite", str(server["suite"]), "--experiment", EXPERIMENT, "--out", str(tmp_path / "report")],
-        ["tune", "--param", "alpha", "--values", "2,4", "--n-splits", "1", "--epochs", "1", "--features", str(server["store"]),
-         *(["--storage", storage] if storage else [])],
+        [
+            "tune",
+            "--param",
+            "alpha",
+            "--values",
+            "2,4",
+            "--n-splits",
+            "1",
+            "--epochs",
+            "1",
+            "--features",
+            str(server["store"]),
+            *(["--storage", storage] if storage else []),
+        ],
         ["ui"],
     ]
     outputs = []
     for args in commands:
-        result = CliRunner().invoke(app, [*args, "--tracking-uri", secret_uri] if "--tracking-uri" not in args else
-                                    [a if a != server["uri"] else secret_uri for a in args], env=as_user(None))
+        result = CliRunner().invoke(
+            app,
+            [*args, "--tracking-uri", secret_uri]
+            if "--tracking-uri" not in args
+            else [a if a != server["uri"] else secret_uri for a in args],
+            env=as_user(None),
+        )
         assert result.exit_code == 0, (args, result.output)
         outputs.append(result.output)
     secrets = [PASSWORDS["alice"], server["admin"], *([PG_PASSWORD] if storage else [])]

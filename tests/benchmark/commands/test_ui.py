@@ -65,8 +65,13 @@ def start_ui(uri: str, port: int, log: Path) -> tuple[subprocess.Popen, list[str
     """``bench ui`` as a user runs it; returns the process and the lines it printed once it is up."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path.cwd()), *sys.path])}
     out = log.open("w")
-    process = subprocess.Popen([sys.executable, "-m", "benchmark.cli", "ui", "--tracking-uri", uri, "--port", str(port)],
-                               stdout=out, stderr=subprocess.STDOUT, env=env, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "benchmark.cli", "ui", "--tracking-uri", uri, "--port", str(port)],
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        env=env,
+        text=True,
+    )
     deadline = time.monotonic() + STARTUP_S
     while time.monotonic() < deadline:
         text = log.read_text()
@@ -118,11 +123,35 @@ def test_each_printed_link_opens_the_suite_table_in_row_order(tiny_store, tmp_pa
     suite = tmp_path / "mini.toml"
     suite.write_text(SUITE)
     uri = f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}"
-    result = bench("run", "--suite", str(suite), "--features", str(tiny_store), "--n-splits", "2", "--epochs", "2",
-                   "--tracking-uri", uri, "--no-report")
+    result = bench(
+        "run",
+        "--suite",
+        str(suite),
+        "--features",
+        str(tiny_store),
+        "--n-splits",
+        "2",
+        "--epochs",
+        "2",
+        "--tracking-uri",
+        uri,
+        "--no-report",
+    )
     assert result.exit_code == 0, result.output
-    result = bench("run", "--suite", "table2", "--features", str(tiny_store), "--n-splits", "2", "--epochs", "1",
-                   "--tracking-uri", uri, "--no-report")
+    result = bench(
+        "run",
+        "--suite",
+        "table2",
+        "--features",
+        str(tiny_store),
+        "--n-splits",
+        "2",
+        "--epochs",
+        "1",
+        "--tracking-uri",
+        uri,
+        "--no-report",
+    )
     assert result.exit_code == 0, result.output
     from mlflow.tracking import MlflowClient
 
@@ -133,8 +162,11 @@ def test_each_printed_link_opens_the_suite_table_in_row_order(tiny_store, tmp_pa
         links = dict(re.findall(r"synthetic-ve8-seed3 / (\S+): (http://\S+)", "\n".join(lines)))
         assert sorted(links) == ["mini", "table2"]
         for suite_name, link in links.items():
-            expected = client.search_runs([experiment], f"tags.`bench.kind` = 'parent' and tags.`bench.suite` = '{suite_name}'",
-                                          order_by=["tags.`bench.row_order` ASC"])
+            expected = client.search_runs(
+                [experiment],
+                f"tags.`bench.kind` = 'parent' and tags.`bench.suite` = '{suite_name}'",
+                order_by=["tags.`bench.row_order` ASC"],
+            )
             shot = screenshot(link, tmp_path / f"{suite_name}.png")
             if os.environ.get("BENCH_SCREENSHOTS"):  # keep them for a person to look at
                 shutil.copy(shot, Path(os.environ["BENCH_SCREENSHOTS"]) / shot.name)

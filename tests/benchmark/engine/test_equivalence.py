@@ -24,8 +24,11 @@ LOSS_TOL = {"rtol": 1e-4, "atol": 1e-6}
 def setup(tiny_store, model="proposed", params=None, **train):
     store = open_store(tiny_store)
     config = resolve_config(
-        model=model, modalities=["visual", "audio", "skeleton"], row_params={**NO_DROPOUT, **(params or {})},
-        profile=get_profile("quick"), train_overrides={"frames": 6, **train},
+        model=model,
+        modalities=["visual", "audio", "skeleton"],
+        row_params={**NO_DROPOUT, **(params or {})},
+        profile=get_profile("quick"),
+        train_overrides={"frames": 6, **train},
     )
     return store, config, load_modalities(store, config.modalities, config.train.frames)
 
@@ -35,7 +38,11 @@ def plain_and_vectorised(store, config, data, splits: list[Split]):
     plain = [train_split(config, data, store.labels, s.train, s.test, 3, seed=seed) for s, seed in zip(splits, seeds)]
     seen: list[tuple[int, int]] = []
     vectorised = train_splits(
-        config, data, store.labels, [SplitTask(s.train, s.test, seed) for s, seed in zip(splits, seeds)], 3,
+        config,
+        data,
+        store.labels,
+        [SplitTask(s.train, s.test, seed) for s, seed in zip(splits, seeds)],
+        3,
         on_epoch=lambda i, record: seen.append((i, record.epoch)),
     )
     return plain, vectorised, seen
@@ -44,7 +51,9 @@ def plain_and_vectorised(store, config, data, splits: list[Split]):
 def assert_same_training(plain, vectorised, n_test: int) -> None:
     for p, v in zip(plain, vectorised):
         np.testing.assert_allclose([r.train_loss for r in v.history], [r.train_loss for r in p.history], **LOSS_TOL)
-        np.testing.assert_allclose([r.test_acc for r in v.history], [r.test_acc for r in p.history], atol=1 / n_test + 1e-9)
+        np.testing.assert_allclose(
+            [r.test_acc for r in v.history], [r.test_acc for r in p.history], atol=1 / n_test + 1e-9
+        )
 
 
 def test_two_splits_take_the_same_steps_as_two_separate_runs(tiny_store):
@@ -75,10 +84,14 @@ def test_a_diverging_split_fails_alone_and_leaves_the_other_untouched(tiny_store
     features[poisoned] = np.nan
     data = {**data, "visual": type(data["visual"])(features, data["visual"].mask)}
     seeds = [run_seed(config, s.index) for s in splits]
-    results = train_splits(config, data, store.labels, [SplitTask(s.train, s.test, seed) for s, seed in zip(splits, seeds)], 3)
+    results = train_splits(
+        config, data, store.labels, [SplitTask(s.train, s.test, seed) for s, seed in zip(splits, seeds)], 3
+    )
     assert isinstance(results[1], NonFiniteLoss) and "loss became nan" in str(results[1])
     alone = train_split(config, data, store.labels, splits[0].train, splits[0].test, 3, seed=seeds[0])
-    np.testing.assert_allclose([r.train_loss for r in results[0].history], [r.train_loss for r in alone.history], **LOSS_TOL)
+    np.testing.assert_allclose(
+        [r.train_loss for r in results[0].history], [r.train_loss for r in alone.history], **LOSS_TOL
+    )
     with pytest.raises(NonFiniteLoss):
         train_split(config, data, store.labels, splits[1].train, splits[1].test, 3, seed=seeds[1])
 
@@ -104,7 +117,9 @@ def test_every_component_and_fusion_model_is_listed_here():
     assert torch_models == {name for name, _ in NEW_MODELS if name != "proposed"}
 
 
-@pytest.mark.parametrize("model,params", NEW_MODELS, ids=[f"{m}-{'-'.join(f'{k}={v}' for k, v in p.items())}" for m, p in NEW_MODELS])
+@pytest.mark.parametrize(
+    "model,params", NEW_MODELS, ids=[f"{m}-{'-'.join(f'{k}={v}' for k, v in p.items())}" for m, p in NEW_MODELS]
+)
 def test_component_and_fusion_models_train_the_same_vectorised(tiny_store, model, params):
     # every model of the components and fusion suites: the engine vectorises it, no fallback needed
     store, config, data = setup(tiny_store, model, {**SMALL_BRANCHES, **params}, epochs=2, batch_size=32)

@@ -76,7 +76,9 @@ def test_batchnorm_statistics_stay_per_split():
         for name, buffer in copy.named_buffers():
             if "running" in name:
                 torch.testing.assert_close(state[name], buffer, rtol=1e-5, atol=1e-6)
-    assert not torch.equal(stacked.buffers["fusion.squeeze.1.running_mean"][0], stacked.buffers["fusion.squeeze.1.running_mean"][1])
+    assert not torch.equal(
+        stacked.buffers["fusion.squeeze.1.running_mean"][0], stacked.buffers["fusion.squeeze.1.running_mean"][1]
+    )
 
 
 @pytest.mark.parametrize(
@@ -115,7 +117,11 @@ def test_a_bf16_engine_step_keeps_every_softmax_in_fp32():
     from benchmark.perf.loops import PerfSetup
     from benchmark.perf.measure import prepare
 
-    softmaxes = {torch.ops.aten._softmax.default, torch.ops.aten._safe_softmax.default, torch.ops.aten._log_softmax.default}
+    softmaxes = {
+        torch.ops.aten._softmax.default,
+        torch.ops.aten._safe_softmax.default,
+        torch.ops.aten._log_softmax.default,
+    }
     inputs = []
 
     class Watch(TorchDispatchMode):
@@ -124,8 +130,19 @@ def test_a_bf16_engine_step_keeps_every_softmax_in_fp32():
                 inputs.append(args[0].dtype)
             return func(*args, **(kwargs or {}))
 
-    problem = prepare(PerfSetup("cpu", splits=2, steps=1, warmup=0, repeats=1, profile="quick", videos=120, frames=4,
-                                dims={"visual": 24, "audio": 16, "skeleton": 12}))
+    problem = prepare(
+        PerfSetup(
+            "cpu",
+            splits=2,
+            steps=1,
+            warmup=0,
+            repeats=1,
+            profile="quick",
+            videos=120,
+            frames=4,
+            dims={"visual": 24, "audio": 16, "skeleton": 12},
+        )
+    )
     loop = problem.loop("vectorised", "bf16")
     with Watch():
         loop.run_steps(1)

@@ -11,7 +11,9 @@ from benchmark.evaluation.cost import measure
 
 def test_measuring_cost_changes_no_weight_or_statistic_and_reports_every_figure():
     dims = {"visual": 12, "audio": 8, "skeleton": 6}
-    model = build_model("proposed", dims, 4, {"proj_dims": {m: 16 for m in dims}, "ff_dim": 32, "mlp_hidden": 16}).eval()
+    model = build_model(
+        "proposed", dims, 4, {"proj_dims": {m: 16 for m in dims}, "ff_dim": 32, "mlp_hidden": 16}
+    ).eval()
     before = {k: v.clone() for k, v in model.state_dict().items()}
     rng = np.random.default_rng(0)
     features = {m: rng.standard_normal((5, 6, d)).astype(np.float32) for m, d in dims.items()}

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from benchmark.executors import make_executor
 from benchmark.config import get_profile
+from benchmark.executors import make_executor
 from benchmark.executors.choice import MIN_SAMPLES, choose_executor, largest_mflops_per_frame
 from benchmark.suite import load_suite
 
@@ -19,7 +19,9 @@ def test_auto_takes_a_worker_per_core_for_long_cpu_runs():
 def test_auto_stays_in_this_process_elsewhere():
     assert choose_executor("auto", device="cpu", samples=MIN_SAMPLES - 1, cores=2)[0] == "local"  # a test's tiny store
     assert choose_executor("auto", device="cpu", samples=DEMO, cores=1)[0] == "local"
-    assert choose_executor("auto", device="cpu", samples=DEMO, mflops_per_frame=16.5, cores=2)[0] == "local"  # the paper's dims
+    assert (
+        choose_executor("auto", device="cpu", samples=DEMO, mflops_per_frame=16.5, cores=2)[0] == "local"
+    )  # the paper's dims
     assert choose_executor("auto", device="cuda:0", samples=DEMO, cores=16)[0] == "local"  # the vectorised engine
     assert choose_executor("auto", device="cpu", engine="vectorised", samples=DEMO, cores=2)[0] == "local"
     assert choose_executor("auto", device="cpu", compile=True, samples=DEMO, cores=2)[0] == "local"

@@ -24,8 +24,23 @@ modalities = ["visual", "audio", "skeleton"]
 
 
 def run_suite(store, suite, uri, *extra):
-    result = CliRunner().invoke(app, ["run", "--suite", str(suite), "--features", str(store), "--n-splits", "2",
-                                      "--epochs", "2", "--tracking-uri", uri, *extra])
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "--suite",
+            str(suite),
+            "--features",
+            str(store),
+            "--n-splits",
+            "2",
+            "--epochs",
+            "2",
+            "--tracking-uri",
+            uri,
+            *extra,
+        ],
+    )
     assert result.exit_code == 0, result.output
     return result
 
@@ -69,5 +84,11 @@ def test_dask_cluster_against_mlflow_server_on_postgres(tiny_store, suite, tmp_p
         again = run_suite(tiny_store, suite, uri, "--executor", "dask", "--jobs", "2")
         assert "trained 0 split runs, reused 4" in again.output
         client = MlflowClient(uri)
-        run = next(iter(client.search_runs([client.get_experiment_by_name("synthetic-ve8-seed3").experiment_id], "tags.`bench.kind` = 'split'")))
+        run = next(
+            iter(
+                client.search_runs(
+                    [client.get_experiment_by_name("synthetic-ve8-seed3").experiment_id], "tags.`bench.kind` = 'split'"
+                )
+            )
+        )
         assert "split.json" in [a.path for a in client.list_artifacts(run.info.run_id)]

@@ -34,7 +34,9 @@ def die_once(job: FakeJob) -> JobOutcome:
     if job.fingerprint == "b" and not marker.exists():
         marker.write_text("died here once")
         os._exit(17)
-    return JobOutcome(job.fingerprint, job.row, job.split.index, "FINISHED", f"run-{job.fingerprint}-{os.getpid()}", test_acc=0.5)
+    return JobOutcome(
+        job.fingerprint, job.row, job.split.index, "FINISHED", f"run-{job.fingerprint}-{os.getpid()}", test_acc=0.5
+    )
 
 
 def b_always_dies(job: FakeJob) -> JobOutcome:
@@ -62,9 +64,16 @@ def test_a_job_that_kills_its_worker_three_times_fails_alone(tmp_path):
     died; the jobs queued behind it (one worker: none had started) all finish; one line per death."""
     notices: list[str] = []
     queued = [FakeJob(name, "row", _Split(i), str(tmp_path)) for i, name in enumerate("bacd")]
-    outcomes = {o.fingerprint: o for o in ProcessesExecutor(jobs=1, fn=b_always_dies, on_notice=notices.append).run(queued)}
+    outcomes = {
+        o.fingerprint: o for o in ProcessesExecutor(jobs=1, fn=b_always_dies, on_notice=notices.append).run(queued)
+    }
     assert sorted(outcomes) == ["a", "b", "c", "d"]
-    assert {fp: o.status for fp, o in outcomes.items()} == {"a": "FINISHED", "b": "FAILED", "c": "FINISHED", "d": "FINISHED"}
+    assert {fp: o.status for fp, o in outcomes.items()} == {
+        "a": "FINISHED",
+        "b": "FAILED",
+        "c": "FINISHED",
+        "d": "FINISHED",
+    }
     assert "SIGKILL" in outcomes["b"].reason and "3" in outcomes["b"].reason
     assert (tmp_path / "b.deaths").read_text() == "xxx"
     assert len(notices) == 3 and all("SIGKILL" in line and "row / split 0" in line for line in notices)

@@ -15,7 +15,13 @@ DIMS = {"visual": 24, "audio": 16, "skeleton": 12}
 
 
 def config_of(modalities, frames=6):
-    return resolve_config(model="proposed", modalities=list(modalities), row_params=None, profile=get_profile("quick"), train_overrides={"frames": frames})
+    return resolve_config(
+        model="proposed",
+        modalities=list(modalities),
+        row_params=None,
+        profile=get_profile("quick"),
+        train_overrides={"frames": frames},
+    )
 
 
 def test_a_training_sample_counts_forward_and_backward():
@@ -24,7 +30,9 @@ def test_a_training_sample_counts_forward_and_backward():
     train = training_flops_per_sample(config, DIMS)
     # backward: the gradient of every weight plus of every input but the first layer's, 1x-2x forward
     assert 2.0 * forward < train <= 3.0 * forward
-    assert training_flops_per_sample(config_of(DIMS, frames=12), DIMS) == pytest.approx(2 * train, rel=0.05)  # per frame
+    assert training_flops_per_sample(config_of(DIMS, frames=12), DIMS) == pytest.approx(
+        2 * train, rel=0.05
+    )  # per frame
     assert training_flops_per_sample(config_of(["audio"]), DIMS) < train
     state = torch.random.get_rng_state()
     training_flops_per_sample(config_of(["visual", "audio"], frames=5), DIMS)  # not cached: builds a model

@@ -15,7 +15,9 @@ def test_a_loop_that_fails_in_its_first_step_is_reported_and_the_others_are_time
         raise RuntimeError("expected input and grad types to match")
 
     setup = PerfSetup("cpu", splits=2, steps=3, warmup=0, repeats=2)
-    rates, memory, failed = interleaved_rates({"plain fp32": Loop(fine, 16), "vectorised bf16": Loop(refuses, 32)}, setup, torch.device("cpu"))
+    rates, memory, failed = interleaved_rates(
+        {"plain fp32": Loop(fine, 16), "vectorised bf16": Loop(refuses, 32)}, setup, torch.device("cpu")
+    )
     assert failed == {"vectorised bf16": "RuntimeError: expected input and grad types to match"}
     assert list(rates) == ["plain fp32"] and len(rates["plain fp32"]) == 2 and all(r > 0 for r in rates["plain fp32"])
     assert list(memory) == ["plain fp32"]

@@ -58,26 +58,48 @@ def log_suite(
             continue
         values = accs[row.name]
         config = f"cfg-{row.name}"
-        parent = client.create_run(exp, run_name=f"{suite.name} / {row.name}", tags={
-            "bench.kind": "parent", "bench.suite": suite.name, "bench.table": row.table, "bench.row": row.name,
-            "bench.fingerprint": f"parent-{row.table}-{row.name}", "bench.config_fingerprint": config,
-            "bench.dataset_fingerprint": DATASET_FP, "bench.dataset": experiment,
-            "bench.synthetic": str(synthetic).lower(), "bench.random_extractors": random_extractors,
-            "bench.classes": json.dumps(CLASSES), "bench.profile": profile,
-            "bench.split_source": "random-stratified-2/3", "mlflow.source.git.commit": "abc123",
-        }).info.run_id
+        parent = client.create_run(
+            exp,
+            run_name=f"{suite.name} / {row.name}",
+            tags={
+                "bench.kind": "parent",
+                "bench.suite": suite.name,
+                "bench.table": row.table,
+                "bench.row": row.name,
+                "bench.fingerprint": f"parent-{row.table}-{row.name}",
+                "bench.config_fingerprint": config,
+                "bench.dataset_fingerprint": DATASET_FP,
+                "bench.dataset": experiment,
+                "bench.synthetic": str(synthetic).lower(),
+                "bench.random_extractors": random_extractors,
+                "bench.classes": json.dumps(CLASSES),
+                "bench.profile": profile,
+                "bench.split_source": "random-stratified-2/3",
+                "mlflow.source.git.commit": "abc123",
+            },
+        ).info.run_id
         tracking.log_params(client, parent, {"model": "proposed", "train.epochs": epochs})
         if ceilings and row.name in ceilings:
             tracking.log_metrics(client, parent, {"test_acc_ceiling": ceilings[row.name], "test_acc_ceiling_se": 0.001})
         for k, acc in enumerate(values):
             if acc is None:
                 continue
-            child = client.create_run(exp, run_name=f"{row.name} / split {k}", tags={
-                "mlflow.parentRunId": parent, "bench.kind": "split", "bench.suite": suite.name, "bench.row": row.name,
-                "bench.split": str(k), "bench.split_source": "random-stratified-2/3",
-                "bench.fingerprint": f"child-{config}-{k}", "bench.config_fingerprint": config,
-                "bench.dataset_fingerprint": DATASET_FP, "mlflow.source.git.commit": "abc123",
-            }).info.run_id
+            child = client.create_run(
+                exp,
+                run_name=f"{row.name} / split {k}",
+                tags={
+                    "mlflow.parentRunId": parent,
+                    "bench.kind": "split",
+                    "bench.suite": suite.name,
+                    "bench.row": row.name,
+                    "bench.split": str(k),
+                    "bench.split_source": "random-stratified-2/3",
+                    "bench.fingerprint": f"child-{config}-{k}",
+                    "bench.config_fingerprint": config,
+                    "bench.dataset_fingerprint": DATASET_FP,
+                    "mlflow.source.git.commit": "abc123",
+                },
+            ).info.run_id
             if isinstance(acc, str):
                 client.set_tag(child, "bench.failure_reason", acc)
                 client.set_terminated(child, "FAILED")
@@ -86,8 +108,12 @@ def log_suite(
             if sizes_in == "params":
                 tracking.log_params(client, child, {"n_train": n_train, "n_test": n_test})
             else:
-                tracking.log_json_artifact(client, child, "split.json", {
-                    "train": [f"tr{i}" for i in range(n_train)], "test": [f"te{i}" for i in range(n_test)]})
+                tracking.log_json_artifact(
+                    client,
+                    child,
+                    "split.json",
+                    {"train": [f"tr{i}" for i in range(n_train)], "test": [f"te{i}" for i in range(n_test)]},
+                )
             curve = [acc * (e + 1) / epochs for e in range(epochs - 1)] + [acc]
             curve[0] = max(curve[0], acc + 0.02)  # best epoch is optimistic by 2 points
             for epoch, value in enumerate(curve, start=1):

@@ -27,14 +27,25 @@ ROW = "alpha chosen on validation (nested)"
 def log_nested(uri: str, outer: dict, *, params: str = "alpha", epochs: int = 3, experiment: str = "fake-ds") -> str:
     client = MlflowClient(uri)
     exp = tracking.experiment_id(client, experiment)
-    parent = client.create_run(exp, run_name="nested / fake", tags={
-        "bench.kind": "nested", "bench.params": params, "bench.dataset_fingerprint": DATASET_FP, "bench.profile": "quick",
-        "bench.split_source": "random-stratified-2/3", "bench.n_expected_splits": str(len(outer)),
-    }).info.run_id
+    parent = client.create_run(
+        exp,
+        run_name="nested / fake",
+        tags={
+            "bench.kind": "nested",
+            "bench.params": params,
+            "bench.dataset_fingerprint": DATASET_FP,
+            "bench.profile": "quick",
+            "bench.split_source": "random-stratified-2/3",
+            "bench.n_expected_splits": str(len(outer)),
+        },
+    ).info.run_id
     tracking.log_params(client, parent, {"train.epochs": epochs})
     for k, (acc, chosen) in outer.items():
-        child = client.create_run(exp, run_name=f"fake / outer split {k}", tags={
-            "mlflow.parentRunId": parent, "bench.kind": "nested_split", "bench.split": str(k)}).info.run_id
+        child = client.create_run(
+            exp,
+            run_name=f"fake / outer split {k}",
+            tags={"mlflow.parentRunId": parent, "bench.kind": "nested_split", "bench.split": str(k)},
+        ).info.run_id
         tracking.log_params(client, child, {"chosen.alpha": chosen})
         tracking.log_metrics(client, child, {"test_acc": acc})
         client.set_terminated(child, "FINISHED")
@@ -60,14 +71,22 @@ def test_the_nested_row_its_chosen_values_and_the_selection_bias(uri, tmp_path):
     reference = dict(enumerate(TABLE3["alpha=4"][:3]))
     mine = {k: acc for k, (acc, _) in NESTED.items()}
     assert table.loc[ROW, "p_value"] == pytest.approx(corrected(mine, reference, sizes)["p"], rel=1e-3)
-    assert table.loc[ROW, "p_naive"] == pytest.approx(ttest_rel(nested / 100, list(reference.values())).pvalue, rel=1e-3)
+    assert table.loc[ROW, "p_naive"] == pytest.approx(
+        ttest_rel(nested / 100, list(reference.values())).pvalue, rel=1e-3
+    )
     best = 100 * np.array(TABLE3["alpha=8"][:3])
     bias = (best - nested).mean()
     p = corrected(dict(enumerate(TABLE3["alpha=8"][:3])), mine, sizes)["p"]
     note = table.loc[ROW, "note"]
     assert "split 0: 8; split 1: 4; split 2: 8" in note
-    assert f"best row (alpha=8, picked on test accuracy) − nested = {bias:+.1f} points over the 3 splits both finished" in note
-    assert f"corrected resampled t-test p = {p:.3g}" in note and f"naive paired t-test p = {ttest_rel(best, nested).pvalue:.3g}" in note
+    assert (
+        f"best row (alpha=8, picked on test accuracy) − nested = {bias:+.1f} points over the 3 splits both finished"
+        in note
+    )
+    assert (
+        f"corrected resampled t-test p = {p:.3g}" in note
+        and f"naive paired t-test p = {ttest_rel(best, nested).pvalue:.3g}" in note
+    )
     markdown = (folder / "table.md").read_text()
     assert f"| {ROW} | {nested.mean():.1f} ± {nested.std(ddof=1):.1f} | 3 |" in markdown
     assert f"- {ROW}: value chosen on validation" in markdown

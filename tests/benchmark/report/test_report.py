@@ -86,13 +86,19 @@ def test_csv_numbers_equal_what_the_child_runs_give(table2):
             expected = corrected(mine, ours, sizes[row])
             assert table.loc[row, "p_value"] == pytest.approx(expected["p"], rel=1e-3)
             assert table.loc[row, "diff"] == pytest.approx(expected["diff"], abs=1e-4)
-            assert (table.loc[row, "diff_ci_low"], table.loc[row, "diff_ci_high"]) == pytest.approx((expected["low"], expected["high"]), abs=1e-4)
+            assert (table.loc[row, "diff_ci_low"], table.loc[row, "diff_ci_high"]) == pytest.approx(
+                (expected["low"], expected["high"]), abs=1e-4
+            )
             naive = ttest_rel([mine[k] for k in shared], [ours[k] for k in shared]).pvalue
             assert table.loc[row, "p_naive"] == pytest.approx(naive, rel=1e-3)
             assert table.loc[row, "p_value"] > table.loc[row, "p_naive"]  # the correction widens, never narrows
             assert table.loc[row, "n_paired"] == len(shared)
             wins = sum(mine[k] > ours[k] for k in shared)
-            assert (table.loc[row, "wins"], table.loc[row, "ties"], table.loc[row, "losses"]) == (wins, 0, len(shared) - wins)
+            assert (table.loc[row, "wins"], table.loc[row, "ties"], table.loc[row, "losses"]) == (
+                wins,
+                0,
+                len(shared) - wins,
+            )
             probs = table.loc[row, ["prob_reference_better", "prob_equivalent", "prob_row_better"]].astype(float)
             assert probs.sum() == pytest.approx(1.0, abs=1e-3) and table.loc[row, "rope"] == 1.0
     assert np.isnan(table.loc["Ours", "p_value"]) and table.loc["Ours", "note"] == "reference"
@@ -102,7 +108,9 @@ def test_csv_numbers_equal_what_the_child_runs_give(table2):
 
 def test_older_runs_without_size_params_take_the_sizes_from_split_json(db, tmp_path):
     accs = {"Ours": [0.55, 0.53, 0.56, 0.54], "w/o audio branch": [0.50, 0.52, 0.49, 0.53]}
-    log_suite(db, load_suite("table2"), accs, experiment="old-runs", sizes=lambda k: (30 + 2 * k, 15), sizes_in="split.json")
+    log_suite(
+        db, load_suite("table2"), accs, experiment="old-runs", sizes=lambda k: (30 + 2 * k, 15), sizes_in="split.json"
+    )
     table = pd.read_csv(render_report("table2", "old-runs", db, tmp_path / "out") / "table.csv").set_index("row")
     sizes = {k: (30 + 2 * k, 15) for k in range(4)}
     expected = corrected(dict(enumerate(accs["w/o audio branch"])), dict(enumerate(accs["Ours"])), sizes)
@@ -143,7 +151,9 @@ def test_csv_loads_with_no_options_and_carries_the_warning_and_a_sidecar(table2)
     assert table["warning"].str.startswith("SYNTHETIC DATA").all()
     meta = json.loads((folder / "table.meta.json").read_text())
     assert meta["synthetic"] is True and meta["warnings"][0].startswith("SYNTHETIC DATA")
-    assert meta["dataset_fingerprints"] == [DATASET_FP] and meta["commits"] == ["abc123"] and meta["units"]["mean"] == "%"
+    assert (
+        meta["dataset_fingerprints"] == [DATASET_FP] and meta["commits"] == ["abc123"] and meta["units"]["mean"] == "%"
+    )
 
 
 def test_real_data_leaves_the_warning_column_empty(db, tmp_path):
@@ -155,7 +165,12 @@ def test_real_data_leaves_the_warning_column_empty(db, tmp_path):
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed (make test installs it)")
 @pytest.mark.parametrize("suite", ["table1", "table2", "table3", "all"])
 def test_tex_compiles_with_pdflatex(db, tmp_path, suite):
-    accs = {"Ours": [0.45, 0.44], "alpha=2": [0.40, 0.41], "w/o audio branch": [0.40, NAN_REASON], "NeXtVLAD": [0.3, 0.31]}
+    accs = {
+        "Ours": [0.45, 0.44],
+        "alpha=2": [0.40, 0.41],
+        "w/o audio branch": [0.40, NAN_REASON],
+        "NeXtVLAD": [0.3, 0.31],
+    }
     log_suite(db, load_suite(suite), accs, experiment=f"tex-{suite}", random_extractors="visual")
     folder = render_report(suite, f"tex-{suite}", db, tmp_path / "out")
     document = tmp_path / "doc.tex"
@@ -163,8 +178,13 @@ def test_tex_compiles_with_pdflatex(db, tmp_path, suite):
         "\\documentclass{article}\n\\usepackage{booktabs,amssymb}\n\\begin{document}\n"
         f"\\input{{{folder / 'table.tex'}}}\n\\end{{document}}\n"
     )
-    done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", document.name], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", document.name],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout[-2000:]
     assert (tmp_path / "doc.pdf").stat().st_size > 1000
 
@@ -204,7 +224,9 @@ def test_figures_use_titles_draw_chance_and_reference_and_label_the_paper_as_oth
     log_suite(db, load_suite("table2"), TABLE2, experiment="figs")
     render_report("table2", "figs", db, tmp_path / "out")
     accuracy = texts["accuracy.png"]
-    assert any(t.startswith("Ablation study of the main components (paper Table 2): accuracy per row") for t in accuracy)
+    assert any(
+        t.startswith("Ablation study of the main components (paper Table 2): accuracy per row") for t in accuracy
+    )
     assert not any(t.startswith("table2") for name in texts for t in texts[name])  # no internal ids in titles
     assert "chance (33.3%)" in accuracy and "reference row (Ours)" in accuracy and "Ours\n(reference)" in accuracy
     assert "paper's number on real VE-8 (different data: not a target)" in accuracy and "43.2" in accuracy
@@ -272,7 +294,9 @@ def test_the_latest_setting_wins_and_settings_never_mix(db, tmp_path):
 
 def test_no_runs_yet_is_one_clear_line(db, tmp_path):
     uri, experiment = db, "none"
-    result = CliRunner().invoke(app, ["report", "--suite", "table2", "--tracking-uri", f"sqlite:///{tmp_path / 'no.db'}"])
+    result = CliRunner().invoke(
+        app, ["report", "--suite", "table2", "--tracking-uri", f"sqlite:///{tmp_path / 'no.db'}"]
+    )
     assert result.exit_code == 2 and "no runs yet: there is no tracking database" in result.output
     assert not (tmp_path / "no.db").exists()
     result = CliRunner().invoke(app, ["report", "--suite", "table2", "--tracking-uri", uri, "--experiment", experiment])
@@ -321,7 +345,9 @@ def test_bench_run_ends_with_the_report_and_bench_report_agrees(tiny_store, trac
     again = CliRunner().invoke(app, ["report", *args, "--features", str(tiny_store), "--out", "again"])
     assert again.exit_code == 0, again.output
     pd.testing.assert_frame_equal(read_csv(Path("again")), table)
-    skipped = CliRunner().invoke(app, ["run", *args, "--features", str(tiny_store), "--n-splits", "2", "--epochs", "1", "--no-report"])
+    skipped = CliRunner().invoke(
+        app, ["run", *args, "--features", str(tiny_store), "--n-splits", "2", "--epochs", "1", "--no-report"]
+    )
     assert skipped.exit_code == 0 and "report: " not in skipped.output
 
 

@@ -56,11 +56,15 @@ def test_many_discordant_videos_use_chi_square_with_continuity_correction(a, b, 
     assert result.p_value == pytest.approx(stats.chi2.sf(statistic, 1), rel=1e-9)
 
 
-@pytest.mark.parametrize("a,b,c,d", [(36, 12, 2, 0), (500, 40, 20, 258), (300, 9, 3, 100), (12, 9, 2, 21), (40, 0, 5, 10)])
+@pytest.mark.parametrize(
+    "a,b,c,d", [(36, 12, 2, 0), (500, 40, 20, 258), (300, 9, 3, 100), (12, 9, 2, 21), (40, 0, 5, 10)]
+)
 def test_interval_is_newcombes_hybrid_score_interval(a, b, c, d):
     result = mcnemar_compare(*cells(a, b, c, d))
     low, high = newcombe_by_hand(a, b, c, d)
-    assert result.diff_ci_low == pytest.approx(100 * low, abs=1e-9) and result.diff_ci_high == pytest.approx(100 * high, abs=1e-9)
+    assert result.diff_ci_low == pytest.approx(100 * low, abs=1e-9) and result.diff_ci_high == pytest.approx(
+        100 * high, abs=1e-9
+    )
     assert result.diff_ci_low <= result.diff <= result.diff_ci_high
 
 

@@ -7,7 +7,8 @@ import math
 
 import numpy as np
 import pytest
-from scipy.stats import t as student_t, ttest_rel
+from scipy.stats import t as student_t
+from scipy.stats import ttest_rel
 
 from benchmark.statistics import significance as sig
 
@@ -66,12 +67,19 @@ def test_holm_is_monotone_in_holms_order_and_never_below_the_raw_p():
 
 
 def test_split_design_rule():
-    folds = [(np.array([2, 3, 4, 5]), np.array([0, 1])), (np.array([0, 1, 4, 5]), np.array([2, 3])), (np.array([0, 1, 2, 3]), np.array([4, 5]))]
+    folds = [
+        (np.array([2, 3, 4, 5]), np.array([0, 1])),
+        (np.array([0, 1, 4, 5]), np.array([2, 3])),
+        (np.array([0, 1, 2, 3]), np.array([4, 5])),
+    ]
     assert sig.design_of(folds, random=False) == sig.KFOLD
     overlapping = [(np.array([2, 3, 4, 5]), np.array([0, 1])), (np.array([0, 3, 4, 5]), np.array([1, 2]))]
     assert sig.design_of(overlapping, random=False) == sig.ASSUMED
     assert sig.design_of(folds[:1], random=False) == sig.SINGLE
     assert sig.design_of(folds, random=True) == sig.SUBSAMPLING
-    assert sig.design_from_source("files:ve8", 1) == sig.SINGLE and sig.design_from_source("random-stratified-2/3", 1) == sig.SUBSAMPLING
+    assert (
+        sig.design_from_source("files:ve8", 1) == sig.SINGLE
+        and sig.design_from_source("random-stratified-2/3", 1) == sig.SUBSAMPLING
+    )
     assert sig.size_ratio({0: (20, 10), 1: (40, 10)}, [0, 1]) == pytest.approx(0.375)
     assert sig.size_ratio({}, [0], default=0.5) == 0.5

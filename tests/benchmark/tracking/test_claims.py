@@ -31,8 +31,14 @@ def dead_pid() -> int:
 
 
 def make_run(client, experiment, *, start, pid=None, host=None, state=claims.PENDING, beat=None, status=None):
-    tags = {"bench.kind": "split", "bench.fingerprint": FP, "bench.host": host or socket.gethostname(),
-            "bench.pid": str(pid or os.getpid()), claims.STATE: state, claims.HEARTBEAT: str(int(beat or time.time()))}
+    tags = {
+        "bench.kind": "split",
+        "bench.fingerprint": FP,
+        "bench.host": host or socket.gethostname(),
+        "bench.pid": str(pid or os.getpid()),
+        claims.STATE: state,
+        claims.HEARTBEAT: str(int(beat or time.time())),
+    }
     run_id = client.create_run(experiment, start_time=start, tags=tags).info.run_id
     if status:
         client.set_terminated(run_id, status)
@@ -108,7 +114,9 @@ def test_wait_for_returns_a_split_whose_holder_ended_without_finishing_so_the_wa
     since = int(time.time() * 1000)
     holder = make_run(client, experiment, start=since, state=claims.WON)
     shown = []
-    threading.Timer(0.5, lambda: MlflowClient(client._tracking_client.tracking_uri).set_terminated(holder, "KILLED")).start()
+    threading.Timer(
+        0.5, lambda: MlflowClient(client._tracking_client.tracking_uri).set_terminated(holder, "KILLED")
+    ).start()
     finished, failed, free = claims.wait_for(client, experiment, [FP], since, poll_s=0.1, on_wait=shown.append)
     assert (finished, failed, free) == ({}, {}, [FP])
     assert [[r.info.run_id for r in holders] for holders in shown] == [[holder]]  # the wait was shown, once

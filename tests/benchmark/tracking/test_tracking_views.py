@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
 
-from benchmark.tracking import curves as parents, views
+from benchmark.tracking import curves as parents
+from benchmark.tracking import views
 from tests.benchmark.test_run import bench
 
 SUITE = """
@@ -41,11 +42,24 @@ def test_busy_time_adds_sequential_runs_and_counts_overlaps_once():
 
 
 def test_view_state_has_what_the_ui_reads():
-    state = views.view_state("table2", "abc", views.differing_params([{"model": "p", "modalities": "a,b", "train.lr": "1"},
-                                                                       {"model": "p", "modalities": "a", "train.lr": "1"}]))
-    assert state["searchFilter"] == "tags.`bench.kind` = 'parent' and tags.`bench.suite` = 'table2' and tags.`bench.setting` = 'abc'"
+    state = views.view_state(
+        "table2",
+        "abc",
+        views.differing_params(
+            [{"model": "p", "modalities": "a,b", "train.lr": "1"}, {"model": "p", "modalities": "a", "train.lr": "1"}]
+        ),
+    )
+    assert (
+        state["searchFilter"]
+        == "tags.`bench.kind` = 'parent' and tags.`bench.suite` = 'table2' and tags.`bench.setting` = 'abc'"
+    )
     assert state["orderByKey"] == "tags.`bench.row_order`" and state["orderByAsc"] is True
-    assert state["selectedColumns"][:4] == ["metrics.`test_acc_mean`", "metrics.`test_acc_std`", "metrics.`n_splits`", "metrics.`test_acc_paper`"]
+    assert state["selectedColumns"][:4] == [
+        "metrics.`test_acc_mean`",
+        "metrics.`test_acc_std`",
+        "metrics.`n_splits`",
+        "metrics.`test_acc_paper`",
+    ]
     assert "params.`modalities`" in state["selectedColumns"] and "params.`train.lr`" not in state["selectedColumns"]
     envelope = json.loads(views.envelope("table2: title", state))
     assert envelope["name"] == "table2: title" and json.loads(envelope["state"]) == state
@@ -62,8 +76,20 @@ def mini_run(tmp_path_factory):
     suite = tmp / "mini.toml"
     suite.write_text(SUITE)
     uri = f"sqlite:///{tmp / 'mlruns' / 'mlflow.db'}"
-    result = bench("run", "--suite", str(suite), "--features", str(store), "--n-splits", "2", "--epochs", str(EPOCHS),
-                   "--tracking-uri", uri, "--report")
+    result = bench(
+        "run",
+        "--suite",
+        str(suite),
+        "--features",
+        str(store),
+        "--n-splits",
+        "2",
+        "--epochs",
+        str(EPOCHS),
+        "--tracking-uri",
+        uri,
+        "--report",
+    )
     assert result.exit_code == 0, result.output
     client = MlflowClient(uri)
     return client, client.get_experiment_by_name("synthetic-ve8-seed3")
@@ -71,7 +97,9 @@ def mini_run(tmp_path_factory):
 
 def test_parents_carry_their_row_in_one_unit(mini_run):
     client, experiment = mini_run
-    runs = client.search_runs([experiment.experiment_id], "tags.`bench.kind` = 'parent'", order_by=["tags.`bench.row_order` ASC"])
+    runs = client.search_runs(
+        [experiment.experiment_id], "tags.`bench.kind` = 'parent'", order_by=["tags.`bench.row_order` ASC"]
+    )
     assert [r.data.tags["bench.row"] for r in runs] == ["w/o visual", "full"]
     assert [r.data.tags["bench.row_order"] for r in runs] == ["000", "001"]
     for parent, paper in zip(runs, (0.374, 0.432)):
@@ -82,13 +110,17 @@ def test_parents_carry_their_row_in_one_unit(mini_run):
         assert metrics["test_acc_std"] == pytest.approx(np.std(accs, ddof=1))
         assert metrics["test_acc_paper"] == pytest.approx(paper) and parent.data.tags["bench.paper"] == str(paper)
         for key in ("test_acc_mean", "train_loss_mean", "train_loss_std"):
-            assert {m.step for m in client.get_metric_history(parent.info.run_id, key)} == set(range(1, EPOCHS + 1)), key
+            assert {m.step for m in client.get_metric_history(parent.info.run_id, key)} == set(range(1, EPOCHS + 1)), (
+                key
+            )
         # the parent's duration is its own: no longer than the time its split runs took
         own = sum(c.info.end_time - c.info.start_time for c in children)
         assert 0 < parent.info.end_time - parent.info.start_time <= own + 1
         assert int(parent.data.tags["bench.closed_at"]) >= max(c.info.end_time for c in children)
         inputs = parent.inputs.dataset_inputs
-        assert [(i.dataset.name, i.dataset.digest) for i in inputs] == [("synthetic-ve8-seed3", parent.data.tags["bench.dataset_fingerprint"])]
+        assert [(i.dataset.name, i.dataset.digest) for i in inputs] == [
+            ("synthetic-ve8-seed3", parent.data.tags["bench.dataset_fingerprint"])
+        ]
         assert json.loads(inputs[0].dataset.source)["uri"].endswith("tiny")
         assert all(c.inputs.dataset_inputs for c in children)
         artifacts = {a.path for a in client.list_artifacts(parent.info.run_id, "report")}
@@ -103,7 +135,9 @@ def test_the_experiment_describes_itself_and_holds_the_suite_view(mini_run):
     assert tags["mlflow.experimentKind"] == "custom_model_development"
     envelope = json.loads(tags["mlflow.sharedViewState.bench-mini"])
     state = json.loads(envelope["state"])
-    parents_shown = client.search_runs([experiment.experiment_id], state["searchFilter"], order_by=["tags.`bench.row_order` ASC"])
+    parents_shown = client.search_runs(
+        [experiment.experiment_id], state["searchFilter"], order_by=["tags.`bench.row_order` ASC"]
+    )
     assert [r.data.tags["bench.row"] for r in parents_shown] == ["w/o visual", "full"]
     assert "params.`modalities`" in state["selectedColumns"]
     assert views.suite_views(experiment) == [("mini", "bench-mini")]
@@ -112,6 +146,8 @@ def test_the_experiment_describes_itself_and_holds_the_suite_view(mini_run):
 def test_the_report_takes_a_parents_close_time_not_its_moved_end_time():
     from benchmark.report.collect import touched
 
-    closed = SimpleNamespace(data=SimpleNamespace(tags={"bench.closed_at": "500"}), info=SimpleNamespace(start_time=50, end_time=100))
+    closed = SimpleNamespace(
+        data=SimpleNamespace(tags={"bench.closed_at": "500"}), info=SimpleNamespace(start_time=50, end_time=100)
+    )
     older = SimpleNamespace(data=SimpleNamespace(tags={}), info=SimpleNamespace(start_time=200, end_time=300))
     assert max([older, closed], key=touched) is closed

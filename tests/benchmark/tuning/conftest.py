@@ -38,7 +38,9 @@ def fake_training(monkeypatch):
             if on_epoch:
                 on_epoch(record)
         calls.append({"alpha": alpha, "train": np.array(train), "test": np.array(test)})
-        return SplitResult(history[-1].test_acc, history[-1].test_acc, config.train.epochs, np.zeros(len(test), np.int64), history)
+        return SplitResult(
+            history[-1].test_acc, history[-1].test_acc, config.train.epochs, np.zeros(len(test), np.int64), history
+        )
 
     monkeypatch.setattr(objective_module, "train_split", fake)
     return calls

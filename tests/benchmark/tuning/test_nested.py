@@ -23,7 +23,7 @@ import benchmark.tuning.objective as objective_module
 from benchmark.cli import app
 from benchmark.splits import random_splits
 from benchmark.training import EpochRecord, SplitResult
-from benchmark.tuning.nested import inner_parts
+from benchmark.tuning.nested_spec import inner_parts
 from features.store import open_store
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -31,8 +31,27 @@ EXPERIMENT = "synthetic-ve8-seed3"
 
 
 def nested_args(store, tracking_uri, *extra) -> list[str]:
-    return ["tune", "--param", "alpha", "--values", "2,4", "--nested", "--n-splits", "2", "--inner-splits", "2",
-            "--features", str(store), "--epochs", "1", "--tracking-uri", tracking_uri, "--device", "cpu", *extra]
+    return [
+        "tune",
+        "--param",
+        "alpha",
+        "--values",
+        "2,4",
+        "--nested",
+        "--n-splits",
+        "2",
+        "--inner-splits",
+        "2",
+        "--features",
+        str(store),
+        "--epochs",
+        "1",
+        "--tracking-uri",
+        tracking_uri,
+        "--device",
+        "cpu",
+        *extra,
+    ]
 
 
 def runs(tracking_uri: str, query: str) -> list:
@@ -43,7 +62,9 @@ def runs(tracking_uri: str, query: str) -> list:
 
 def children(tracking_uri: str):
     (parent,) = runs(tracking_uri, "tags.`bench.kind` = 'nested'")
-    return parent, runs(tracking_uri, f"tags.`bench.kind` = 'nested_split' and tags.`mlflow.parentRunId` = '{parent.info.run_id}'")
+    return parent, runs(
+        tracking_uri, f"tags.`bench.kind` = 'nested_split' and tags.`mlflow.parentRunId` = '{parent.info.run_id}'"
+    )
 
 
 @pytest.fixture
@@ -84,15 +105,21 @@ def test_no_test_index_of_an_outer_split_reaches_its_inner_search_or_its_choice(
         assert len(inner) == 2 * 2  # two values x two inner splits, all before the test part is scored
         for fit, validation in inner:
             seen = set(fit) | set(validation)
-            assert seen <= set(split.train) and not seen & set(split.test), "an outer test index reached the inner search"
+            assert seen <= set(split.train) and not seen & set(split.test), (
+                "an outer test index reached the inner search"
+            )
             assert not set(fit) & set(validation)
-        assert np.array_equal(train, split.train) and np.array_equal(scored, split.test)  # the only call that scores the test part
+        assert np.array_equal(train, split.train) and np.array_equal(
+            scored, split.test
+        )  # the only call that scores the test part
     parent, outer_runs = children(tracking_uri)
     assert len(outer_runs) == 2 and {r.info.status for r in outer_runs} == {"FINISHED"}
     assert parent.data.metrics["n_splits"] == 2 and "test_acc_mean" in parent.data.metrics
 
 
-def test_the_choice_follows_validation_even_where_the_test_part_prefers_another_value(tiny_store, tracking_uri, monkeypatch):
+def test_the_choice_follows_validation_even_where_the_test_part_prefers_another_value(
+    tiny_store, tracking_uri, monkeypatch
+):
     """Validation favours alpha = 4 and each outer split's test part favours alpha = 2: a test index of
     the outer split reaching its inner search or its selection would move the choice to 2."""
     store = open_store(tiny_store)
@@ -122,7 +149,9 @@ def test_the_choice_follows_validation_even_where_the_test_part_prefers_another_
     _, outer_runs = children(tracking_uri)
     assert sorted(r.data.params["chosen.alpha"] for r in outer_runs) == ["4", "4"]
     assert all(r.data.metrics["inner_val_acc"] == pytest.approx(0.9) for r in outer_runs)
-    assert all(r.data.metrics["test_acc"] == pytest.approx(0.3) for r in outer_runs)  # alpha = 4 on a test part that prefers 2
+    assert all(
+        r.data.metrics["test_acc"] == pytest.approx(0.3) for r in outer_runs
+    )  # alpha = 4 on a test part that prefers 2
 
 
 def test_inner_parts_stay_inside_the_outer_training_part(tiny_store):
@@ -139,14 +168,35 @@ def test_inner_parts_stay_inside_the_outer_training_part(tiny_store):
     assert all(np.array_equal(a.validation, b.validation) for a, b in zip(parts[0], again))
 
 
-def test_retraining_reuses_table3_split_runs_a_rerun_trains_nothing_and_the_report_shows_the_row(tiny_store, tracking_uri, tmp_path):
-    run = CliRunner().invoke(app, ["run", "--suite", "table3", "--features", str(tiny_store), "--n-splits", "2", "--epochs", "1",
-                                   "--tracking-uri", tracking_uri, "--device", "cpu", "--no-report"])
+def test_retraining_reuses_table3_split_runs_a_rerun_trains_nothing_and_the_report_shows_the_row(
+    tiny_store, tracking_uri, tmp_path
+):
+    run = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "--suite",
+            "table3",
+            "--features",
+            str(tiny_store),
+            "--n-splits",
+            "2",
+            "--epochs",
+            "1",
+            "--tracking-uri",
+            tracking_uri,
+            "--device",
+            "cpu",
+            "--no-report",
+        ],
+    )
     assert run.exit_code == 0, run.output
     first = CliRunner().invoke(app, nested_args(tiny_store, tracking_uri))
     assert first.exit_code == 0, first.output
     assert "trained 0 split runs" in first.output
-    table3_runs = {r.info.run_id for r in runs(tracking_uri, "tags.`bench.kind` = 'split' and tags.`bench.suite` = 'table3'")}
+    table3_runs = {
+        r.info.run_id for r in runs(tracking_uri, "tags.`bench.kind` = 'split' and tags.`bench.suite` = 'table3'")
+    }
     _, outer_runs = children(tracking_uri)
     assert {r.data.tags["bench.split_run_reused"] for r in outer_runs} == {"true"}
     assert {r.data.tags["bench.split_run"] for r in outer_runs} <= table3_runs
@@ -158,7 +208,9 @@ def test_retraining_reuses_table3_split_runs_a_rerun_trains_nothing_and_the_repo
     assert again.exit_code == 0 and "ran 0 inner trials and trained 0 split runs" in again.output, again.output
     assert len(children(tracking_uri)[1]) == 2 and len(runs(tracking_uri, "tags.`bench.kind` = 'trial'")) == 4
 
-    report = CliRunner().invoke(app, ["report", "--suite", "table3", "--features", str(tiny_store), "--tracking-uri", tracking_uri])
+    report = CliRunner().invoke(
+        app, ["report", "--suite", "table3", "--features", str(tiny_store), "--tracking-uri", tracking_uri]
+    )
     assert report.exit_code == 0, report.output
     table = (tmp_path / "reports" / EXPERIMENT / "table3" / "table.md").read_text()
     assert "| alpha chosen on validation (nested) |" in table and "Selection bias = best row" in table
@@ -166,13 +218,21 @@ def test_retraining_reuses_table3_split_runs_a_rerun_trains_nothing_and_the_repo
 
 def start(args: list[str], cwd: Path, log: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "benchmark.cli", *args], cwd=cwd, env=env, stdout=log.open("w"),
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "benchmark.cli", *args],
+        cwd=cwd,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def test_kill_9_in_the_middle_then_a_rerun_ends_with_one_child_per_outer_split(tiny_store, tracking_uri, tmp_path):
     args = nested_args(tiny_store, tracking_uri, "--study-name", "nest")
-    args[args.index("--epochs") + 1] = "12"  # long enough to be seen running and killed mid-trial (4 was missed once by the poll)
+    args[args.index("--epochs") + 1] = (
+        "12"  # long enough to be seen running and killed mid-trial (4 was missed once by the poll)
+    )
     storage = f"sqlite:///{tmp_path / 'mlruns' / 'optuna.db'}"
     process = start(args, tmp_path, tmp_path / "killed.log")
     deadline = time.time() + 400
@@ -183,10 +243,14 @@ def test_kill_9_in_the_middle_then_a_rerun_ends_with_one_child_per_outer_split(t
                 trials = optuna.load_study(study_name="nest-outer1", storage=storage).get_trials()
             except Exception:  # outer split 1's study does not exist yet
                 continue
-            if any(t.state == TrialState.RUNNING for t in trials) and any(r.info.status == "RUNNING" for r in runs(tracking_uri, "tags.`bench.kind` = 'trial'")):
+            if any(t.state == TrialState.RUNNING for t in trials) and any(
+                r.info.status == "RUNNING" for r in runs(tracking_uri, "tags.`bench.kind` = 'trial'")
+            ):
                 break  # outer split 0 is done, split 1 is training
         else:
-            pytest.fail("the nested search never reached outer split 1: " + (tmp_path / "killed.log").read_text()[-2000:])
+            pytest.fail(
+                "the nested search never reached outer split 1: " + (tmp_path / "killed.log").read_text()[-2000:]
+            )
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
@@ -199,14 +263,19 @@ def test_kill_9_in_the_middle_then_a_rerun_ends_with_one_child_per_outer_split(t
     parent, outer_runs = children(tracking_uri)
     assert parent.info.status == "FINISHED" and parent.data.metrics["n_splits"] == 2
     assert sorted(r.data.tags["bench.split"] for r in outer_runs) == ["0", "1"]  # one child per outer split
-    assert all(r.info.status == "FINISHED" and "test_acc" in r.data.metrics and "chosen.alpha" in r.data.params for r in outer_runs)
+    assert all(
+        r.info.status == "FINISHED" and "test_acc" in r.data.metrics and "chosen.alpha" in r.data.params
+        for r in outer_runs
+    )
     for k in (0, 1):
         study = optuna.load_study(study_name=f"nest-outer{k}", storage=storage)
         ended = [t for t in study.get_trials() if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
         assert sorted(t.params["alpha"] for t in ended) == [2, 4]
     killed = [r for r in runs(tracking_uri, "tags.`bench.kind` = 'trial'") if r.info.status == "KILLED"]
     assert [r.data.tags["bench.state"] for r in killed] == ["killed"]
-    assert np.mean([r.data.metrics["test_acc"] for r in outer_runs]) == pytest.approx(parent.data.metrics["test_acc_mean"])
+    assert np.mean([r.data.metrics["test_acc"] for r in outer_runs]) == pytest.approx(
+        parent.data.metrics["test_acc_mean"]
+    )
 
 
 @pytest.mark.slow
@@ -219,10 +288,13 @@ def test_outer_splits_spread_over_worker_processes(tiny_store, tracking_uri):
     assert str(os.getpid()) not in pids and len(pids) >= 1  # trained in workers, not in this process
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--inner-splits", "2"], "--inner-splits is only used with --nested"),
-    (["--executor", "processes"], "--executor is only used with --nested"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--inner-splits", "2"], "--inner-splits is only used with --nested"),
+        (["--executor", "processes"], "--executor is only used with --nested"),
+    ],
+)
 def test_nested_options_without_nested_are_one_line_and_exit_2(tiny_store, tracking_uri, tmp_path, extra, message):
     args = ["tune", "--param", "alpha", "--features", str(tiny_store), "--tracking-uri", tracking_uri, *extra]
     result = CliRunner().invoke(app, args)

@@ -15,8 +15,26 @@ from features.store import open_store
 
 
 def test_no_test_split_id_reaches_the_objective(tiny_store, tracking_uri, record_training):
-    result = CliRunner().invoke(app, ["tune", "--param", "alpha", "--values", "2,4", "--features", str(tiny_store),
-                                      "--epochs", "1", "--n-splits", "2", "--tracking-uri", tracking_uri, "--device", "cpu"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "tune",
+            "--param",
+            "alpha",
+            "--values",
+            "2,4",
+            "--features",
+            str(tiny_store),
+            "--epochs",
+            "1",
+            "--n-splits",
+            "2",
+            "--tracking-uri",
+            tracking_uri,
+            "--device",
+            "cpu",
+        ],
+    )
     assert result.exit_code == 0, result.output
     store = open_store(tiny_store)
     splits = random_splits(store.labels, store.fingerprint, 2)
@@ -43,8 +61,24 @@ def test_validation_parts_are_stratified_seeded_and_inside_the_training_part(tin
 
 
 def test_report_files_hold_every_trial_and_the_best(tiny_store, tracking_uri, fake_training, tmp_path):
-    result = CliRunner().invoke(app, ["tune", "--param", "alpha", "--features", str(tiny_store), "--epochs", "2",
-                                      "--n-splits", "2", "--tracking-uri", tracking_uri, "--study-name", "demo"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "tune",
+            "--param",
+            "alpha",
+            "--features",
+            str(tiny_store),
+            "--epochs",
+            "2",
+            "--n-splits",
+            "2",
+            "--tracking-uri",
+            tracking_uri,
+            "--study-name",
+            "demo",
+        ],
+    )
     assert result.exit_code == 0, result.output
     directory = tmp_path / "reports" / "synthetic-ve8-seed3" / "tune-demo"
     table = pd.read_csv(directory / "trials.csv")
@@ -60,8 +94,27 @@ def test_report_files_hold_every_trial_and_the_best(tiny_store, tracking_uri, fa
 def test_evaluate_runs_the_best_setting_under_the_test_protocol_beside_table_3(tiny_store, tracking_uri, fake_training):
     from mlflow.tracking import MlflowClient
 
-    result = CliRunner().invoke(app, ["tune", "--param", "alpha", "--features", str(tiny_store), "--epochs", "1", "--n-splits", "2",
-                                      "--tracking-uri", tracking_uri, "--study-name", "ev", "--evaluate", "--eval-splits", "2"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "tune",
+            "--param",
+            "alpha",
+            "--features",
+            str(tiny_store),
+            "--epochs",
+            "1",
+            "--n-splits",
+            "2",
+            "--tracking-uri",
+            tracking_uri,
+            "--study-name",
+            "ev",
+            "--evaluate",
+            "--eval-splits",
+            "2",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "tuned: alpha=4" in result.output and "43.2" in result.output  # Table 3's number for alpha = 4
     client = MlflowClient(tracking_uri)

@@ -20,8 +20,16 @@ from features.store import open_store
 
 def search(store_path, tracking_uri, **kwargs):
     options = dict(
-        store=open_store(store_path), profile=get_profile("quick"), space=build_space(["alpha"]), n_splits=2,
-        train_overrides={"epochs": 2}, device="cpu", storage=None, study_name="s", tracking_uri=tracking_uri, echo=lambda _: None,
+        store=open_store(store_path),
+        profile=get_profile("quick"),
+        space=build_space(["alpha"]),
+        n_splits=2,
+        train_overrides={"epochs": 2},
+        device="cpu",
+        storage=None,
+        study_name="s",
+        tracking_uri=tracking_uri,
+        echo=lambda _: None,
     )
     options.update(kwargs)
     return run_search(**options)
@@ -34,7 +42,9 @@ def complete_alphas(study):
 def trial_runs(tracking_uri, parent):
     client = MlflowClient(tracking_uri)
     experiment = client.get_experiment_by_name("synthetic-ve8-seed3")
-    return client.search_runs([experiment.experiment_id], f"tags.`bench.kind` = 'trial' and tags.`mlflow.parentRunId` = '{parent}'")
+    return client.search_runs(
+        [experiment.experiment_id], f"tags.`bench.kind` = 'trial' and tags.`mlflow.parentRunId` = '{parent}'"
+    )
 
 
 def test_grid_finishes_logs_one_run_per_trial_and_a_rerun_adds_nothing(tiny_store, tracking_uri, fake_training):
@@ -42,7 +52,9 @@ def test_grid_finishes_logs_one_run_per_trial_and_a_rerun_adds_nothing(tiny_stor
     assert first.finished and first.ran == 4 and complete_alphas(first.study) == [2, 4, 8, 16]
     runs = trial_runs(tracking_uri, first.parent_run_id)
     assert len(runs) == 4 and {r.data.tags["bench.state"] for r in runs} == {"complete"}
-    assert all(len(MlflowClient(tracking_uri).get_metric_history(r.info.run_id, "val_acc")) == 4 for r in runs)  # 2 splits x 2 epochs
+    assert all(
+        len(MlflowClient(tracking_uri).get_metric_history(r.info.run_id, "val_acc")) == 4 for r in runs
+    )  # 2 splits x 2 epochs
     calls = len(fake_training)
     again = search(tiny_store, tracking_uri)
     assert again.ran == 0 and len(fake_training) == calls and len(again.study.trials) == 4
@@ -76,8 +88,15 @@ def test_a_grid_point_running_elsewhere_is_not_run_again(tiny_store, tracking_ur
     study._storage.set_trial_system_attr(other, "search_space", {"alpha": [2, 4, 8, 16]})
     study._storage.set_trial_system_attr(other, "grid_id", 1)
     # A queued trial for the same point (as two processes picking it at once, or a stray re-queue) is next.
-    study._storage.create_new_trial(study._study_id, optuna.trial.create_trial(
-        state=TrialState.WAITING, params={}, distributions={}, system_attrs={"search_space": {"alpha": [2, 4, 8, 16]}, "grid_id": 1}))
+    study._storage.create_new_trial(
+        study._study_id,
+        optuna.trial.create_trial(
+            state=TrialState.WAITING,
+            params={},
+            distributions={},
+            system_attrs={"search_space": {"alpha": [2, 4, 8, 16]}, "grid_id": 1},
+        ),
+    )
     result = search(tiny_store, tracking_uri, trials=None)
     trials = result.study.get_trials()
     skipped = [t for t in trials if t.user_attrs.get("skipped")]

@@ -22,14 +22,36 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def tune_args(store, tracking_uri, *extra) -> list[str]:
-    return ["tune", "--param", "alpha", "--features", str(store), "--epochs", "2", "--n-splits", "2",
-            "--tracking-uri", tracking_uri, "--device", "cpu", "--study-name", "grid", *extra]
+    return [
+        "tune",
+        "--param",
+        "alpha",
+        "--features",
+        str(store),
+        "--epochs",
+        "2",
+        "--n-splits",
+        "2",
+        "--tracking-uri",
+        tracking_uri,
+        "--device",
+        "cpu",
+        "--study-name",
+        "grid",
+        *extra,
+    ]
 
 
 def start(args: list[str], cwd: Path, log: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "benchmark.cli", *args], cwd=cwd, env=env, stdout=log.open("w"),
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "benchmark.cli", *args],
+        cwd=cwd,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def load(storage: str, name: str = "grid"):
@@ -39,7 +61,9 @@ def load(storage: str, name: str = "grid"):
 def check_grid_done_once(study) -> None:
     """Every grid point ran to an end (complete, or pruned by the median pruner) exactly once."""
     ended = [t for t in study.get_trials() if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
-    assert sorted(t.params["alpha"] for t in ended) == [2, 4, 8, 16], [(t.number, t.state, t.params) for t in study.trials]
+    assert sorted(t.params["alpha"] for t in ended) == [2, 4, 8, 16], [
+        (t.number, t.state, t.params) for t in study.trials
+    ]
 
 
 def trial_runs(tracking_uri):
@@ -78,9 +102,12 @@ def test_kill_9_then_rerun_completes_the_grid(tiny_store, tracking_uri, tmp_path
                 trials = load(storage).get_trials()
             except Exception:
                 continue
-            if any(t.state == TrialState.COMPLETE for t in trials) and any(t.state == TrialState.RUNNING for t in trials):
-                if any(r.info.status == "RUNNING" for r in trial_runs(tracking_uri)[1]):  # training has begun
-                    break
+            if (
+                any(t.state == TrialState.COMPLETE for t in trials)
+                and any(t.state == TrialState.RUNNING for t in trials)
+                and any(r.info.status == "RUNNING" for r in trial_runs(tracking_uri)[1])
+            ):  # training has begun
+                break
         else:
             pytest.fail("the search never reached a finished trial: " + (tmp_path / "killed.log").read_text()[-2000:])
     finally:
@@ -97,14 +124,37 @@ def test_kill_9_then_rerun_completes_the_grid(tiny_store, tracking_uri, tmp_path
     parents, trials = trial_runs(tracking_uri)
     assert len(parents) == 1 and parents[0].info.status == "FINISHED"
     assert sorted(r.info.status for r in trials).count("FINISHED") == 4
-    assert [r.data.tags["bench.state"] for r in trials if r.info.status == "KILLED"] == ["killed"]  # the killed trial's run, closed
+    assert [r.data.tags["bench.state"] for r in trials if r.info.status == "KILLED"] == [
+        "killed"
+    ]  # the killed trial's run, closed
     again = CliRunner().invoke(app, args)
     assert again.exit_code == 0 and "ran 0 trials" in again.output and len(load(storage).trials) == len(study.trials)
 
 
 def test_tpe_reaches_its_target_and_a_rerun_adds_nothing(tiny_store, tracking_uri, tmp_path):
-    args = ["tune", "--param", "lr", "--param", "alpha", "--values", "alpha=2,4", "--trials", "3", "--features", str(tiny_store),
-            "--epochs", "1", "--n-splits", "2", "--tracking-uri", tracking_uri, "--device", "cpu", "--study-name", "tpe"]
+    args = [
+        "tune",
+        "--param",
+        "lr",
+        "--param",
+        "alpha",
+        "--values",
+        "alpha=2,4",
+        "--trials",
+        "3",
+        "--features",
+        str(tiny_store),
+        "--epochs",
+        "1",
+        "--n-splits",
+        "2",
+        "--tracking-uri",
+        tracking_uri,
+        "--device",
+        "cpu",
+        "--study-name",
+        "tpe",
+    ]
     first = CliRunner().invoke(app, args)
     assert first.exit_code == 0, first.output
     study = load(f"sqlite:///{tmp_path / 'mlruns' / 'optuna.db'}", "tpe")

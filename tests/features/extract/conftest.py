@@ -10,14 +10,20 @@ import pytest
 pytest.importorskip("av")
 pytest.importorskip("mediapipe")
 
-from features.extract.clips import write_clip  # noqa: E402
+from features.extract.clips import write_clip
 
 FRAMES = 3
 CLIP = {"seconds": 2.0, "fps": 8, "size": (160, 120)}
 #: class -> file -> clip kind. Every class keeps 3 readable videos, so the store can be split.
 LAYOUT = {
     "Joy": {"tone1.mp4": "person", "tone2.MP4": "person", "silent.AVI": "silent"},
-    "Calm": {"blank.mkv": "blank", "tone3.mov": "person", "tone4.mp4": "person", "zero.mp4": "zero", "corrupt.mp4": "corrupt"},
+    "Calm": {
+        "blank.mkv": "blank",
+        "tone3.mov": "person",
+        "tone4.mp4": "person",
+        "zero.mp4": "zero",
+        "corrupt.mp4": "corrupt",
+    },
 }
 PERSON = ["Joy/tone1.mp4", "Joy/tone2.MP4", "Joy/silent.AVI", "Calm/tone3.mov", "Calm/tone4.mp4"]
 UNREADABLE = ["Calm/corrupt.mp4", "Calm/zero.mp4"]
@@ -58,8 +64,23 @@ def copy_videos(src: Path, dst: Path, ids: list[str] | None = None) -> Path:
 
 
 def extract_args(videos: Path, out: Path, *extra: str) -> list[str]:
-    return ["extract", str(videos), "--out", str(out), "--frames", str(FRAMES), "--workers", "1", "--device", "cpu",
-            "--visual-weights", "random", "--audio-weights", "random", *extra]
+    return [
+        "extract",
+        str(videos),
+        "--out",
+        str(out),
+        "--frames",
+        str(FRAMES),
+        "--workers",
+        "1",
+        "--device",
+        "cpu",
+        "--visual-weights",
+        "random",
+        "--audio-weights",
+        "random",
+        *extra,
+    ]
 
 
 def bench(*args: str):

@@ -33,5 +33,7 @@ def test_the_last_partial_window_is_zero_padded_so_every_timestamp_inside_the_au
     np.testing.assert_array_equal(padded[2], padded[3])  # both in the padded window 2
     assert padded[2].any() and not np.array_equal(padded[2], padded[1])
     assert not padded[4].any()
-    exact, exact_mask = VGGishFeatures(resolve_audio("random"))(audio[: 2 * 15360], np.array([0.5, 1.9]))  # exactly 2 windows
+    _exact, exact_mask = VGGishFeatures(resolve_audio("random"))(
+        audio[: 2 * 15360], np.array([0.5, 1.9])
+    )  # exactly 2 windows
     assert exact_mask.all()

@@ -22,8 +22,22 @@ def test_a_4_s_clip_with_sound_has_audio_in_all_16_frames_and_old_parts_are_not_
     videos = tmp_path / "videos"
     write_clip(videos / "Joy" / "tone.mp4", seconds=4.0, fps=8, size=(160, 120))
     out = tmp_path / "store"
-    args = ["extract", str(videos), "--out", str(out), "--frames", str(T), "--workers", "1", "--device", "cpu",
-            "--visual-weights", "random", "--audio-weights", "random"]
+    args = [
+        "extract",
+        str(videos),
+        "--out",
+        str(out),
+        "--frames",
+        str(T),
+        "--workers",
+        "1",
+        "--device",
+        "cpu",
+        "--visual-weights",
+        "random",
+        "--audio-weights",
+        "random",
+    ]
     result = bench(*args)
     assert result.exit_code == 0, result.output
     mask = np.load(out / "audio.mask.npy")

@@ -2,8 +2,8 @@ import av
 import numpy as np
 import pytest
 
-from features.extract.decode import AUDIO_RATE, VideoReadError, decode, sample_times
 from features.extract.clips import write_clip
+from features.extract.decode import AUDIO_RATE, VideoReadError, decode, sample_times
 
 
 def test_sample_times_are_segment_centres_over_the_whole_duration():
@@ -37,7 +37,9 @@ def test_audio_is_mono_16k_and_absent_without_an_audio_stream(tmp_path):
     assert abs(len(with_tone.audio) - 2 * AUDIO_RATE) < 0.1 * AUDIO_RATE
     spectrum = np.abs(np.fft.rfft(with_tone.audio))
     assert np.fft.rfftfreq(len(with_tone.audio), 1 / AUDIO_RATE)[spectrum.argmax()] == pytest.approx(440, abs=5)
-    silent = decode(write_clip(tmp_path / "b.avi", seconds=2, fps=5, size=(64, 48), tone_hz=None, video_codec="mpeg4"), 3)
+    silent = decode(
+        write_clip(tmp_path / "b.avi", seconds=2, fps=5, size=(64, 48), tone_hz=None, video_codec="mpeg4"), 3
+    )
     assert silent.audio is None and silent.audio_error is None
 
 

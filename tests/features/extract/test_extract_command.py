@@ -81,9 +81,24 @@ def test_rerun_extracts_nothing_and_says_so(extracted, clip_dir):
 
 def test_bench_run_accepts_the_store(extracted, tmp_path):
     suite = tmp_path / "tiny.toml"
-    suite.write_text('name = "tiny"\n[[rows]]\nname = "full"\nmodel = "proposed"\nmodalities = ["visual", "audio", "skeleton"]\n')
-    result = bench("run", "--suite", str(suite), "--features", str(extracted[0]), "--n-splits", "2", "--epochs", "1", "--frames", str(FRAMES),
-                   "--tracking-uri", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    suite.write_text(
+        'name = "tiny"\n[[rows]]\nname = "full"\nmodel = "proposed"\nmodalities = ["visual", "audio", "skeleton"]\n'
+    )
+    result = bench(
+        "run",
+        "--suite",
+        str(suite),
+        "--features",
+        str(extracted[0]),
+        "--n-splits",
+        "2",
+        "--epochs",
+        "1",
+        "--frames",
+        str(FRAMES),
+        "--tracking-uri",
+        f"sqlite:///{tmp_path / 'mlflow.db'}",
+    )
     assert result.exit_code == 0, result.output
     # 3 videos per class allow only 9 distinct splits: two seeded splits can coincide, and then one is reused
     trained, reused = map(int, re.search(r"trained (\d+) split runs, reused (\d+)", result.output).groups())
@@ -127,16 +142,30 @@ def test_retry_failed_extracts_a_repaired_video(extracted, clip_dir, tmp_path):
 
 
 def test_a_class_too_small_to_split_warns_and_exits_0_unless_strict(clip_dir, tmp_path):
-    videos = copy_videos(clip_dir, tmp_path / "videos", ["Joy/tone1.mp4", "Calm/blank.mkv", "Calm/tone3.mov", "Calm/tone4.mp4"])
+    videos = copy_videos(
+        clip_dir, tmp_path / "videos", ["Joy/tone1.mp4", "Calm/blank.mkv", "Calm/tone3.mov", "Calm/tone4.mp4"]
+    )
     out = tmp_path / "store"
     result = bench(*extract_args(videos, out))
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
-    assert "warning: classes with fewer than 3 usable videos: 'Joy' (1)" in text and "`bench run` needs at least 3" in text
+    assert (
+        "warning: classes with fewer than 3 usable videos: 'Joy' (1)" in text and "`bench run` needs at least 3" in text
+    )
     assert len(open_store(out)) == 4  # the store is complete and valid
     strict = bench(*extract_args(videos, out, "--strict"))
     assert strict.exit_code == 1 and "(--strict)" in " ".join(strict.output.split())
-    run = bench("run", "--suite", "table2", "--features", str(out), "--frames", str(FRAMES), "--tracking-uri", f"sqlite:///{tmp_path / 'm.db'}")
+    run = bench(
+        "run",
+        "--suite",
+        "table2",
+        "--features",
+        str(out),
+        "--frames",
+        str(FRAMES),
+        "--tracking-uri",
+        f"sqlite:///{tmp_path / 'm.db'}",
+    )
     assert run.exit_code == 2 and "class 'Joy' has 1 videos" in run.output
     assert not (tmp_path / "m.db").exists()
 
@@ -144,7 +173,11 @@ def test_a_class_too_small_to_split_warns_and_exits_0_unless_strict(clip_dir, tm
 def test_the_store_declares_its_protocol_and_split_files_are_kept_in_it(extracted, clip_dir, tmp_path):
     import shutil
 
-    assert json.loads((extracted[0] / "meta.json").read_text())["protocol"] == {"kind": "random", "n_splits": 10, "train_fraction": 2 / 3}
+    assert json.loads((extracted[0] / "meta.json").read_text())["protocol"] == {
+        "kind": "random",
+        "n_splits": 10,
+        "train_fraction": 2 / 3,
+    }
     out = tmp_path / "store"
     shutil.copytree(extracted[0], out)
     lists = tmp_path / "lists"

@@ -26,8 +26,13 @@ def test_kill_during_a_parallel_run_then_resume(clip_dir, extracted, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     log = tmp_path / "first-run.log"
     with open(log, "wb") as handle:
-        process = subprocess.Popen([sys.executable, "-m", "benchmark.cli", *args], env=env, start_new_session=True,
-                                   stdout=handle, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "benchmark.cli", *args],
+            env=env,
+            start_new_session=True,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 240
         while not list((out / "parts").glob("*.npz")) and process.poll() is None and time.monotonic() < deadline:
@@ -39,10 +44,10 @@ def test_kill_during_a_parallel_run_then_resume(clip_dir, extracted, tmp_path):
             pass
         process.wait()
     kept = len(list((out / "parts").glob("*.npz")))
-    assert 1 <= kept, log.read_text()
+    assert kept >= 1, log.read_text()
     assert not (out / "meta.json").exists() or kept == len(VIDEOS)
 
-    resumed = bench(*args[:args.index("--workers")], *args[args.index("--workers") + 2:], "--workers", "1")
+    resumed = bench(*args[: args.index("--workers")], *args[args.index("--workers") + 2 :], "--workers", "1")
     assert resumed.exit_code == 0, resumed.output
     assert f"{len(VIDEOS) - kept} to extract, {kept} already extracted" in " ".join(resumed.output.split())
     store, reference = open_store(out), open_store(extracted[0])

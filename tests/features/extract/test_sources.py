@@ -11,7 +11,15 @@ def touch(path, data=b"x"):
 
 
 def test_class_folders_take_every_visible_file_whatever_its_extension(tmp_path):
-    for rel in ("Joy/b.MP4", "Joy/a.webm", "Joy/sub/c.mkv", "Joy/.hidden.mp4", "anger/d.AvI", ".cache/e.mp4", "loose.mp4"):
+    for rel in (
+        "Joy/b.MP4",
+        "Joy/a.webm",
+        "Joy/sub/c.mkv",
+        "Joy/.hidden.mp4",
+        "anger/d.AvI",
+        ".cache/e.mp4",
+        "loose.mp4",
+    ):
         touch(tmp_path / rel)
     sources = discover(tmp_path)
     assert sources.classes == ["Joy", "anger"]
@@ -38,7 +46,7 @@ def test_manifest_errors_name_the_problem(tmp_path):
         discover(tmp_path, bad)
     twice = tmp_path / "twice.csv"
     twice.write_text("path,label\na/x.mp4,Joy\nb/x.mp4,Joy\n")
-    with pytest.raises(ParamError, match="'Joy/x.mp4'.*id"):
+    with pytest.raises(ParamError, match=r"'Joy/x\.mp4'.*id"):
         discover(tmp_path, twice)
     with pytest.raises(ParamError, match="not a directory"):
         discover(tmp_path / "nope")

@@ -1,6 +1,7 @@
 """Weights: explicit sources only, files hashed, a random network identical in every process."""
 
 import hashlib
+import re
 
 import pytest
 import torch
@@ -11,7 +12,10 @@ from features.extract.weights import RANDOM, resolve_audio, resolve_visual
 
 def test_random_and_missing_files(tmp_path):
     assert resolve_visual("random").meta_value == RANDOM == resolve_audio("random").meta_value
-    with pytest.raises(ParamError, match="--visual-weights 'nope.pth' is neither a weights file nor one of 'timm' or 'random'"):
+    with pytest.raises(
+        ParamError,
+        match=re.escape("--visual-weights 'nope.pth' is neither a weights file nor one of 'timm' or 'random'"),
+    ):
         resolve_visual("nope.pth")
     with pytest.raises(ParamError, match="--audio-weights"):
         resolve_audio(str(tmp_path / "missing.pth"))
