@@ -28,7 +28,7 @@ class SinusoidalPositions(nn.Module):
         self.register_buffer("table", table, persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.table[: x.shape[1]].to(x.dtype)
+        return x + self.table[: x.shape[1]].to(x.dtype)  # type: ignore[index]
 
 
 def padding_mask(mask: torch.Tensor | None) -> torch.Tensor | None:

@@ -51,7 +51,7 @@ class NeXtVLADBaseline(nn.Module):
         for m, dim in dims.items():
             self.projections[m], width = projection(dim, int(p["proj_dims"].get(m, 0)))
             self.vlads[m] = NeXtVLAD(width, clusters=p["alpha"], groups=p["groups"], expansion=p["expansion"])
-        fused = sum(v.output_dim for v in self.vlads.values())
+        fused = sum(v.output_dim for v in self.vlads.values())  # type: ignore[misc]
         self.head = nn.Sequential(
             nn.Dropout(p["dropout"]),
             nn.Linear(fused, p["hidden"], bias=False),

@@ -165,7 +165,7 @@ class ProposedModel(nn.Module):
                 raise ParamError(f"{switch} must be true or false, got {p[switch]!r}")
         self.modalities = list(dims)
         self.branches = build_branches(dims, p, encoder=p["encoder"], nextvlad=p["nextvlad"])
-        fused = sum(branch.output_dim for branch in self.branches.values())
+        fused = sum(branch.output_dim for branch in self.branches.values())  # type: ignore[misc]
         self.fusion = SEFusion(fused, p["fusion_dim"], p["se_reduction"]) if p["se"] else nn.Identity()
         self.classifier = mlp(p["fusion_dim"] if p["se"] else fused, p["mlp_hidden"], n_classes, p["mlp_dropout"])
 

@@ -23,7 +23,7 @@ import platform
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 #: bf16's total matmul time must be at most 1 / MARGIN of fp32's for ``auto`` to take it.
@@ -135,7 +135,7 @@ def calibration(device: str, threads: int, shapes: Mapping[Shape, int]) -> Calib
                 "ratios": [round(r, 3) for r in ratios],
                 "load": load,
                 "shapes": sorted([list(s), c] for s, c in shapes.items()),
-                "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
             }
             kept = {"machine": key, "entries": {**kept.get("entries", {}), digest: entry}}
             temporary = path.with_suffix(".tmp")

@@ -139,7 +139,7 @@ class _Strip(ast.NodeTransformer):
             body = [n for n in body if not isinstance(n, (ast.Import, ast.ImportFrom)) and not _is_docstring(n)]
             if not body and not isinstance(node, ast.Module):
                 body = [ast.Pass()]
-            node.body = body
+            setattr(node, "body", body)  # noqa: B010  (any node with a body: Module, def, for, with ...)
         for attr in ("orelse", "finalbody"):
             block = getattr(node, attr, None)
             if isinstance(block, list) and block:

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from typing import Any
-
-import tomllib
 
 from benchmark.params import ParamError, check_choice, check_float, check_int
 from features.format import PAPER_MODALITIES

@@ -7,6 +7,7 @@ import math
 from collections.abc import Sequence
 
 from rich.console import Console
+from rich.progress import TaskID
 from rich.table import Table
 
 from benchmark.jobs import JobOutcome, SplitJob
@@ -31,7 +32,8 @@ def summary_table(summary: RunSummary, metrics: Sequence[str] = ()) -> Table:
 
     store = summary.store
     precisions = (
-        ", ".join(sorted({r.precision for r in summary.rows if get_model(r.row.model).kind == "torch"})) or "fp32"
+        ", ".join(sorted({r.precision for r in summary.rows if get_model(r.row.trained_model).kind == "torch"}))
+        or "fp32"
     )
     title = (
         f"{summary.suite.title}\n{store.name} ({store.fingerprint[:12]}), profile {summary.profile}, precision "
@@ -47,7 +49,7 @@ def summary_table(summary: RunSummary, metrics: Sequence[str] = ()) -> Table:
         ("Δ", "right"),
         ("best-epoch % (optimistic)", "right"),
     ):
-        table.add_column(column, justify=justify)
+        table.add_column(column, justify="left" if justify == "left" else "right")
     for metric in extra:
         table.add_column(metric.header.replace(" (%)", " %"), justify="right")
     if ceilings:
@@ -191,8 +193,8 @@ class Progress:
             transient=False,
         )
         self.epochs = epochs
-        self.jobs_task = None
-        self.epoch_task = None
+        self.jobs_task: TaskID | None = None
+        self.epoch_task: TaskID | None = None
         self.current: str | None = None
 
     def start(self, n_jobs: int, n_reused: int) -> None:
@@ -212,7 +214,8 @@ class Progress:
         )
 
     def job_done(self, outcome: JobOutcome) -> None:
-        self.bar.advance(self.jobs_task)
+        if self.jobs_task is not None:
+            self.bar.advance(self.jobs_task)
         if outcome.status not in ("FINISHED", claims.CLAIMED):
             self.bar.console.print(f"[yellow]{outcome.row} / split {outcome.split} FAILED: {outcome.reason}")
 
@@ -224,7 +227,9 @@ class Progress:
 
     def taking_over(self, n: int) -> None:
         self.bar.console.print(f"[yellow]taking over {n} splits whose process ended without finishing them")
-        self.bar.update(self.jobs_task, total=next(t.total for t in self.bar.tasks if t.id == self.jobs_task) + n)
+        total = next((t.total for t in self.bar.tasks if t.id == self.jobs_task), None)
+        if self.jobs_task is not None and total is not None:
+            self.bar.update(self.jobs_task, total=total + n)
 
     def stop(self) -> None:
         self.bar.stop()

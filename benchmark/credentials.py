@@ -85,7 +85,7 @@ def check_access(uri: str, timeout_s: float) -> None:
         return  # /health answered a moment ago; a network hiccup is the commands' business
 
 
-def refusal(exc: BaseException) -> str | None:
+def refusal(exc: BaseException | None) -> str | None:
     """One line for an MLflow error that says the server refused this user (401/403), else None."""
     seen = set()
     while exc is not None and id(exc) not in seen:

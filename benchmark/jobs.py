@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from benchmark import faults, tracking
 from benchmark.config import RunConfig, stable_hash
@@ -178,7 +179,7 @@ def run_config_jobs(
     if not jobs:
         return [_claimed(job) for job in stepped_aside]
     loggers = [
-        split_runs.epoch_logger(client, run_id, (lambda r, job=job: on_epoch(job, r)) if on_epoch else None)
+        split_runs.epoch_logger(client, run_id, partial(on_epoch, job) if on_epoch else None)
         for job, run_id in zip(jobs, run_ids)
     ]
     try:

@@ -80,7 +80,7 @@ def _plan_row(
     from benchmark.code_identity import code_fingerprint
 
     config = resolve_config(
-        model=row.model,
+        model=row.trained_model,
         modalities=list(row.modalities),
         row_params=row.params,
         profile=profile,

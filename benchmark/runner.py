@@ -231,6 +231,7 @@ def run_suite(
                     reused_from.add(parent)
             elif fp in outcomes:
                 result.failures.append(f"split {s.index}: {outcomes[fp].reason}")
+        assert result.parent_run_id is not None  # every planned row has its parent by now
         parent_runs.close_row(
             client,
             result.parent_run_id,

@@ -166,7 +166,9 @@ class _IdResolver:
         self.stems = stems
 
     def positions(self, path: Path) -> np.ndarray:
-        found, missing, lines = [], [], {}
+        found: list[int] = []
+        missing: list[str] = []
+        lines: dict[int, int] = {}
         for number, line in enumerate(path.read_text().splitlines(), start=1):
             parts = line.split()
             if not parts:

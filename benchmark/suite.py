@@ -11,13 +11,12 @@ file, or module names; see :mod:`baselines.plugins`). Any other top-level key is
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import tomllib
 
 from benchmark.params import ParamError
 from features.format import PAPER_MODALITIES
@@ -43,6 +42,13 @@ class SuiteRow:
     papers: Mapping[str, float] = field(
         default_factory=dict
     )  # ``paper = { ve8 = 43.2, ekman6 = 55.3 }``: per dataset key
+
+    @property
+    def trained_model(self) -> str:
+        """The registered model a runnable row trains (a reported row has none: asking is a bug)."""
+        if self.model is None:
+            raise ValueError(f"row {self.name!r} is reported from the literature: it trains no model")
+        return self.model
 
     def paper_for(self, dataset: str, first: bool = True) -> float | None:
         """The published number for ``dataset`` (a store name): the ``papers`` key equal to it or to one of its
@@ -99,7 +105,7 @@ def load_suite(name_or_path: str) -> Suite:
             f"unknown suite {name_or_path!r}; built-in suites: {', '.join(builtin_suites())}, or give a path to a "
             ".toml file"
         )
-    text = resources.files("benchmark").joinpath("suites", f"{name_or_path}.toml").read_text()
+    text = resources.files("benchmark").joinpath("suites").joinpath(f"{name_or_path}.toml").read_text()
     return _parse(text, name_or_path, base=None)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +114,7 @@ def validate_store(store: Any, *, check_values: bool = True) -> None:
     if check_values:
         for modality, array in store.arrays.items():
             name = array_file(modality)
-            bad = cached_scan(path, [name], f"nonfinite:{name}", lambda a=array: _count_nonfinite(a))
+            bad = cached_scan(path, [name], f"nonfinite:{name}", partial(_count_nonfinite, array))
             if bad:
                 raise StoreError(path / name, f"holds {bad} NaN or infinite values")
 

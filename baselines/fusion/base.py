@@ -46,7 +46,7 @@ class BranchFusionModel(nn.Module):
     @property
     def widths(self) -> list[int]:
         """The pooled vector width of each modality (NeXtVLAD's lambda*N*K/G)."""
-        return [self.branches[m].output_dim for m in self.modalities]
+        return [self.branches[m].output_dim for m in self.modalities]  # type: ignore[misc]
 
     def mix(self, sequences: dict[str, torch.Tensor], masks: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         return sequences
@@ -58,14 +58,14 @@ class BranchFusionModel(nn.Module):
         self, inputs: Mapping[str, torch.Tensor], masks: Mapping[str, torch.Tensor] | None = None
     ) -> torch.Tensor:
         masks = masks or {}
-        sequences = {m: self.branches[m].encode(inputs[m], masks.get(m)) for m in self.modalities}
+        sequences = {m: self.branches[m].encode(inputs[m], masks.get(m)) for m in self.modalities}  # type: ignore[operator]
         sequences = self.mix(sequences, masks)
-        return self.fuse([self.branches[m].pool(sequences[m], masks.get(m)) for m in self.modalities])
+        return self.fuse([self.branches[m].pool(sequences[m], masks.get(m)) for m in self.modalities])  # type: ignore[operator]
 
 
 def register_fusion(
     name: str,
-    model: type[BranchFusionModel],
+    model: Callable[..., BranchFusionModel],
     defaults: Mapping[str, Any],
     description: str,
     small: Mapping[str, Any] | None = None,

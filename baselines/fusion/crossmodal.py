@@ -46,10 +46,10 @@ class CrossModalAttention(BranchFusionModel):
         self.ffn = nn.ModuleDict(
             {
                 t: nn.Sequential(
-                    nn.Linear(width[t], ff),
+                    nn.Linear(width[t], ff),  # type: ignore[arg-type]
                     nn.ReLU(),
                     nn.Dropout(dropout),
-                    nn.Linear(ff, width[t]),
+                    nn.Linear(ff, width[t]),  # type: ignore[arg-type]
                     nn.Dropout(dropout),
                 )
                 for t in self.modalities

@@ -148,7 +148,9 @@ def run(
         chosen = get_profile(profile)
         loaded_suite = load_suite(suite)
         plugins = load_plugins(plugin, loaded_suite)
-        stores = [open_store(store_for(f)) for f in (features or [None])]  # every store checked before anything trains
+        stores = [
+            open_store(store_for(f)) for f in (list(features) if features else [None])
+        ]  # every store checked before anything trains
         names = [store.name for store in stores]
         if len(set(names)) < len(names):
             from benchmark.params import ParamError

@@ -76,7 +76,7 @@ def fp32_attention(module: nn.Module) -> None:
                 with torch.autocast(device, enabled=False):
                     return _original(*map(floats, args), **{k: floats(v) for k, v in kwargs.items()})
 
-            child.forward = forward
+            child.forward = forward  # type: ignore[method-assign]
 
 
 class StackedModel:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -55,10 +56,13 @@ class Corruption:
 
     @property
     def version(self) -> str:
-        """A hash of the function's source: part of every evaluation key of this corruption."""
+        """A hash of the function's code as Python parses it (with its registration; comments, docstrings and
+        formatting left out, as in the code identity): part of every evaluation key of this corruption."""
+        from benchmark.code_identity import normalised_statements
+
         try:
-            source = inspect.getsource(self.function)
-        except (OSError, TypeError):
+            source = "\n".join(normalised_statements(textwrap.dedent(inspect.getsource(self.function))))
+        except (OSError, TypeError, SyntaxError):
             source = repr(self.function)
         return hashlib.sha256(source.encode()).hexdigest()[:12]
 
@@ -110,6 +114,7 @@ def clean(inputs: TestInputs, modality: str | None, level: float, rng: np.random
     "missing", levels=(1.0,), per_modality=True, description="1 = every frame of the modality masked (no such stream)"
 )
 def missing(inputs: TestInputs, modality: str | None, level: float, rng: np.random.Generator) -> TestInputs:
+    assert modality is not None  # per_modality: called once per modality
     out = inputs.copy()
     out.features[modality] = np.zeros_like(out.features[modality])
     out.masks[modality] = np.zeros_like(out.masks[modality])
@@ -123,6 +128,7 @@ def missing(inputs: TestInputs, modality: str | None, level: float, rng: np.rand
     description="Gaussian noise of level x the modality's training std on its valid frames",
 )
 def noise(inputs: TestInputs, modality: str | None, level: float, rng: np.random.Generator) -> TestInputs:
+    assert modality is not None  # per_modality: called once per modality
     out = inputs.copy()
     x = out.features[modality]
     drawn = rng.standard_normal(x.shape).astype(np.float32) * (level * inputs.train_std[modality]).astype(np.float32)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -37,7 +38,7 @@ def measure(model: Any, features: dict[str, np.ndarray], masks: dict[str, np.nda
             take = np.arange(size) % next(iter(features.values())).shape[0]
             fx = {m: v[take] for m, v in features.items()}
             fk = {m: v[take] for m, v in masks.items()}
-            out[f"inference_ms_batch{size}"] = _median_ms(lambda fx=fx, fk=fk: model.predict_proba(fx, fk)) / size
+            out[f"inference_ms_batch{size}"] = _median_ms(partial(model.predict_proba, fx, fk)) / size
         return out
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -50,7 +51,7 @@ def measure(model: Any, features: dict[str, np.ndarray], masks: dict[str, np.nda
     for size in BATCHES:
         x, k = _inputs(features, masks, size)
         with torch.no_grad():
-            out[f"inference_ms_batch{size}"] = _median_ms(lambda x=x, k=k: model(x, k)) / size
+            out[f"inference_ms_batch{size}"] = _median_ms(partial(model, x, k)) / size
     x, k = _inputs(features, masks, BATCHES[-1])
     with torch.no_grad(), _PeakBytes() as peak:
         model(x, k)

@@ -8,11 +8,38 @@ processes, ``dask`` on a Dask cluster. Only ``local`` can train a configuration'
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, overload
 
 from benchmark.executors.base import Executor
 from benchmark.params import ParamError, check_choice, check_int
 
 EXECUTORS = ("local", "processes", "dask")
+
+
+@overload
+def make_executor(
+    name: str = ...,
+    *,
+    jobs: int | None = ...,
+    scheduler: str | None = ...,
+    engine: str = ...,
+    compile: bool = ...,
+    fn: None = ...,
+    on_notice: Callable[[str], None] | None = ...,
+) -> Executor: ...
+
+
+@overload
+def make_executor(
+    name: str = ...,
+    *,
+    jobs: int | None = ...,
+    scheduler: str | None = ...,
+    engine: str = ...,
+    compile: bool = ...,
+    fn: Callable,
+    on_notice: Callable[[str], None] | None = ...,
+) -> Executor | None: ...
 
 
 def make_executor(
@@ -39,7 +66,7 @@ def make_executor(
         check_engine(engine, name, compile)
     if scheduler is not None and name != "dask":
         raise ParamError("--scheduler is only used with --executor dask")
-    extra = {"fn": fn} if fn is not None else {}
+    extra: dict[str, Any] = {"fn": fn} if fn is not None else {}
     if name == "processes":
         from benchmark.executors.processes import ProcessesExecutor
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 
 from benchmark.jobs import JobOutcome, SplitJob
 
@@ -23,5 +23,5 @@ class Executor(ABC):
         return torch.get_num_threads()
 
     @abstractmethod
-    def run(self, jobs: Sequence[SplitJob], on_epoch: Callable | None = None) -> Iterator[JobOutcome]:
+    def run(self, jobs: Sequence[SplitJob], on_epoch: Callable | None = None) -> Generator[JobOutcome, None, None]:
         """Yield one outcome per job, in completion order."""

@@ -9,7 +9,7 @@ tracking URI itself, so workers on other machines need a tracking server every m
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 
 from benchmark import faults
 from benchmark.executors.base import Executor
@@ -45,7 +45,7 @@ class DaskExecutor(Executor):
         calibration at one thread (README: pass ``--precision`` when the workers' CPUs differ)."""
         return 1
 
-    def run(self, jobs: Sequence[SplitJob], on_epoch: Callable | None = None) -> Iterator[JobOutcome]:
+    def run(self, jobs: Sequence[SplitJob], on_epoch: Callable | None = None) -> Generator[JobOutcome, None, None]:
         distributed = _distributed()
         cluster = None
         if self.scheduler is None:

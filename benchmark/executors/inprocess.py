@@ -7,7 +7,8 @@ as for the plain loop, one child run per split.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
+from functools import partial
 
 from benchmark.executors.base import Executor
 from benchmark.jobs import JobOutcome, SplitJob, run_config_jobs, run_split_job
@@ -23,13 +24,13 @@ class InProcessExecutor(Executor):
         self.engine = check_engine(engine, "local", compile)
         self.compile = compile
 
-    def run(self, jobs: Sequence[SplitJob], on_epoch: Callable | None = None) -> Iterator[JobOutcome]:
+    def run(self, jobs: Sequence[SplitJob], on_epoch: Callable | None = None) -> Generator[JobOutcome, None, None]:
         for group in _by_configuration(jobs):
             if self._engine_for(group) == "vectorised":
                 yield from run_config_jobs(group, on_epoch, compile=self.compile)
                 continue
             for job in group:
-                yield run_split_job(job, on_epoch=(lambda record, job=job: on_epoch(job, record)) if on_epoch else None)
+                yield run_split_job(job, on_epoch=partial(on_epoch, job) if on_epoch else None)
 
     def _engine_for(self, group: list[SplitJob]) -> str:
         from baselines import get_model

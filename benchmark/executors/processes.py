@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import sys
 from collections import Counter, deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from multiprocessing.connection import wait
 
 from benchmark import faults
@@ -45,8 +45,8 @@ class ProcessesExecutor(Executor):
     def training_threads(self) -> int:
         return max(1, (os.cpu_count() or 1) // self.workers)
 
-    def run(self, jobs: Sequence[SplitJob], on_epoch: Callable | None = None) -> Iterator[JobOutcome]:
-        queue, deaths = deque(jobs), Counter()
+    def run(self, jobs: Sequence[SplitJob], on_epoch: Callable | None = None) -> Generator[JobOutcome, None, None]:
+        queue, deaths = deque(jobs), Counter[str]()
         threads = self.training_threads()
         context = multiprocessing.get_context("spawn")
         workers: list[Worker] = []

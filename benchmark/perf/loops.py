@@ -4,8 +4,9 @@ engine) on random features, interleaved so that a shared machine's changing load
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -94,7 +95,7 @@ def interleaved_rates(
     return rates, {name: PeakMemory.merge(values) for name, values in peaks.items() if name not in failed}, failed
 
 
-def _cycle(batches: Callable[[], object]):
+def _cycle(batches: Callable[[], Iterable[Any]]) -> Iterator[Any]:
     """Batches forever, a new epoch's order whenever one runs out."""
     while True:
         yield from batches()

@@ -146,8 +146,8 @@ def measure(setup: PerfSetup) -> dict:
     flops = training_flops_per_sample(config, dims)
     median = {name: statistics.median(r) for name, r in rates.items()}
     chosen = median[picked]
-    fastest = max(median, key=median.get)
-    fastest_plain = max((n for n in median if n.startswith("plain ")), key=median.get, default=None)
+    fastest = max(median, key=median.__getitem__)
+    fastest_plain = max((n for n in median if n.startswith("plain ")), key=median.__getitem__, default=None)
 
     def rate(name: str) -> float | None:
         return round(median[name], 3) if name in median else None
@@ -160,7 +160,7 @@ def measure(setup: PerfSetup) -> dict:
             "samples_per_s": round(median[name], 3),
             "tflops": _significant(median[name] * flops / 1e12),
             "pct_of_matmul_peak": round(100 * median[name] * flops / matmul[loop_precision(name)], 2),
-            "peak_memory_mib": None if memory[name] is None else round(memory[name], 1),
+            "peak_memory_mib": None if (peak := memory[name]) is None else round(peak, 1),
         }
         for name in rates
     }

@@ -29,9 +29,11 @@ def suite_all_torch_rows() -> int:
 
     profile = get_profile("paper")
     fingerprints = {
-        resolve_config(model=r.model, modalities=list(r.modalities), row_params=r.params, profile=profile).fingerprint
+        resolve_config(
+            model=r.trained_model, modalities=list(r.modalities), row_params=r.params, profile=profile
+        ).fingerprint
         for r in load_suite("all").runnable_rows
-        if get_model(r.model).kind == "torch"
+        if get_model(r.trained_model).kind == "torch"
     }
     return len(fingerprints)
 

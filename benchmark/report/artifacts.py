@@ -6,6 +6,7 @@ import json
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from benchmark.tracking.tags import TAG
 
@@ -43,7 +44,7 @@ def reference_predictions(client, records: Iterable):
     return pd.concat(frames, ignore_index=True)
 
 
-def split_sizes(client, run) -> dict[str, int]:
+def split_sizes(client, run) -> dict[str, Any]:
     """``n_train`` / ``n_test`` of a split run: its params, else the lengths in its ``split.json``."""
     params = run.data.params
     if params.get("n_train", "").isdigit() and params.get("n_test", "").isdigit():

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from benchmark import sqlite, tracking
@@ -86,8 +86,9 @@ class RowRuns:
 
 def _ranges(splits: list[int]) -> str:
     """``[1, 2, 3, 7]`` -> ``splits 1-3, 7``."""
-    parts, start = [], splits[0]
-    for prev, k in zip(splits, splits[1:] + [None]):
+    parts: list[str] = []
+    start = splits[0]
+    for prev, k in zip(splits, [*splits[1:], -1]):
         if k != prev + 1:
             parts.append(f"{start}-{prev}" if prev > start else f"{start}")
             start = k
@@ -110,7 +111,7 @@ class Header:
     commits: list[str] = field(default_factory=list)
     synthetic: bool = False
     random_extractors: list[str] = field(default_factory=list)
-    date: str = field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+    date: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
     notes: list[str] = field(default_factory=list)
     rope: float = 1.0  # region of practical equivalence of the Bayesian test, in accuracy points
 

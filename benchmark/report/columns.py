@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from benchmark.suite import Suite, SuiteRow
@@ -56,6 +57,11 @@ def mean_std(c: Cell, mean_key: str, std_key: str) -> str:
     if mean is None:
         return c.flavour.dash
     return mean + c.flavour.pm + (std if std else "n/a")
+
+
+def _uses(c: Cell, modality: str) -> str:
+    """The methods layout's modality column: a check where the row uses the modality."""
+    return c.flavour.check if modality in c.row.modalities else c.flavour.absent
 
 
 def _n(c: Cell) -> str:
@@ -112,8 +118,8 @@ def columns_for(section: Suite, frame, flavour: Any, metrics: list[str], tex: bo
             out.append(
                 Column(
                     esc(m.capitalize()),
-                    lambda c, m=m: c.flavour.check if m in c.row.modalities else c.flavour.absent,
-                    lambda c, m=m: c.flavour.check if m in c.row.modalities else c.flavour.absent,
+                    partial(_uses, modality=m),
+                    partial(_uses, modality=m),
                     align="c",
                 )
             )
@@ -137,7 +143,7 @@ def columns_for(section: Suite, frame, flavour: Any, metrics: list[str], tex: bo
     for name in metrics:
         metric = get_metric(name)
         digits = 1 if metric.unit == "%" else 3
-        out.append(Column(esc(metric.header), lambda c, n=name, d=digits: _metric_cell(c, n, d)))
+        out.append(Column(esc(metric.header), partial(_metric_cell, name=name, digits=digits)))
     out.append(Column(esc("Best epoch (%)"), _best))
     if section.costs:
         out += [

@@ -169,11 +169,13 @@ def _paper_markers(ax, x, papers, header: Header, line: bool = False) -> None:
 
 def sweep(section: Suite, frame, header: Header, path: Path, chance: float | None = None) -> Path:
     """Accuracy against the swept parameter with ±std error bars, beside the paper's curve."""
+    swept = section.sweep
+    assert swept is not None  # only sweep sections have this figure
     plt = _plt()
     by_name = {row.name: row for row in section.rows}
     points = []
     for r in frame.to_dict("records"):
-        value = by_name[r["row"]].params.get(section.sweep)
+        value = by_name[r["row"]].params.get(swept)
         if value is not None:
             points.append((float(value), r))
     points.sort(key=lambda p: p[0])
@@ -186,9 +188,9 @@ def sweep(section: Suite, frame, header: Header, path: Path, chance: float | Non
     if np.isfinite(papers).any():
         _paper_markers(ax, xs, papers, header, line=True)
     reference = by_name.get(section.reference) if section.reference else None
-    if reference is not None and section.sweep in reference.params:
+    if reference is not None and swept in reference.params:
         ax.axvline(
-            float(reference.params[section.sweep]),
+            float(reference.params[swept]),
             color=REFERENCE,
             linestyle="-.",
             linewidth=1,
@@ -200,20 +202,15 @@ def sweep(section: Suite, frame, header: Header, path: Path, chance: float | Non
         if math.isfinite(m):
             ax.annotate(_n_label(r), (x, m + s), xytext=(0, 4), textcoords="offset points", ha="center", fontsize=8)
     for r in frame.to_dict("records"):  # rows without a value (the nested row): a level line and ±std band
-        if (
-            by_name[r["row"]].params.get(section.sweep) is None
-            and not r["reported"]
-            and math.isfinite(r["mean"])
-            and len(xs)
-        ):
+        if by_name[r["row"]].params.get(swept) is None and not r["reported"] and math.isfinite(r["mean"]) and len(xs):
             band = r["std"] if math.isfinite(r["std"]) else 0.0
             ax.axhline(r["mean"], color="#2e8b57", linestyle=":", label=f"{r['row']} ({_n_label(r)})")
             ax.axhspan(r["mean"] - band, r["mean"] + band, color="#2e8b57", alpha=0.12)
     if len(xs) and xs.min() > 0 and xs.max() / xs.min() >= 4:
         ax.set_xscale("log", base=2)
     ax.set_xticks(xs, [f"{x:g}" for x in xs])
-    symbol = {"alpha": "α"}.get(section.sweep, section.sweep)
-    ax.set_xlabel(f"{symbol} ({section.sweep})")
+    symbol = {"alpha": "α"}.get(swept, swept)
+    ax.set_xlabel(f"{symbol} ({swept})")
     ax.set_ylabel("test accuracy after the last epoch (%)")
     low, high = ax.get_ylim()
     ax.set_ylim(low, high + 0.35 * (high - low))  # room for the legend above the points

@@ -48,11 +48,11 @@ def attach(collected: Collected, uri: str | None = None) -> Collected:
     for part in sections(suite):
         if part.layout != "sweep" or not part.sweep:
             continue
-        measured = [r for r in collected.rows_of(part.name) if r.parent_id is not None]
+        measured = [r.parent_id for r in collected.rows_of(part.name) if r.parent_id is not None]
         if not measured:
             continue
         client = client or tracking.client(uri)
-        parent = _nested_parent(client, measured[0].parent_id, part.sweep)
+        parent = _nested_parent(client, measured[0], part.sweep)
         if parent is None:
             continue
         nested_row = _row_runs(

@@ -118,7 +118,7 @@ def effective_robustness(row: np.ndarray, reference: np.ndarray) -> float:
 
 def summary_table(collected: Collected, evals, frame) -> list[dict]:
     """One record per (row, modality): the figures of ``robustness.md``."""
-    out = []
+    out: list[dict] = []
     if not len(evals):
         return out
     curve = curves(evals)
@@ -145,11 +145,11 @@ def summary_table(collected: Collected, evals, frame) -> list[dict]:
                     o for o in collected.rows_of(part.name) if set(o.row.modalities) == set(r.row.modalities) - {m}
                 ]
                 trained = (
-                    frame[(frame["table"] == part.name) & (frame["row"] == without[0].row.name)]["mean"]
+                    list(frame[(frame["table"] == part.name) & (frame["row"] == without[0].row.name)]["mean"])
                     if without
                     else []
                 )
-                record["trained_without"] = float(trained.iloc[0]) if len(trained) else math.nan
+                record["trained_without"] = float(trained[0]) if trained else math.nan
                 _, accs = _curve(curve, part.name, name, "noise", m, record["clean"])
                 record["relative_robustness"] = relative_robustness(accs)
                 record["effective_robustness"] = math.nan

@@ -75,9 +75,9 @@ def comparison(row: RowRuns, reference: RowRuns, rope: float = sig.DEFAULT_ROPE)
     if design == sig.SINGLE:  # one split: the paired unit is the test video (McNemar), not the split
         mine, theirs = (next((s.correct for s in r.finished if s.correct), None) for r in (row, reference))
         if mine and theirs:
-            out = mcnemar_compare(mine, theirs)
-            out.rope = rope
-            return out
+            paired = mcnemar_compare(mine, theirs)
+            paired.rope = rope
+            return paired
     accs = {s.split: s.test_acc for s in row.finished}
     ref = {s.split: s.test_acc for s in reference.finished}
     sizes = {**sizes_of(reference), **sizes_of(row)}

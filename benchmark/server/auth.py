@@ -15,6 +15,7 @@ import secrets
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from benchmark import sqlite
 from benchmark.params import ParamError
@@ -124,7 +125,12 @@ def ensure_postgres_database(uri: str) -> None:
     from sqlalchemy.engine import make_url
 
     url = make_url(uri)
-    params = {"host": url.host, "port": url.port or 5432, "user": url.username, "password": url.password}
+    params: dict[str, Any] = {
+        "host": url.host,
+        "port": url.port or 5432,
+        "user": url.username,
+        "password": url.password,
+    }
     try:
         with psycopg.connect(dbname=url.database, connect_timeout=10, **params):
             return

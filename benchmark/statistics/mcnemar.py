@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -50,7 +51,7 @@ class McNemarComparison(Comparison):
     both_wrong: int = 0
     statistic: float = math.nan  # the binomial test's min(b, c), or the chi-square statistic
 
-    def as_record(self) -> dict[str, float]:
+    def as_record(self) -> dict[str, Any]:  # "test" names the test: text among the figures
         return {
             **super().as_record(),
             "test": self.test,

@@ -65,9 +65,9 @@ class Comparison:
     p_value: float = math.nan  # corrected (the headline)
     p_naive: float = math.nan  # plain paired t-test (for comparison with papers)
     p_holm: float = math.nan  # filled in by :func:`holm` across a table's rows
-    wins: int = 0  # splits on which the row beat the reference
-    ties: int = 0
-    losses: int = 0
+    wins: float = 0  # splits on which the row beat the reference (NaN: not compared)
+    ties: float = 0
+    losses: float = 0
     prob_reference_better: float = math.nan
     prob_equivalent: float = math.nan
     prob_row_better: float = math.nan

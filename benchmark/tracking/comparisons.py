@@ -35,8 +35,9 @@ def log_comparisons(
         if not r.parent_run_id:
             continue
         tags = {f"{TAG}{sig.DESIGN_TAG}": design}
-        if references.get(r.row.table):
-            tags[f"{TAG}reference"] = references[r.row.table]
+        reference = references.get(r.row.table)
+        if reference:
+            tags[f"{TAG}reference"] = reference
         tracking.set_tags(client, r.parent_run_id, tags)
         comparison = comparisons.get((r.row.table, r.row.name))
         if comparison is None:

@@ -73,19 +73,19 @@ class OuterSplitLogger(StudyLogger):
         self, uri: str | None, experiment_name: str, study_name: str, run_id: str, trial_tags: Mapping[str, Any]
     ):
         super().__init__(uri, experiment_name, study_name)
-        self.parent_run_id = run_id
+        self.parent_run_id = self.outer_run_id = run_id
         self.trial_tags = dict(trial_tags)
 
     def open_parent(self, opened, tags: Mapping[str, Any], params: Mapping[str, Any], wait_s: float = 30.0) -> str:
         self.close_killed_trials()
         tracking.set_tags(
             self.client,
-            self.parent_run_id,
+            self.outer_run_id,
             {f"{TAG}study": self.study_name, f"{TAG}storage": tags.get(f"{TAG}storage", "")},
         )
-        if self.client.get_run(self.parent_run_id).info.status != "RUNNING":
-            self.client.update_run(self.parent_run_id, status="RUNNING")
-        return self.parent_run_id
+        if self.client.get_run(self.outer_run_id).info.status != "RUNNING":
+            self.client.update_run(self.outer_run_id, status="RUNNING")
+        return self.outer_run_id
 
 
 def log_choice(client, run_id: str, chosen: Mapping[str, Any], val_acc: float, val_std: float | None) -> None:

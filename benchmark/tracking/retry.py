@@ -54,7 +54,7 @@ def set_wait_limit(seconds: float | None) -> None:
         os.environ[ENV] = str(check_float("--server-wait", seconds, low=0.0))
 
 
-def server_gone(exc: BaseException) -> bool:
+def server_gone(exc: BaseException | None) -> bool:
     """Whether ``exc`` (anywhere in its chain) says the server did not answer, rather than refusing a request."""
     seen = set()
     while exc is not None and id(exc) not in seen:
@@ -99,7 +99,8 @@ class PatientClient:
         from benchmark import faults, signals
         from benchmark.redaction import redact
 
-        started, delay, said = None, 1.0, False
+        started: float | None = None
+        delay, said = 1.0, False
         while True:
             try:
                 result = method(*args, **kwargs)
@@ -125,7 +126,7 @@ class PatientClient:
                 self._sleep(min(delay, max(0.1, limit - waited)))
                 delay = min(delay * 2, 15.0)
                 continue
-            if said:
+            if said and started is not None:
                 self._say(
                     f"tracking server {redact(self._uri)} is back after {time.monotonic() - started:.0f} s: going on"
                 )

@@ -296,7 +296,7 @@ def run_nested(
         for job in todo:
             outcomes.append(run_outer_split(job, echo=echo))
     else:
-        outcomes.extend(worker_executor.run(todo))
+        outcomes.extend(worker_executor.run(todo))  # type: ignore[arg-type]  # fn=run_outer_split runs OuterJobs
     final = {k: client.get_run(run.info.run_id) for k, run in children.items()}
     accs, chosen = nested_log.close_parent(client, parent_id, final, n_splits)
     return NestedSummary(name, parent_id, n_splits, accs, chosen, final, outcomes)

@@ -28,7 +28,7 @@ def nested_table(summary: NestedSummary, title: str) -> Table:
         ("test acc %", "right"),
         ("split run", "left"),
     ):
-        table.add_column(column, justify=justify)
+        table.add_column(column, justify="left" if justify == "left" else "right")
     for k in range(summary.n_splits):
         run = summary.children[k]
         metrics, tags = run.data.metrics, run.data.tags

@@ -91,7 +91,7 @@ def check_configs(context: TuneContext, space: Mapping[str, SearchParam], is_gri
         names = list(space)
         combos = [dict(zip(names, values)) for values in product(*grid(space).values())]
     else:
-        combos = [{p.name: c} for p in space.values() if p.categorical for c in p.choices] or [{}]
+        combos = [{p.name: c} for p in space.values() if p.categorical for c in p.choices or ()] or [{}]
     for values in combos:
         config = context.config(values)
         check_frames(config.train.frames, store, f"profile {context.profile.name!r}")

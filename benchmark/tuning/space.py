@@ -44,13 +44,14 @@ class SearchParam:
 
     def describe(self) -> str:
         if self.categorical:
-            return "{" + ", ".join(map(str, self.choices)) + "}"
+            return "{" + ", ".join(map(str, self.choices or ())) + "}"
         return f"[{self.low:g}, {self.high:g}]" + (" log" if self.log else "")
 
     def suggest(self, trial) -> Any:
         """Ask an Optuna trial for a value from this space."""
         if self.categorical:
-            return trial.suggest_categorical(self.name, list(self.choices))
+            return trial.suggest_categorical(self.name, list(self.choices or ()))
+        assert self.low is not None and self.high is not None  # a range has both ends
         if self.type is int:
             return trial.suggest_int(self.name, int(self.low), int(self.high), log=self.log)
         return trial.suggest_float(self.name, float(self.low), float(self.high), log=self.log)
@@ -216,12 +217,12 @@ def grid(space: Mapping[str, SearchParam]) -> dict[str, list[Any]]:
     if not all(p.categorical for p in space.values()):
         ranged = [p.name for p in space.values() if not p.categorical]
         raise ParamError(f"a grid needs categorical spaces; {ranged[0]!r} is a range (give it a list with --values)")
-    return {name: list(p.choices) for name, p in space.items()}
+    return {name: list(p.choices or ()) for name, p in space.items()}
 
 
 def to_payload(space: Mapping[str, SearchParam]) -> dict[str, Any]:
     """JSON-able description of the space (part of the study's settings)."""
     return {
-        name: ({"choices": list(p.choices)} if p.categorical else {"low": p.low, "high": p.high, "log": p.log})
+        name: ({"choices": list(p.choices or ())} if p.categorical else {"low": p.low, "high": p.high, "log": p.log})
         for name, p in space.items()
     }

@@ -57,7 +57,7 @@ def write_clip(
             frame = av.VideoFrame.from_ndarray(image, format="rgb24")
             container.mux(video.encode(frame))
         container.mux(video.encode())
-        if audio is not None:
+        if audio is not None and tone_hz is not None:
             _write_tone(av, container, audio, seconds, tone_hz, sample_rate)
     return path
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -135,11 +136,10 @@ class _Cursor:
         self.previous, self.current = None, self._next()
 
     def at(self, t: float):
-        if self.frames is None or (
-            self.current is not None and _time(self.current) is not None and t - _time(self.current) > SEEK_GAP_S
-        ):
+        now = None if self.current is None else _time(self.current)
+        if self.frames is None or (now is not None and t - now > SEEK_GAP_S):
             self.seek(t)
-        while self.current is not None and (_time(self.current) is None or _time(self.current) <= t):
+        while self.current is not None and ((now := _time(self.current)) is None or now <= t):
             self.previous, self.current = self.current, self._next()
         return self.previous if self.previous is not None else self.current
 
@@ -155,7 +155,7 @@ def _time(frame) -> float | None:
 
 def _frames_at(container, stream, times: np.ndarray) -> tuple[np.ndarray, int]:
     cursor = _Cursor(container, stream)
-    chosen = []
+    chosen: list[Any] = []
     for t in times:
         frame = cursor.at(float(t))
         if frame is None:
@@ -186,7 +186,7 @@ def _audio(av, path: Path) -> tuple[np.ndarray | None, float, str | None]:
             stream = container.streams.audio[0]
             start = _start(stream)
             resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_RATE)
-            chunks = []
+            chunks: list[np.ndarray] = []
             for packet in container.demux(stream):
                 for frame in packet.decode():
                     chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(frame))

@@ -129,7 +129,7 @@ def extract(
 
     ok = [v for v in sources.videos if parts.done(v)]
     outcome.failed = [
-        (v, parts.failure(v)) for v in sources.videos if not parts.done(v) and parts.failure(v) is not None
+        (v, reason) for v in sources.videos if not parts.done(v) and (reason := parts.failure(v)) is not None
     ]
     name = name or videos_dir.resolve().name
     if not is_current(out, content_digest(name, ok, outcome.failed)):

@@ -8,6 +8,7 @@ the tracker is reset between videos. mediapipe's Python package runs on the CPU 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 
@@ -72,8 +73,8 @@ def bundled_weights() -> dict[str, str]:
     landmark = os.path.join(root, "modules", "pose_landmark", LANDMARK_MODEL)
     detector = os.path.join(root, "modules", "pose_detection", "pose_detection.tflite")
     return {
-        "weights": f"sha256:{sha256_file(landmark)}",
+        "weights": f"sha256:{sha256_file(Path(landmark))}",
         "weights_source": "bundled with mediapipe",
         "weights_file": LANDMARK_MODEL,
-        "detector_weights": f"sha256:{sha256_file(detector)}",
+        "detector_weights": f"sha256:{sha256_file(Path(detector))}",
     }

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from benchmark.params import ParamError
 from features.extract.decode import VideoReadError, decode
@@ -36,7 +37,7 @@ class Settings:
 class Extractors:
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.models = None
+        self.models: tuple[Any, Any, Any] | None = None
 
     def build(self) -> None:
         """Load the networks (once). Bad weights raise ParamError: a setup error, not a video's."""
@@ -56,6 +57,7 @@ class Extractors:
         decoded = decode(video.path, self.settings.frames)
         t_decode = clock()
         self.build()
+        assert self.models is not None  # build() made them
         swin, vggish, pose = self.models
         t_build = clock()
         visual = swin(decoded.frames)
