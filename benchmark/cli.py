@@ -33,9 +33,6 @@ app = typer.Typer(
 for _name in _command_modules():
     importlib.import_module(f"benchmark.commands.{_name}").register(app)
 
-# The click command typer builds: the documentation's CLI reference is generated from it (mkdocs-click).
-click_command = typer.main.get_command(app)
-
 
 def main() -> None:
     app()

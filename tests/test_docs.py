@@ -46,3 +46,18 @@ def test_every_docs_page_is_in_the_site_nav():
     nav = (ROOT / "mkdocs.yml").read_text()
     pages = {p.relative_to(ROOT / "docs").as_posix() for p in (ROOT / "docs").rglob("*.md")}
     assert not {p for p in pages if p not in nav}
+
+
+def test_the_cli_reference_is_generated_with_every_command_and_option():
+    """docs/reference/cli.md is filled at build time by docs/hooks/cli_reference.py from the typer app."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("cli_reference", ROOT / "docs" / "hooks" / "cli_reference.py")
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    page = (ROOT / "docs" / "reference" / "cli.md").read_text()
+    assert hook.MARKER in page
+    text = hook.on_page_markdown(page)
+    for command in ("run", "evaluate", "report", "tune", "extract", "perf", "models", "check-model", "synth", "ui", "server user add"):
+        assert f"`bench {command}`" in text, command
+    assert "--suite" in text and "--kept-dtype" in text and "--nested" in text
