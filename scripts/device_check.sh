@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU check, ready to run on a machine with a CUDA GPU and nothing prepared (docs/performance.md):
+# The GPU check, ready to run on a machine with a CUDA GPU and nothing prepared (docs/guide/performance.md; its figures go to docs/measurements.md):
 #
 #   bash scripts/device_check.sh            # from the checkout's root; at most 10 minutes (the step limits)
 #   bash scripts/device_check.sh --dry-run  # the same steps, tiny, on the CPU (CI runs this)
@@ -34,7 +34,7 @@ if [ "$DRY" = 1 ]; then
   LIMIT=300
 elif [ -n "${DEVICE_CHECK_SITE:-}" ]; then
   # a machine that reaches no package index: the missing packages come prepared as a folder (or a .tar.xz
-  # of one) for its Python, the checkout runs from its tree (docs/performance.md, "GPU check offline")
+  # of one) for its Python, the checkout runs from its tree (docs/guide/performance.md, "Profiling and the GPU check")
   SITE="$DEVICE_CHECK_SITE"
   if [ -f "$SITE" ]; then
     mkdir -p "$WORK/site" && tar -xJf "$SITE" -C "$WORK/site" --strip-components=1 || exit 2

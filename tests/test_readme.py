@@ -1,4 +1,5 @@
-"""The README's promises, checked: its numpy-only store example yields a store `bench run` accepts."""
+"""The README's and the user guide's promises, checked: the numpy-only store example yields a store `bench run`
+accepts, the quick start has two commands, the notebook example returns the table."""
 
 import re
 from pathlib import Path
@@ -8,18 +9,21 @@ from typer.testing import CliRunner
 from benchmark.cli import app
 from features import open_store
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+FEATURE_STORE = ROOT / "docs" / "guide" / "feature-store.md"
+OWN_MODEL = ROOT / "docs" / "guide" / "own-model.md"
 
 
 def readme_store_example() -> str:
-    text = README.read_text()
+    text = FEATURE_STORE.read_text()
     match = re.search(r"<!-- store-example -->\s*```python\n(.*?)```", text, re.S)
-    assert match, "README lost its store example"
+    assert match, "docs/guide/feature-store.md lost its store example"
     return match.group(1)
 
 
 def test_numpy_store_from_readme_is_accepted_by_bench_run(tmp_path):
-    exec(compile(readme_store_example(), "README.md", "exec"), {})
+    exec(compile(readme_store_example(), str(FEATURE_STORE), "exec"), {})
     store = open_store(tmp_path / "my_store")
     assert store.dims == {"visual": 768, "audio": 128, "skeleton": 99}
     suite = tmp_path / "one.toml"
@@ -41,20 +45,19 @@ def test_readme_quick_start_has_exactly_two_commands():
 
 
 def test_api_example_from_readme_returns_the_table(tmp_path, tiny_store, plugin_sandbox, monkeypatch):
-    """The README's notebook example, run as written (its model file from the same section), on a tiny store."""
+    """The guide's notebook example, run as written (its model file from the same page), on a tiny store."""
     import benchmark.api
 
-    text = README.read_text()
-    section = text.split("## Benchmark your own model", 1)[1].split("\n## ", 1)[0]
-    model = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    text = OWN_MODEL.read_text()
+    model = re.search(r"```python\n(.*?)```", text, re.S).group(1)
     (tmp_path / "my_models.py").write_text("\n".join(line[3:] for line in model.splitlines()))  # the list item's indent
-    example = re.search(r"<!-- api-example -->\s*```python\n(.*?)```", section, re.S).group(1)
+    example = re.search(r"<!-- api-example -->\s*```python\n(.*?)```", text, re.S).group(1)
     real_run = benchmark.api.run
     monkeypatch.setattr(
         benchmark.api, "run", lambda suite, **kw: real_run(suite, features=tiny_store, progress=False, **kw)
     )
     namespace: dict = {}
-    exec(compile(example, "README.md", "exec"), namespace)
+    exec(compile(example, str(OWN_MODEL), "exec"), namespace)
     table = namespace["table"]
     assert list(table["row"]) == ["Ours", "Mine"] and (table["n_splits"] == 3).all()
     assert table.attrs["trained"] == 6
