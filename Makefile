@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
-.PHONY: demo test docs setup setup-dev services browser-latex clean
+.PHONY: demo test lint docs setup setup-dev services browser-latex clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,13 +43,19 @@ browser-latex:
 	        chromium texlive-latex-base texlive-latex-recommended >/dev/null; \
 	    else echo "chromium or pdflatex is not installed: the tests that need them will be skipped"; fi; }
 
+## lint: the gates on the code: ruff (lint, then the format check) and mypy, configured in pyproject.toml
+lint: setup-dev
+	$(BIN)/ruff check --quiet .
+	$(BIN)/ruff format --check --quiet .
+	$(BIN)/mypy
+
 ## docs: build the documentation site into site/ (mkdocs, warnings are errors: broken links, anchors, nav)
 docs: setup-dev
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 ## test: install with test extras (and PostgreSQL, Chromium, pdflatex when missing), then run the test suite
 test: setup-dev services browser-latex
-	$(MAKE) docs
+	$(MAKE) --no-print-directory lint docs
 	$(BIN)/python -m pytest -n 2
 
 clean:
