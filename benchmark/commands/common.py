@@ -94,7 +94,7 @@ def user_errors() -> Iterator[None]:
 
 METRICS_HELP = (
     "Registered metrics the md/LaTeX/HTML tables show, comma-separated (accuracy, macro_f1, balanced_accuracy, "
-    "log_loss, ece, and plugins'); table.csv always has every one."
+    "cohen_kappa, log_loss, ece, and plugins'); table.csv always has every one."
 )
 
 

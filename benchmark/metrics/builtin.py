@@ -29,6 +29,17 @@ def balanced_accuracy(y_true: np.ndarray, scores: np.ndarray) -> float:
 
 
 @register_metric(
+    "cohen_kappa",
+    unit="",
+    label="Cohen's κ",
+    description="agreement of prediction and label beyond chance (0: chance, 1: perfect); fair to unequal classes",
+)
+def cohen_kappa(y_true: np.ndarray, scores: np.ndarray) -> float:
+    labels = np.arange(scores.shape[1])
+    return float(sk.cohen_kappa_score(y_true, scores.argmax(axis=1), labels=labels))
+
+
+@register_metric(
     "log_loss", direction="min", unit="nats", label="Log loss", description="mean negative log-likelihood of the label"
 )
 def log_loss(y_true: np.ndarray, scores: np.ndarray) -> float:
