@@ -93,8 +93,8 @@ def user_errors() -> Iterator[None]:
 
 
 METRICS_HELP = (
-    "Registered metrics the md/LaTeX/HTML tables show, comma-separated (accuracy, macro_f1, balanced_accuracy, "
-    "cohen_kappa, log_loss, ece, and plugins'); table.csv always has every one."
+    "Registered metrics the md/LaTeX/HTML tables show, comma-separated (`bench models` lists them, plugins' "
+    "included); table.csv always has every one."
 )
 
 

@@ -1,4 +1,5 @@
-"""``bench models``: the registered models, their parameter counts and NeXtVLAD output widths."""
+"""``bench models``: what is registered: models (parameter counts, NeXtVLAD output widths), metrics and
+test-time corruptions (built-in, plugins, installed entry points)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ def models(
     plugin: list[str] = typer.Option([], "--plugin", help=PLUGIN_HELP),
 ) -> None:
     """List registered models (built-in, plugins, installed ver_bench.models entry points) with parameter
-    counts at the paper's dims (visual 768, audio 128, skeleton 99)."""
+    counts at the paper's dims (visual 768, audio 128, skeleton 99), then the registered metrics and
+    test-time corruptions."""
     with user_errors():
         _models(classes, profile, plugin)
 
@@ -67,7 +69,35 @@ def _models(classes: int, profile: str, plugin: list[str]) -> None:
                 entry.origin,
                 "variant of " + name,
             )
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    _metrics_and_corruptions(console)
+
+
+def _metrics_and_corruptions(console) -> None:
+    """What ``--metrics`` (run, report) and ``--corruption`` (evaluate) accept, plugins' included."""
+    from rich.table import Table
+
+    from benchmark.evaluation.corruptions import get_corruption, list_corruptions
+    from benchmark.metrics import get_metric, list_metrics
+
+    metrics = Table(title="Registered metrics (bench run / report --metrics)", title_justify="left")
+    for column in ("metric", "better", "unit", "description"):
+        metrics.add_column(column)
+    for name in list_metrics():
+        metric = get_metric(name)
+        metrics.add_row(
+            name, "higher" if metric.direction == "max" else "lower", metric.unit or "—", metric.description
+        )
+    console.print(metrics)
+    corruptions = Table(title="Test-time corruptions (bench evaluate --corruption)", title_justify="left")
+    for column in ("corruption", "levels", "per modality", "description"):
+        corruptions.add_column(column)
+    for name in list_corruptions():
+        corruption = get_corruption(name)
+        levels = ", ".join(f"{level:g}" for level in corruption.levels)
+        corruptions.add_row(name, levels, "yes" if corruption.per_modality else "no", corruption.description)
+    console.print(corruptions)
 
 
 def _vlad_widths(model) -> str:
