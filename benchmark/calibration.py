@@ -2,7 +2,7 @@
 
 An ``avx512_bf16`` flag says that bf16 instructions exist, not that they are fast: on an Intel Xeon
 without AMX bf16 matmuls ran at 0.6x fp32, on an AMD EPYC with the same flag at 2.4x
-(docs/performance.md). So ``auto`` times the configuration's own matmuls (the shapes of one training
+(docs/guide/performance.md). So ``auto`` times the configuration's own matmuls (the shapes of one training
 step at its batch size: forward, and the two products of each one's backward) in fp32 and under bf16
 autocast, on the torch threads training will use, and takes bf16 only where it is at least
 :data:`MARGIN` times faster.

@@ -5,7 +5,7 @@ A kept model is three artifacts of the split run under ``model/``:
 - ``config.json`` (``bench-model/1``): the model name, its resolved params, input dims, classes,
   modalities, frames, standardisation, the plugin specs and the code identity it was trained with;
   enough to rebuild the model from the run alone (:func:`rebuild`);
-- ``weights.safetensors`` for a torch model (its ``state_dict``, float16 by default: see the README's
+- ``weights.safetensors`` for a torch model (its ``state_dict``, float16 by default: see docs/guide/evaluation.md's
   "Kept models" for the measured effect), or ``estimator.skops`` for a scikit-learn estimator model
   (its ``pipeline`` attribute where it has one, else the whole object), loaded with skops' trusted
   types plus the types of the model's own registered code.

@@ -2,7 +2,7 @@
 
 A FINISHED run is reused only when the code that would compute it again is the same code (benchopt
 puts a hash of each solver's file into its cache key for the same reason). The rule, stated in the
-README's tracking section:
+tracking guide (docs/guide/tracking.md):
 
 - **What is covered**: the model's modules (the module of its builder and the ``code_modules`` it
   registered with, or the plugin file) and the training loop's (:data:`TRAINING_ROOTS`), each followed

@@ -157,7 +157,8 @@ def print_summary(summary: RunSummary, console: Console | None = None, metrics: 
     if any(r.ceiling for r in summary.rows):
         console.print(
             "best reachable: accuracy of the Bayes rule that knows the generator, given the row's modalities "
-            "(Monte Carlo ± standard error); no model can beat it on average (README: 'The synthetic store')."
+            "(Monte Carlo ± standard error); no model can beat it on average (docs/guide/feature-store.md, 'The "
+            "synthetic store')."
         )
     if summary.store.random_extractors:
         console.print(

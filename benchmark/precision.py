@@ -14,7 +14,7 @@ part of the run's fingerprint. It takes bf16 where both hold:
   forward pass, counted by ``torch.utils.flop_counter``. Every configuration of the suites at the
   paper's dims is above it (the full model 16.5 MFLOP per frame, w/o visual 2.7, the NeXtVLAD
   baseline 2.7), every one of the quick profile's 128-wide branches below (at most 1.7);
-  the figures and the timings behind the threshold are in ``docs/performance.md``.
+  the figures and the timings behind the threshold are in ``docs/measurements.md``.
 
 The rule depends only on the device kind and the configuration, never on a timing, so the same
 command resolves ``auto`` the same way on the same hardware and finds its own finished runs again.

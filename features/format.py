@@ -1,6 +1,6 @@
 """The store format's names (``bench-features/1``), shared by the reader, the validator and the writers.
 
-See :mod:`features.store` for the layout and the README's "The feature store" for the contract.
+See :mod:`features.store` for the layout and docs/guide/feature-store.md for the contract.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A store's evaluation protocol, declared in ``meta.json`` (optional; README "The feature store").
+"""A store's evaluation protocol, declared in ``meta.json`` (optional; docs/guide/feature-store.md).
 
 The dataset says how it is evaluated, so that every command splits it the same way::
 

@@ -124,7 +124,7 @@ def open_store(path: str | Path, *, check_values: bool = True) -> FeatureStore:
     """Open and validate a store; any problem raises one :class:`StoreError` naming the file."""
     path = Path(path)
     if not path.is_dir():
-        raise StoreError(path, "not a directory (expected a feature store, see README 'Feature store')")
+        raise StoreError(path, "not a directory (expected a feature store, see docs/guide/feature-store.md)")
     meta = _read_meta(path)
     index = _read_index(path)
     arrays: dict[str, np.ndarray] = {}

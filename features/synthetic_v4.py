@@ -21,7 +21,7 @@ and it is a sufficient statistic: the frames' deviations from their mean do not 
 So the Bayes accuracy is the same whether a model sees all T frames or the means of equal segments
 (the quick profile's 10 segments of 10 frames): ``meta.json`` records it per modality subset
 (``features.oracle``, Monte Carlo on ``CEILING_SAMPLES`` fresh videos with the store's class priors).
-The frames carry no sub-patterns, so the NeXtVLAD cluster count has no effect built in (README).
+The frames carry no sub-patterns, so the NeXtVLAD cluster count has no effect built in (docs/guide/feature-store.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Store validation: every check of the store format (docs/architecture.md, README "The feature store"),
+"""Store validation: every check of the store format (docs/architecture.md, docs/guide/feature-store.md),
 each failing with one :class:`StoreError` line naming the file. :mod:`features.store` reads the files
 and calls these; the format's names come from :mod:`features.format`.
 """

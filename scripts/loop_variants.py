@@ -4,7 +4,7 @@
 
 The same model, optimiser and random features as ``bench perf``'s plain loop; each variant builds its
 own model from seed 0 and warms up for two steps (the compile happens there), then every repeat times
-all variants in turn. docs/performance.md ("What was tried") carries the figures.
+all variants in turn. docs/measurements.md ("What was tried") carries the figures.
 """
 
 import statistics

@@ -8,7 +8,7 @@ row and for all pairs together it prints a markdown table: mean ± std over spli
 the mean of the paired differences (bf16 - fp32, in points) with its corrected 95 % interval, their
 std, and the p-values of the corrected resampled t-test (:func:`benchmark.statistics.significance.compare`,
 n_test/n_train from the runs' ``n_train`` / ``n_test`` params, 1/2 for runs without them: the 2/3
-protocol) and of the plain paired t-test. ``docs/performance.md`` quotes its output.
+protocol) and of the plain paired t-test. ``docs/measurements.md`` quotes its output.
 """
 
 from __future__ import annotations

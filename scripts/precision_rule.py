@@ -6,7 +6,7 @@ For each profile and each torch row of ``table1``-``table3``: the forward MFLOP 
 (:func:`benchmark.precision.mflops_per_frame`, at the paper's dims) and what ``auto`` resolves to on
 ``--device`` of this machine on this process's torch threads (native bf16 or not,
 :func:`benchmark.precision.native_bf16`, then the kept calibration, :mod:`benchmark.calibration`).
-``docs/performance.md`` quotes its output.
+``docs/measurements.md`` quotes its output.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@
 
 Builds the loop exactly as ``bench perf`` times it (same random data, model, optimiser and step),
 runs ``--warmup`` untimed steps, then profiles ``--steps`` steps and prints the operators by self
-CPU time as a Markdown table (``docs/performance.md`` carries these tables), with the wall time per
+CPU time as a Markdown table (``docs/measurements.md`` carries these tables), with the wall time per
 step measured outside the profiler beside it.
 """
 

@@ -17,7 +17,7 @@ FEATURES_HELP = (
 DEVICE_HELP = "auto (CUDA when available), cpu or cuda."
 PRECISION_HELP = (
     "auto (bf16 autocast where the device has native bf16 and the model is wide enough to gain, else fp32), "
-    "fp32 or bf16; weights, optimiser state and loss stay fp32 (docs/performance.md)."
+    "fp32 or bf16; weights, optimiser state and loss stay fp32 (docs/guide/performance.md)."
 )
 
 

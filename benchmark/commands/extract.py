@@ -47,7 +47,8 @@ def extract(
     n_splits: int | None = typer.Option(
         None,
         "--n-splits",
-        help="Protocol the store declares: this many seeded stratified splits (default 10; README 'The feature "
+        help="Protocol the store declares: this many seeded stratified splits (default 10; "
+        "docs/guide/feature-store.md 'The feature "
         "store').",
     ),
     train_fraction: float | None = typer.Option(
@@ -62,8 +63,8 @@ def extract(
         "declared instead of random splits.",
     ),
 ) -> None:
-    """Extract visual, audio and skeleton features from videos into a feature store (README: Extracting features from
-    videos)."""
+    """Extract visual, audio and skeleton features from videos into a feature store (docs/guide/extraction.md:
+    Extracting features from videos)."""
     with user_errors():
         from rich.console import Console
 

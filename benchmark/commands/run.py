@@ -107,7 +107,8 @@ def run(
     kept_dtype: str = typer.Option(
         "float16",
         "--kept-dtype",
-        help="Dtype of the kept weights: float16 (half the size; effect measured in the README) or float32 "
+        help="Dtype of the kept weights: float16 (half the size; effect measured in docs/guide/evaluation.md) or "
+        "float32 "
         "(bit-exact).",
     ),
     server_wait: float | None = typer.Option(None, "--server-wait", help=SERVER_WAIT_HELP),

@@ -23,8 +23,8 @@ def synth(
         "store).",
     ),
 ) -> None:
-    """Write a synthetic store shaped like VideoEmotion-8 or Ekman-6, with its protocol (see README: 'The synthetic
-    store')."""
+    """Write a synthetic store shaped like VideoEmotion-8 or Ekman-6, with its protocol (see
+    docs/guide/feature-store.md: 'The synthetic store')."""
     with user_errors():
         from benchmark.params import check_choice
         from benchmark.protocol import resolve_protocol

@@ -147,7 +147,7 @@ def tune(
         elif precision != "auto":
             raise ParamError(
                 "--precision is not passed to --nested yet: a nested evaluation trains at what auto picks "
-                "(docs/performance.md)"
+                "(docs/guide/performance.md)"
             )
         if n_splits is not None:
             check_int("n_splits", n_splits, low=1)

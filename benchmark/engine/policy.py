@@ -3,7 +3,7 @@
 ``auto`` takes the vectorised engine only where it wins: on CUDA, where one split at batch 16 leaves
 the device mostly idle, at fp32 (bf16 on CUDA: see :func:`choose_engine`). On the CPU the plain loop is used: ``bench
 perf --device cpu`` measured the
-vectorised engine 4x slower there at the paper's dims (docs/performance.md): a CPU is already busy with
+vectorised engine 4x slower there at the paper's dims (docs/measurements.md): a CPU is already busy with
 one split. (At the quick profile's dims it was 1.28x faster; why that is not the rule yet is in the docs.)
 Estimator models (the linear probe) and single splits always take the plain path.
 """
@@ -37,7 +37,7 @@ def choose_engine(
     resolved precision. ``auto`` keeps bf16 on CUDA on the plain loop: on an H200 (torch 2.11) the
     vectorised engine's first bf16 step failed in a softmax backward ("expected input and grad types to
     match"), where the plain loop trained; the likely cause is fixed (``fp32_attention``) but not yet
-    confirmed on a GPU (docs/performance.md, "GPU check")."""
+    confirmed on a GPU (docs/measurements.md, "GPU check")."""
     check_choice("engine", engine, ENGINES)
     if model_kind != "torch" or n_splits < 2 or engine == "plain":
         return "plain"

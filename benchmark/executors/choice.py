@@ -3,7 +3,7 @@
 A training step of the quick profile's models is small (batch 64, T = 10, 128-wide branches): on
 two torch threads a step runs 1.45x faster than on one, not 2x, and the Python between the
 operations (dispatch, evaluation, MLflow logging) runs on one core while the other waits. Two
-processes with one thread each keep both cores busy with independent splits (docs/performance.md,
+processes with one thread each keep both cores busy with independent splits (docs/guide/performance.md,
 "The demo"). So ``auto`` takes ``processes`` with one worker per core when all of these hold:
 
 - the device is the CPU and the loop is the plain one (``--engine vectorised`` and ``--compile``
@@ -18,7 +18,7 @@ processes with one thread each keep both cores busy with independent splits (doc
   videos, summed over rows and splits). ``make demo`` has 234,880; a test's tiny store a few hundred.
 
 Elsewhere ``local``. Results do not depend on the executor beyond the torch thread count: the same
-seeds give the same numbers in a one-thread process whoever starts it (README, "The demo", on why the
+seeds give the same numbers in a one-thread process whoever starts it (docs/guide/performance.md, on why the
 thread count moves the last digits).
 """
 

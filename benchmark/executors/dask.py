@@ -42,7 +42,7 @@ class DaskExecutor(Executor):
     def training_threads(self) -> int:
         """One: Dask's workers here run one task at a time, and its nanny starts them with ``OMP_NUM_THREADS=1``.
         Workers on other machines are not measured: ``--precision auto`` is resolved by this machine's
-        calibration at one thread (README: pass ``--precision`` when the workers' CPUs differ)."""
+        calibration at one thread (docs/guide/performance.md: pass ``--precision`` when the workers' CPUs differ)."""
         return 1
 
     def run(self, jobs: Sequence[SplitJob], on_epoch: Callable | None = None) -> Generator[JobOutcome, None, None]:

@@ -53,7 +53,7 @@ def check_exposure(host: str, auth: bool, insecure: bool) -> str | None:
     if not insecure:
         raise ParamError(
             f"--host {host} lets other machines reach the server, and without --auth anyone who reaches it can read, "
-            "change or delete every run: add --auth (see README, 'A shared server for a team'), or --insecure on a "
+            "change or delete every run: add --auth (see docs/guide/scaling.md), or --insecure on a "
             "network you trust"
         )
     return (

@@ -1,7 +1,7 @@
 """Everything that writes to MLflow: the run lifecycle and what the MLflow UI shows (docs/architecture.md).
 
 No module outside this package creates, tags, logs to, ends or deletes a run (a test greps for it).
-The contract other tools read (tags, params, metrics, artifacts) is the README's "Tracking" section.
+The contract other tools read (tags, params, metrics, artifacts) is docs/guide/tracking.md.
 
 - :mod:`.mlflow_client`: the client for a tracking URI, the experiment per dataset, searching, logging helpers,
   environment and owner tags, orphaned runs (the names below are re-exported from it);

@@ -1,4 +1,4 @@
-"""MLflow layout (docs/architecture.md, "Contracts"; README "Tracking"). These names are a contract that reports,
+"""MLflow layout (docs/architecture.md, "Contracts"; docs/guide/tracking.md). These names are a contract that reports,
 tuning and outside
 tools read:
 

@@ -1,6 +1,6 @@
 """A model of another design than the built-ins: a GRU per modality with attention pooling.
 
-An example plugin (README: "Benchmark your own model"). Each modality's frames go through a
+An example plugin (docs/guide/own-model.md). Each modality's frames go through a
 one-layer bidirectional GRU; a learned query scores every frame and the masked softmax of the scores
 pools the GRU states into one vector; the modality vectors are concatenated and classified. Masked
 frames get zero weight, and a video without any valid frame of a modality contributes zeros for it.

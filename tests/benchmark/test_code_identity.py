@@ -144,7 +144,7 @@ def test_golden_identities_move_with_the_numbers(tiny_store):
 
     Numbers changed with the same identity: the rule missed a change of what is computed (users' runs
     would be served stale). Identity changed: a change of what runs compute, or a refactor the rule does not
-    absorb; either way users' runs of that model train again. Say so in the README, then record it with
+    absorb; either way users' runs of that model train again. Say so in CHANGELOG.md, then record it with
     ``BENCH_UPDATE_GOLDEN=1 pytest tests/benchmark/test_code_identity.py``.
     """
     from features.store import open_store

@@ -8,7 +8,7 @@ from features import StoreError, open_store, write_store
 
 
 def numpy_only_store(path, n_per_class=4, frames=5, dims=None):
-    """A store written by hand with numpy and the csv/json modules, as the README describes."""
+    """A store written by hand with numpy and the csv/json modules, as docs/guide/feature-store.md describes."""
     dims = dims or {"visual": 6, "audio": 4}
     classes = ["Anger", "Joy"]
     path.mkdir()
