@@ -3,7 +3,8 @@
 Faster than training and exact: each split's accuracy is chosen by the test. ``None`` leaves a split
 without a run; a string makes it a FAILED run with that reason. Split k's sizes (``sizes(k)`` ->
 (n_train, n_test)) go on its run as the ``n_train`` / ``n_test`` params, or, with
-``sizes_in="split.json"``, only as the lengths of a ``split.json`` artifact (runs older than the params).
+``sizes_in="split.json"``, only as the lengths of a ``split.json`` artifact (runs older than the params), or,
+with ``sizes_in="none"``, nowhere (hand-made runs, or runs whose artifacts are gone).
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def log_suite(
             n_train, n_test = sizes(k)
             if sizes_in == "params":
                 tracking.log_params(client, child, {"n_train": n_train, "n_test": n_test})
-            else:
+            elif sizes_in == "split.json":
                 tracking.log_json_artifact(
                     client,
                     child,

@@ -115,6 +115,21 @@ def test_older_runs_without_size_params_take_the_sizes_from_split_json(db, tmp_p
     sizes = {k: (30 + 2 * k, 15) for k in range(4)}
     expected = corrected(dict(enumerate(accs["w/o audio branch"])), dict(enumerate(accs["Ours"])), sizes)
     assert table.loc["w/o audio branch", "p_value"] == pytest.approx(expected["p"], rel=1e-3)
+    assert table.loc["w/o audio branch", "sizes_from"] == "recorded"
+
+
+def test_runs_without_any_split_sizes_say_the_corrected_test_assumed_them(db, tmp_path):
+    accs = {"Ours": [0.55, 0.53, 0.56, 0.54], "w/o audio branch": [0.50, 0.52, 0.49, 0.53]}
+    log_suite(db, load_suite("table2"), accs, experiment="no-sizes", sizes_in="none")
+    out = render_report("table2", "no-sizes", db, tmp_path / "out")
+    table = pd.read_csv(out / "table.csv").set_index("row")
+    nominal = {k: (2, 1) for k in range(4)}  # the protocol's 2/3 split: n_test / n_train = 1/2
+    expected = corrected(dict(enumerate(accs["w/o audio branch"])), dict(enumerate(accs["Ours"])), nominal)
+    row = table.loc["w/o audio branch"]
+    assert row["p_value"] == pytest.approx(expected["p"], rel=1e-3)
+    assert row["sizes_from"] == "nominal" and "split sizes not recorded" in row["note"]
+    assert "assumes the protocol's n_test/n_train = 0.50" in (out / "table.md").read_text()
+    assert pd.isna(table.loc["Ours", "sizes_from"])  # the reference is not compared
 
 
 def test_missing_and_failed_splits_are_shown_with_their_n_and_marked(table2):
