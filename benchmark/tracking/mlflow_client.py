@@ -1,16 +1,20 @@
-"""MLflow layout (docs/architecture.md, "Contracts"; docs/guide/tracking.md). These names are a contract that reports,
-tuning and outside
-tools read:
+"""The MLflow client helpers: a client for a tracking URI, the experiment per dataset, searching, logging
+in batches, environment and owner tags, orphaned runs.
+
+The layout they serve is a contract that reports, tuning and outside tools read (docs/architecture.md,
+"Contracts"; docs/guide/tracking.md); the tag names are in :mod:`benchmark.tracking.tags`:
 
 - experiment = the store's ``name``; one parent run per suite row, one child run per split;
 - tags ``bench.suite``, ``bench.row``, ``bench.split`` (children), ``bench.fingerprint``,
-  ``bench.dataset_fingerprint``, ``bench.config_fingerprint``, ``bench.kind`` (parent|split), plus
-  the git commit, package versions and device;
+  ``bench.run_key``, ``bench.dataset_fingerprint``, ``bench.config_fingerprint``,
+  ``bench.code_fingerprint``, ``bench.kind`` (parent, split, evaluation, study, trial, nested,
+  nested_split), plus the git commit, package versions and device;
 - child metrics ``train_loss`` and ``test_acc`` per epoch (step = epoch), ``test_acc`` final (its
   last step), ``test_acc_best_epoch`` (optimistic); parent metrics ``test_acc_mean``,
   ``test_acc_std``, ``n_splits``.
 
-A child whose ``bench.fingerprint`` (config + split content + dataset) already FINISHED is reused.
+A child whose ``bench.fingerprint`` (config, split content, dataset and code identity) already FINISHED is
+reused; one with the same ``bench.run_key`` but other code is trained again.
 A run that never trained and could not be deleted (an EDIT user on a server with auth) is KILLED and
 tagged ``bench.discarded = true``.
 Accuracy is a fraction (0..1) in every metric and tag. What the MLflow UI shows on top of this
