@@ -21,7 +21,7 @@ from typing import Any
 
 from benchmark import sqlite, tracking
 from benchmark.params import ParamError
-from benchmark.report.artifacts import class_names, correct_predictions, reference_predictions, split_sizes
+from benchmark.report.run_artifacts import class_names, correct_predictions, reference_predictions, split_sizes
 from benchmark.statistics import significance
 from benchmark.suite import Suite, SuiteRow, sections
 from benchmark.tracking.parents import setting_of_run

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from benchmark.report import header as hdr
 from benchmark.report.collect import Header
-from benchmark.report.nested import footnote_of
+from benchmark.report.nested_row import footnote_of
 from benchmark.report.stats import nominal_sizes_note
 from benchmark.report.tables import COUNTS, CSV_COLUMNS, P_VALUES, PERCENT, PROBABILITIES, status
 from benchmark.statistics.significance import BAYES_NAME, HOLM_NAME

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmark.report import csv_table, figure_set, nested, tables  # noqa: F401  (figure_set: importing it registers the report's figures)
+from benchmark.report import csv_table, figure_set, nested_row, tables  # noqa: F401  (figure_set: importing it registers the report's figures)
 from benchmark.report.collect import Collected, collect
 from benchmark.report.figure_registry import FIGURES, FigureInput
 from benchmark.report.stats import row_stats
@@ -59,11 +59,11 @@ def render_report(
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     loaded = (load_suite(suite) if isinstance(suite, str) else suite).for_dataset(experiment, first)
     collected = collect(loaded, experiment, uri, dataset_fingerprint=dataset_fingerprint, parent_run_ids=parent_run_ids)
-    collected = nested.attach(collected, uri)  # a sweep's "chosen on validation (nested)" row, if MLflow has one
+    collected = nested_row.attach(collected, uri)  # a sweep's "chosen on validation (nested)" row, if MLflow has one
     loaded = collected.suite
     folder = Path(out) if out is not None else default_out(experiment, loaded.name)
     folder.mkdir(parents=True, exist_ok=True)
-    frame = nested.annotate(statistics(collected, rope), collected)
+    frame = nested_row.annotate(statistics(collected, rope), collected)
     from benchmark import tracking
     from benchmark.report import metric_columns, robustness
 
@@ -169,7 +169,7 @@ def report_after_run(
     console.print(f"report: {folder / 'index.html'}")
     try:  # the rendered files as artifacts of the parent runs that produced them
         from benchmark import tracking
-        from benchmark.tracking.artifacts import log_report
+        from benchmark.tracking.report_artifacts import log_report
 
         log_report(tracking.client(uri), [r.parent_run_id for r in summary.rows if r.parent_run_id], folder)
     except Exception as exc:

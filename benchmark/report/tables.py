@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from benchmark.report import header as hdr
 from benchmark.report.collect import Header
 from benchmark.report.columns import Cell, columns_for
-from benchmark.report.nested import footnote_of
+from benchmark.report.nested_row import footnote_of
 from benchmark.report.stats import nominal_sizes_note
 from benchmark.statistics.significance import Footnote
 from benchmark.suite import Suite

@@ -8,10 +8,10 @@ The contract other tools read (tags, params, metrics, artifacts) is docs/guide/t
 - :mod:`.parents`: a suite row's parent run (find or create, open, close, abandon), the suite's view;
 - :mod:`.split_runs`: a split's child run (start, describe, per-epoch metrics, finish, fail, kill);
 - :mod:`.claims`: which process trains a split when several share one store;
-- :mod:`.curves`, :mod:`.views`, :mod:`.description`, :mod:`.inputs`, :mod:`.artifacts`: parent
+- :mod:`.curves`, :mod:`.views`, :mod:`.description`, :mod:`.inputs`, :mod:`.report_artifacts`: parent
   curves and durations, saved table views, the experiment's description, the store as dataset input,
   the rendered report as artifacts;
-- :mod:`.studies` and :mod:`.nested`: ``bench tune``'s study, trial and nested-evaluation runs.
+- :mod:`.studies` and :mod:`.nested_runs`: ``bench tune``'s study, trial and nested-evaluation runs.
 
 Accuracy is a fraction (0..1) everywhere in MLflow (:data:`UNIT`); reports show percent.
 """

@@ -2,8 +2,8 @@
 
 Modules: :mod:`space` (searchable parameters), :mod:`objective` (mean validation accuracy over K
 splits), :mod:`study` (storage, samplers, pruner), :mod:`bookkeeping` (what is done, left, stale),
-:mod:`mlflow_log` (parent and trial runs), :mod:`outputs` (table, plot, best setting),
-:mod:`search` (one process's loop), :mod:`evaluate` (the best setting under the test protocol) and
-:mod:`nested` (nested evaluation: a search inside every outer split's training part; MLflow runs in
-:mod:`nested_log`, terminal table in :mod:`nested_output`).
+:mod:`outputs` (table, plot, best setting), :mod:`search` (one process's loop), :mod:`evaluate` (the
+best setting under the test protocol), :mod:`nested_spec` and :mod:`nested` (nested evaluation: a search
+inside every outer split's training part; terminal table in :mod:`nested_output`). Their MLflow runs are
+written by :mod:`benchmark.tracking.studies` and :mod:`benchmark.tracking.nested_runs`.
 """

@@ -32,7 +32,7 @@ from benchmark.jobs import JobOutcome, SplitJob, run_split_job, split_run_finger
 from benchmark.params import ParamError, check_int
 from benchmark.redaction import redact
 from benchmark.splits import Split
-from benchmark.tracking import nested as nested_log
+from benchmark.tracking import nested_runs
 from benchmark.tracking.tags import TAG
 from benchmark.tuning.nested_spec import (
     NestedSpec,
@@ -89,7 +89,7 @@ def run_outer_split(
     client = tracking.client(spec.tracking_uri)
     try:
         plan = plan_inner_search(spec, split, job.study_name)
-        logger = nested_log.OuterSplitLogger(
+        logger = nested_runs.OuterSplitLogger(
             spec.tracking_uri,
             store.name,
             plan.name,
@@ -105,11 +105,11 @@ def run_outer_split(
         complete = [t for t in result.book.done if t.state.name == "COMPLETE"]
         if not complete:
             reason = "no inner trial completed (all pruned or failed)"
-            nested_log.fail_outer(client, job.run_id, reason)
+            nested_runs.fail_outer(client, job.run_id, reason)
             return OuterOutcome(job.fingerprint, job.row, k, "FAILED", job.run_id, reason=reason, trials_ran=result.ran)
         best = max(complete, key=best_key)
         chosen = dict(best.params)
-        nested_log.log_choice(client, job.run_id, chosen, best.value, best.user_attrs.get("val_acc_std"))
+        nested_runs.log_choice(client, job.run_id, chosen, best.value, best.user_attrs.get("val_acc_std"))
         echo(
             f"outer split {k}: chose {label_of(chosen)} (inner validation accuracy {100 * best.value:.1f}%, trial "
             f"{best.number})"
@@ -141,7 +141,7 @@ def run_outer_split(
                 on_epoch=on_epoch,
             )
             if outcome.status != "FINISHED":
-                nested_log.fail_outer(client, job.run_id, f"retraining failed: {outcome.reason}")
+                nested_runs.fail_outer(client, job.run_id, f"retraining failed: {outcome.reason}")
                 return OuterOutcome(
                     job.fingerprint,
                     job.row,
@@ -153,7 +153,7 @@ def run_outer_split(
                     trials_ran=result.ran,
                 )
             test_acc, split_run_id, reused = outcome.test_acc, outcome.run_id, False
-        nested_log.finish_outer(client, job.run_id, test_acc, split_run_id, reused)
+        nested_runs.finish_outer(client, job.run_id, test_acc, split_run_id, reused)
         echo(
             f"outer split {k}: test accuracy {100 * test_acc:.1f}% ({'reused' if reused else 'trained'} split run "
             f"{split_run_id})"
@@ -177,7 +177,7 @@ def run_outer_split(
         raise
     except Exception as exc:  # the other outer splits go on; the reason is on the child run
         reason = f"{type(exc).__name__}: {exc}"
-        nested_log.fail_outer(client, job.run_id, reason)
+        nested_runs.fail_outer(client, job.run_id, reason)
         return OuterOutcome(job.fingerprint, job.row, k, "FAILED", job.run_id, reason=reason)
 
 
@@ -237,13 +237,13 @@ def run_nested(
     client = tracking.client(spec.tracking_uri)
     experiment = tracking.experiment_id(client, store.name)
     tracking.close_orphans(client, experiment)
-    parent = nested_log.find_or_create(
+    parent = nested_runs.find_or_create(
         client,
         experiment,
         tracking.NESTED,
         fingerprint,
         f"nested / {name}",
-        nested_log.parent_tags(
+        nested_runs.parent_tags(
             spec, store, name, tune_modalities(spec.model, store), redact(spec.storage), protocol.source
         ),
         _parent_params(spec, key),
@@ -252,7 +252,7 @@ def run_nested(
     children: dict[int, Any] = {}
     for split in splits:
         child_fp = stable_hash([fingerprint, split.index, split.digest(store.ids)])
-        children[split.index] = nested_log.find_or_create(
+        children[split.index] = nested_runs.find_or_create(
             client,
             experiment,
             tracking.NESTED_SPLIT,
@@ -285,7 +285,7 @@ def run_nested(
             stable_hash([fingerprint, split.index, split.digest(store.ids)]),
         )
         for split in splits
-        if not nested_log.is_done(children[split.index])
+        if not nested_runs.is_done(children[split.index])
     ]
     echo(
         f"nested evaluation {name}: {n_splits} outer splits ({n_splits - len(todo)} finished before), "
@@ -298,7 +298,7 @@ def run_nested(
     else:
         outcomes.extend(worker_executor.run(todo))  # type: ignore[arg-type]  # fn=run_outer_split runs OuterJobs
     final = {k: client.get_run(run.info.run_id) for k, run in children.items()}
-    accs, chosen = nested_log.close_parent(client, parent_id, final, n_splits)
+    accs, chosen = nested_runs.close_parent(client, parent_id, final, n_splits)
     return NestedSummary(name, parent_id, n_splits, accs, chosen, final, outcomes)
 
 

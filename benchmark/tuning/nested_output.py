@@ -10,7 +10,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from benchmark.tracking.nested import chosen_of, is_done
+from benchmark.tracking.nested_runs import chosen_of, is_done
 from benchmark.tracking.tags import TAG
 from benchmark.tuning.nested import NestedSummary
 
