@@ -154,3 +154,22 @@ def test_one_tag_prefix_and_one_sqlite_url_parser():
         if f.relative_to(ROOT).as_posix() != "benchmark/sqlite.py" and slicing.search(f.read_text())
     ]
     assert not parsers, "SQLite URLs parsed outside benchmark/sqlite.py: " + ", ".join(parsers)
+
+
+def test_no_project_module_is_imported_under_another_modules_name():
+    """``from benchmark.tracking import parents as views`` reads as the views module: a name that misleads."""
+    files = {_module_name(f): f for f in sources()}
+    short_names = {name.rpartition(".")[2] for name in files}
+    misleading = []
+    for name, file in files.items():
+        for node in ast.walk(ast.parse(file.read_text())):
+            if isinstance(node, ast.Import):
+                pairs = [(a.name, a.asname) for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                pairs = [(f"{node.module}.{a.name}", a.asname) for a in node.names]
+            else:
+                continue
+            for module, alias in pairs:
+                if module in files and alias and alias != module.rpartition(".")[2] and alias in short_names:
+                    misleading.append(f"{name}: {module} imported as {alias}")
+    assert not misleading, "project modules imported under another module's name:\n" + "\n".join(misleading)
