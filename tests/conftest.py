@@ -22,6 +22,9 @@ def _isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("BENCH_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.chdir(tmp_path)
+    from benchmark import faults
+
+    faults.watch(None)  # the store an earlier in-process `bench` watched is not this test's
 
 
 @pytest.fixture
