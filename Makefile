@@ -51,7 +51,7 @@ lint: setup-dev
 
 ## docs: build the documentation site into site/ (mkdocs, warnings are errors: broken links, anchors, nav)
 docs: setup-dev
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 ## test: install with test extras (and PostgreSQL, Chromium, pdflatex when missing), then run the test suite
 test: setup-dev services browser-latex
