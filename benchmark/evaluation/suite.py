@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from benchmark import tracking
 from benchmark.evaluation import corruptions as cr
 from benchmark.evaluation.evaluate import EvaluationJob, SplitRef, eval_key, run_evaluation_job
 from benchmark.tracking.tags import TAG
+
+if TYPE_CHECKING:
+    from mlflow.entities import Experiment
 
 
 @dataclass
@@ -39,7 +42,7 @@ def plan(
 
     collected = collect(suite, store.name, uri, dataset_fingerprint=store.fingerprint)
     client = tracking.client(uri, create=False)
-    experiment = client.get_experiment_by_name(store.name).experiment_id
+    experiment = cast("Experiment", client.get_experiment_by_name(store.name)).experiment_id  # collect found it
     tracking.close_orphans(client, experiment)  # evaluations a killed bench evaluate left RUNNING
     done = evaluations.finished(client, experiment)
     wanted = cr.instances(list(store.modalities), corruptions)

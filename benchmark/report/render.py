@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from benchmark.report import csv_table, figure_set, nested_row, tables  # noqa: F401  (figure_set: importing it registers the report's figures)
 from benchmark.report.collect import Collected, collect
@@ -17,6 +18,9 @@ from benchmark.report.figure_registry import FIGURES, FigureInput
 from benchmark.report.stats import row_stats
 from benchmark.statistics.significance import DEFAULT_ROPE
 from benchmark.suite import Suite, load_suite, sections
+
+if TYPE_CHECKING:
+    from mlflow.entities import Experiment
 
 
 def _safe(name: str) -> str:
@@ -74,7 +78,7 @@ def render_report(
         metric_columns.write_back(client, collected, values, frame)
     except Exception:
         pass
-    experiment_id = client.get_experiment_by_name(experiment).experiment_id
+    experiment_id = cast("Experiment", client.get_experiment_by_name(experiment)).experiment_id  # collect found it
     frame, evaluated = robustness.write(client, collected, experiment_id, frame, folder)
     header = collected.header
     header.rope = rope

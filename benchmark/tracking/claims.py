@@ -27,11 +27,15 @@ from __future__ import annotations
 import os
 import socket
 import time
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from benchmark import tracking
 from benchmark.tracking.tags import TAG
+
+if TYPE_CHECKING:
+    from mlflow.entities import Run
+    from mlflow.tracking import MlflowClient
 
 STATE = f"{TAG}claim"
 HEARTBEAT = f"{TAG}heartbeat"
@@ -52,7 +56,7 @@ def claim_tags() -> dict[str, str]:
     return {STATE: PENDING, HEARTBEAT: str(int(time.time()))}
 
 
-def heartbeat(client, run_id: str, now: float | None = None) -> None:
+def heartbeat(client: MlflowClient, run_id: str, now: float | None = None) -> None:
     """Refresh the run's heartbeat (at most every ``HEARTBEAT_EVERY_S``), so other hosts see it live."""
     now = time.time() if now is None else now
     if now - _last_beat.get(run_id, 0.0) >= HEARTBEAT_EVERY_S:
@@ -60,7 +64,7 @@ def heartbeat(client, run_id: str, now: float | None = None) -> None:
         _last_beat[run_id] = now
 
 
-def is_live(run, now: float | None = None) -> bool:
+def is_live(run: Run, now: float | None = None) -> bool:
     """A RUNNING run whose process still runs (this host) or still beats (other hosts)."""
     if run.info.status != "RUNNING":
         return False
@@ -75,17 +79,17 @@ def is_live(run, now: float | None = None) -> bool:
     return (time.time() if now is None else now) - beat < stale_after_s()
 
 
-def _key(run) -> tuple[int, str]:
+def _key(run: Run) -> tuple[int, str]:
     return (run.info.start_time or 0, run.info.run_id)
 
 
-def _runs_of(client, experiment: str, fingerprint: str) -> list:
+def _runs_of(client: MlflowClient, experiment: str, fingerprint: str) -> list[Run]:
     return tracking.search_all(
         client, [experiment], f"tags.`{TAG}kind` = '{tracking.SPLIT}' and tags.`{TAG}fingerprint` = '{fingerprint}'"
     )
 
 
-def taken(client, experiment: str, fingerprint: str, *, ignore_finished: bool = False) -> bool:
+def taken(client: MlflowClient, experiment: str, fingerprint: str, *, ignore_finished: bool = False) -> bool:
     """True when the split is already FINISHED or held by a live winning claim: no need to claim it."""
     for run in _runs_of(client, experiment, fingerprint):
         if run.info.status == "FINISHED" and not ignore_finished:
@@ -96,7 +100,7 @@ def taken(client, experiment: str, fingerprint: str, *, ignore_finished: bool = 
 
 
 def claim(
-    client,
+    client: MlflowClient,
     experiment: str,
     fingerprint: str,
     run_id: str,
@@ -123,7 +127,7 @@ def claim(
         time.sleep(poll_s)
 
 
-def _verdict(mine, others: Iterable[Any], ignore_finished: bool) -> str:
+def _verdict(mine: Run, others: Iterable[Run], ignore_finished: bool) -> str:
     """WON, STEPPED_ASIDE, or PENDING (wait for a younger undecided claim to decide)."""
     wait = False
     for run in others:
@@ -139,13 +143,13 @@ def _verdict(mine, others: Iterable[Any], ignore_finished: bool) -> str:
     return PENDING if wait else WON
 
 
-def step_aside(client, run_id: str) -> None:
+def step_aside(client: MlflowClient, run_id: str) -> None:
     """End and delete a losing claim: it never trained, so nothing of it should show or stay RUNNING."""
     client.set_tag(run_id, STATE, STEPPED_ASIDE)
     tracking.discard_run(client, run_id)
 
 
-def settled(client, experiment: str, fingerprint: str, since_ms: int) -> tuple[str, Any]:
+def settled(client: MlflowClient, experiment: str, fingerprint: str, since_ms: int) -> tuple[str, Any]:
     """Where a split another process claimed stands: ("FINISHED", run), ("FAILED", run) for a winner
     that failed after ``since_ms`` (when the waiting process started), ("RUNNING", run) while a live claim holds it,
     or ("", None) when
@@ -168,8 +172,14 @@ def settled(client, experiment: str, fingerprint: str, since_ms: int) -> tuple[s
 
 
 def wait_for(
-    client, experiment: str, fingerprints: Iterable[str], since_ms: int, *, poll_s: float = 2.0, on_wait=None
-) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    client: MlflowClient,
+    experiment: str,
+    fingerprints: Iterable[str],
+    since_ms: int,
+    *,
+    poll_s: float = 2.0,
+    on_wait: Callable[[list[Run]], None] | None = None,
+) -> tuple[dict[str, Run], dict[str, Run], list[str]]:
     """Wait for splits other processes hold. Returns (FINISHED runs, FAILED runs, free fingerprints) as
     soon as every one is settled or at least one is free (its holder died: the caller trains it).
     ``on_wait(holders)`` is called with the live holding runs whenever they change, to show progress."""

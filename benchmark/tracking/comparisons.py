@@ -12,11 +12,28 @@ Parent metrics (accuracy differences as fractions, like every accuracy in MLflow
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
 
 from benchmark import tracking
 from benchmark.statistics import significance as sig
 from benchmark.suite import sections
 from benchmark.tracking.tags import TAG
+
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
+
+    from benchmark.suite import Suite, SuiteRow
+
+
+class ComparedRow(Protocol):
+    """What this module reads of a row's result (a ``benchmark.runner.RowResult``)."""
+
+    @property
+    def row(self) -> SuiteRow: ...
+
+    @property
+    def parent_run_id(self) -> str | None: ...
+
 
 FRACTIONS = {
     "diff": "test_acc_diff",
@@ -27,7 +44,11 @@ FRACTIONS = {
 
 
 def log_comparisons(
-    client, suite, results: Sequence, comparisons: dict[tuple[str, str], sig.Comparison], design: str
+    client: MlflowClient,
+    suite: Suite,
+    results: Sequence[ComparedRow],
+    comparisons: dict[tuple[str, str], sig.Comparison],
+    design: str,
 ) -> None:
     """The comparisons as metrics of the compared parents; the reference and design as tags of every parent."""
     references = {part.name: part.reference for part in sections(suite)}

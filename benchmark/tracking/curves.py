@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from benchmark.tracking.tags import TAG
+
+if TYPE_CHECKING:
+    from mlflow.entities import Run
+    from mlflow.tracking import MlflowClient
 
 ROW_ORDER_TAG = f"{TAG}row_order"
 SETTING_TAG = f"{TAG}setting"
@@ -32,7 +37,7 @@ def paper_fraction(paper_percent: float | None) -> float | None:
     return None if paper_percent is None else round(paper_percent / 100.0, 6)
 
 
-def epoch_curves(client, child_run_ids: Sequence[str]) -> dict[str, dict[int, tuple[float, float]]]:
+def epoch_curves(client: MlflowClient, child_run_ids: Sequence[str]) -> dict[str, dict[int, tuple[float, float]]]:
     """Per metric, per epoch: (mean, sample std) over the splits that logged that epoch.
 
     Only epochs every split logged count, so a mean never mixes a different set of splits.
@@ -55,7 +60,7 @@ def epoch_curves(client, child_run_ids: Sequence[str]) -> dict[str, dict[int, tu
     return out
 
 
-def log_epoch_curves(client, run_id: str, curves: dict[str, dict[int, tuple[float, float]]]) -> None:
+def log_epoch_curves(client: MlflowClient, run_id: str, curves: dict[str, dict[int, tuple[float, float]]]) -> None:
     """``<metric>_mean`` / ``<metric>_std`` at step = epoch, in one batch per metric.
 
     The last epoch is the highest step, so the run's latest ``test_acc_mean`` (what search_runs and the
@@ -83,7 +88,7 @@ def last_step(curves: dict[str, dict[int, tuple[float, float]]]) -> int:
     return max(steps, default=0)
 
 
-def busy_ms(runs: Iterable) -> int | None:
+def busy_ms(runs: Iterable[Run]) -> int | None:
     """How long at least one of the given split runs was running (the union of their intervals), in ms.
 
     Split runs that trained one after another add up; runs that trained side by side (worker processes)
@@ -107,7 +112,7 @@ def busy_ms(runs: Iterable) -> int | None:
     return total + current_end - current_start
 
 
-def parent_end_time(parent_start_ms: int, children: Iterable) -> int | None:
+def parent_end_time(parent_start_ms: int, children: Iterable[Run]) -> int | None:
     """An end time that makes the parent's Duration its own: how long its split runs were training.
 
     MLflow cannot move a run's start time, and every parent of a ``bench run`` is opened when the run

@@ -4,7 +4,14 @@ read the runs, and a link to each suite's table view."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from benchmark.tracking import curves, views
+
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
+
+    from features.store import FeatureStore
 
 NOTE_TAG = "mlflow.note.content"
 
@@ -24,7 +31,7 @@ def warnings(synthetic: bool, random_extractors: list[str]) -> list[str]:
     return out
 
 
-def text(store, experiment_id: str, suites: list[tuple[str, str]]) -> str:
+def text(store: FeatureStore, experiment_id: str, suites: list[tuple[str, str]]) -> str:
     """Markdown: dataset and fingerprint, warnings, how to read the runs, one link per suite view."""
     lines = [
         f"**ver-bench runs on `{store.name}`** · fingerprint `{store.fingerprint}` · {len(store)} videos, "
@@ -49,7 +56,7 @@ def text(store, experiment_id: str, suites: list[tuple[str, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def describe_experiment(client, experiment_id: str, store) -> None:
+def describe_experiment(client: MlflowClient, experiment_id: str, store: FeatureStore) -> None:
     """Write the description, listing every suite view the experiment holds."""
     experiment = client.get_experiment(experiment_id)
     client.set_experiment_tag(experiment_id, NOTE_TAG, text(store, experiment_id, views.suite_views(experiment)))

@@ -5,29 +5,35 @@ scores (fractions, like ``test_acc``), and on the clean evaluation the row's cos
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from benchmark import tracking
 from benchmark.tracking.tags import TAG
 
+if TYPE_CHECKING:
+    from mlflow.entities import Run
+    from mlflow.tracking import MlflowClient
 
-def finished(client, experiment: str) -> dict[str, Any]:
+
+def finished(client: MlflowClient, experiment: str) -> dict[str, Run]:
     """eval_key -> its latest FINISHED evaluation run."""
     runs = tracking.search_all(
         client, [experiment], f"tags.`{TAG}kind` = '{tracking.EVALUATION}' and attributes.status = 'FINISHED'"
     )
-    out: dict[str, Any] = {}
+    out: dict[str, Run] = {}
     for run in sorted(runs, key=lambda r: r.info.start_time or 0):
         out[run.data.tags.get(f"{TAG}eval_key", "")] = run
     return out
 
 
-def of_split_runs(client, experiment: str, split_run_ids: set[str], current: Any = None) -> list[Any]:
+def of_split_runs(
+    client: MlflowClient, experiment: str, split_run_ids: set[str], current: Callable[[Run], object] | None = None
+) -> list[Run]:
     """One FINISHED evaluation per (split run, corruption, modality, level) of these split runs: the latest of those
     ``current(run)`` accepts (made by today's evaluation and corruption code), else the latest; keys of older code
     never mix into a mean with today's."""
-    best: dict[tuple, Any] = {}
+    best: dict[tuple[str, ...], tuple[tuple[bool, int], Run]] = {}
     for run in finished(client, experiment).values():
         tags = run.data.tags
         if tags.get(f"{TAG}split_run_id") not in split_run_ids:
@@ -40,9 +46,9 @@ def of_split_runs(client, experiment: str, split_run_ids: set[str], current: Any
 
 
 def log(
-    client,
+    client: MlflowClient,
     experiment: str,
-    split_run: Any,
+    split_run: Run,
     key: str,
     tags: Mapping[str, str],
     metrics: Mapping[str, float],

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from mlflow.entities import DatasetInput, RunInputs
+    from mlflow.tracking import MlflowClient
+
+    from features.store import FeatureStore
 
 SOURCE_TYPE = "local"
 CONTEXT = "training"
 _DIGEST_CHARS = 36  # MLflow's SQL schema keeps dataset digests to 36 characters
 
 
-def store_dataset_input(store):
+def store_dataset_input(store: FeatureStore) -> DatasetInput:
     """``DatasetInput`` of a feature store: its name, fingerprint (as digest) and path (as source)."""
     from mlflow.entities import Dataset, DatasetInput, InputTag
 
@@ -24,7 +31,7 @@ def store_dataset_input(store):
     return DatasetInput(dataset, tags=[InputTag("mlflow.data.context", CONTEXT)])
 
 
-def log_store_input(client, run_id: str, store) -> None:
+def log_store_input(client: MlflowClient, run_id: str, store: FeatureStore) -> None:
     """Log the store as the run's dataset input. Idempotent, also when several processes log it to one
     shared parent at once: MLflow checks, then inserts, so the loser of that race gets a UNIQUE
     constraint error although the input is there."""
@@ -34,6 +41,6 @@ def log_store_input(client, run_id: str, store) -> None:
     try:
         client.log_inputs(run_id, datasets=[dataset_input])
     except MlflowException:
-        logged = client.get_run(run_id).inputs.dataset_inputs
+        logged = cast("RunInputs", client.get_run(run_id).inputs).dataset_inputs  # a stored run has its inputs
         if not any(d.dataset.digest == dataset_input.dataset.digest and d.dataset.name == store.name for d in logged):
             raise

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchmark import sqlite
 
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
 
-def make_local_artifact_folder(mlflow_client, run_id: str, folder: str) -> Path | None:
+
+def make_local_artifact_folder(mlflow_client: MlflowClient, run_id: str, folder: str) -> Path | None:
     """Create a run's artifact folder beside a local SQLite store one level at a time, never the store's
     own folder: MLflow's local artifact writer creates every missing parent, so a tracking folder moved
     away mid-run would come back half-made (artifacts, no database). A missing store is a storage fault.
@@ -40,7 +44,7 @@ def make_local_artifact_folder(mlflow_client, run_id: str, folder: str) -> Path 
     return target
 
 
-def put_artifact(mlflow_client, run_id: str, path: Path, folder: str = "") -> None:
+def put_artifact(mlflow_client: MlflowClient, run_id: str, path: Path, folder: str = "") -> None:
     """Log one file under ``folder``. Beside a local SQLite store the file is copied into the folder made level by
     level, never through MLflow's local writer, which makes every missing parent: a store folder that vanishes
     between the check and the copy is then a storage fault, not a half-made folder."""

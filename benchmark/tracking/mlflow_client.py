@@ -31,11 +31,15 @@ import subprocess
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchmark import sqlite
 from benchmark.tracking.retry import patient
 from benchmark.tracking.tags import SPLIT, TAG
+
+if TYPE_CHECKING:
+    from mlflow.entities import Run
+    from mlflow.tracking import MlflowClient
 
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
 _PARAMS_PER_BATCH = 100
@@ -46,12 +50,13 @@ def tracking_uri(uri: str | None = None) -> str:
     return sqlite.absolute(uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI)
 
 
-def client(uri: str | None = None, *, create: bool = True):
+def client(uri: str | None = None, *, create: bool = True) -> MlflowClient:
     """An MLflow client; its construction opens the store (creating the tables on first use).
 
     ``create=False`` for a split job of a command that already opened the store: a local SQLite
     database that is gone by then vanished under the command (a storage fault), and creating a fresh
-    one (with its folder) in its place would leave a half-made store and train into it."""
+    one (with its folder) in its place would leave a half-made store and train into it. For a server, the client is a
+    :class:`~benchmark.tracking.retry.PatientClient` standing in for the ``MlflowClient`` (same methods)."""
     import logging
 
     from mlflow.tracking import MlflowClient
@@ -94,7 +99,7 @@ def _create_tables(uri: str) -> None:
             logger.setLevel(level)
 
 
-def experiment_id(mlflow_client, name: str) -> str:
+def experiment_id(mlflow_client: MlflowClient, name: str) -> str:
     """The experiment for a dataset, created on first use (artifacts beside a local SQLite store)."""
     experiment = mlflow_client.get_experiment_by_name(name)
     if experiment is not None:
@@ -115,9 +120,10 @@ def experiment_id(mlflow_client, name: str) -> str:
         return experiment.experiment_id
 
 
-def search_all(mlflow_client, experiment_ids: list[str], filter_string: str) -> list:
+def search_all(mlflow_client: MlflowClient, experiment_ids: list[str], filter_string: str) -> list[Run]:
     """Every run matching the filter (pages through results)."""
-    runs, token = [], None
+    runs: list[Run] = []
+    token: str | None = None
     while True:
         page = mlflow_client.search_runs(experiment_ids, filter_string, max_results=1000, page_token=token)
         runs.extend(page)
@@ -126,7 +132,7 @@ def search_all(mlflow_client, experiment_ids: list[str], filter_string: str) -> 
             return runs
 
 
-def discard_run(mlflow_client, run_id: str) -> None:
+def discard_run(mlflow_client: MlflowClient, run_id: str) -> None:
     """End a run that never trained as KILLED and delete it; on a server with auth an EDIT user may
     not delete, so the run stays, KILLED and tagged ``bench.discarded`` (readers skip it)."""
     mlflow_client.set_terminated(run_id, "KILLED")
@@ -138,7 +144,7 @@ def discard_run(mlflow_client, run_id: str) -> None:
         mlflow_client.set_tag(run_id, f"{TAG}discarded", "true")
 
 
-def log_params(mlflow_client, run_id: str, params: Mapping[str, Any]) -> None:
+def log_params(mlflow_client: MlflowClient, run_id: str, params: Mapping[str, Any]) -> None:
     from mlflow.entities import Param
 
     items = [Param(k, str(v)[:6000]) for k, v in params.items()]
@@ -146,7 +152,8 @@ def log_params(mlflow_client, run_id: str, params: Mapping[str, Any]) -> None:
         mlflow_client.log_batch(run_id, params=items[start : start + _PARAMS_PER_BATCH])
 
 
-def log_metrics(mlflow_client, run_id: str, metrics: Mapping[str, float], step: int = 0) -> None:
+def log_metrics(mlflow_client: MlflowClient, run_id: str, metrics: Mapping[str, float | None], step: int = 0) -> None:
+    """The finite values at ``step``, in one batch (None, NaN and infinities are skipped)."""
     import math
     import time
 
@@ -158,7 +165,7 @@ def log_metrics(mlflow_client, run_id: str, metrics: Mapping[str, float], step: 
         mlflow_client.log_batch(run_id, metrics=items)
 
 
-def set_tags(mlflow_client, run_id: str, tags: Mapping[str, Any]) -> None:
+def set_tags(mlflow_client: MlflowClient, run_id: str, tags: Mapping[str, Any]) -> None:
     from mlflow.entities import RunTag
 
     mlflow_client.log_batch(run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
@@ -237,7 +244,7 @@ def process_gone(host: Any, pid: Any) -> bool:
     return False
 
 
-def is_orphan(run) -> bool:
+def is_orphan(run: Run) -> bool:
     """A RUNNING run of this host whose process is gone, or that never recorded one."""
     tags = run.data.tags
     if tags.get(f"{TAG}host") != socket.gethostname():
@@ -247,19 +254,22 @@ def is_orphan(run) -> bool:
     return process_gone(tags[f"{TAG}host"], tags[f"{TAG}pid"])
 
 
-def all_finished_split_runs(mlflow_client, experiment: str) -> list:
+def all_finished_split_runs(mlflow_client: MlflowClient, experiment: str) -> list[Run]:
     """Every FINISHED child run of the experiment (one search; callers derive what they need from it)."""
     return search_all(mlflow_client, [experiment], f"tags.`{TAG}kind` = '{SPLIT}' and attributes.status = 'FINISHED'")
 
 
 def finished_split_runs(
-    mlflow_client, experiment: str, fingerprints: Iterable[str] | None = None, runs: list | None = None
-) -> dict[str, Any]:
+    mlflow_client: MlflowClient,
+    experiment: str,
+    fingerprints: Iterable[str] | None = None,
+    runs: list[Run] | None = None,
+) -> dict[str, Run]:
     """FINISHED child runs by ``bench.fingerprint`` (optionally only those fingerprints; ``runs``: an earlier
     search's result)."""
     wanted = set(fingerprints) if fingerprints is not None else None
     runs = all_finished_split_runs(mlflow_client, experiment) if runs is None else runs
-    found: dict[str, Any] = {}
+    found: dict[str, Run] = {}
     for run in runs:
         fp = run.data.tags.get(f"{TAG}fingerprint")
         if fp and (wanted is None or fp in wanted):
@@ -267,7 +277,7 @@ def finished_split_runs(
     return found
 
 
-def close_orphans(mlflow_client, experiment: str) -> int:
+def close_orphans(mlflow_client: MlflowClient, experiment: str) -> int:
     """Mark this host's RUNNING runs whose process died as KILLED; returns how many."""
     runs = search_all(mlflow_client, [experiment], "attributes.status = 'RUNNING'")
     closed = 0

@@ -23,24 +23,50 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from benchmark import tracking
-from benchmark.tracking.studies import StudyLogger
+from benchmark.tracking.studies import OpenedStudy, StudyLogger
 from benchmark.tracking.tags import TAG
+
+if TYPE_CHECKING:
+    from mlflow.entities import Run
+    from mlflow.tracking import MlflowClient
+
+    from benchmark.config import Profile
+    from features.store import FeatureStore
+
+
+class NestedSpec(Protocol):
+    """What :func:`parent_tags` reads of a nested evaluation's spec (a ``benchmark.tuning.nested_spec.NestedSpec``)."""
+
+    @property
+    def space(self) -> Mapping[str, object]: ...  # searched name -> its search parameter
+
+    @property
+    def profile(self) -> Profile: ...
+
+    @property
+    def model(self) -> str: ...
+
+    @property
+    def inner_splits(self) -> int: ...
+
+    @property
+    def device(self) -> str: ...
 
 
 def find_or_create(
-    client,
+    client: MlflowClient,
     experiment: str,
     kind: str,
     fingerprint: str,
     run_name: str,
     tags: Mapping[str, Any],
     params: Mapping[str, Any],
-) -> Any:
+) -> Run:
     """The run of ``kind`` with ``fingerprint`` (the oldest if a race made two), else a new one; RUNNING
     unless it is a finished outer split (a rerun reads it and trains nothing)."""
     from benchmark.tracking.parents import find_or_create as find_or_create_run
@@ -57,12 +83,12 @@ def find_or_create(
     )
 
 
-def _finished_child(run, kind: str) -> bool:
+def _finished_child(run: Run, kind: str) -> bool:
     """A finished outer split stays FINISHED (a rerun reads it and trains nothing)."""
     return kind == tracking.NESTED_SPLIT and is_done(run)
 
 
-def is_done(run) -> bool:
+def is_done(run: Run) -> bool:
     return run.info.status == "FINISHED" and "test_acc" in run.data.metrics
 
 
@@ -71,12 +97,14 @@ class OuterSplitLogger(StudyLogger):
 
     def __init__(
         self, uri: str | None, experiment_name: str, study_name: str, run_id: str, trial_tags: Mapping[str, Any]
-    ):
+    ) -> None:
         super().__init__(uri, experiment_name, study_name)
         self.parent_run_id = self.outer_run_id = run_id
         self.trial_tags = dict(trial_tags)
 
-    def open_parent(self, opened, tags: Mapping[str, Any], params: Mapping[str, Any], wait_s: float = 30.0) -> str:
+    def open_parent(
+        self, opened: OpenedStudy, tags: Mapping[str, Any], params: Mapping[str, Any], wait_s: float = 30.0
+    ) -> str:
         self.close_killed_trials()
         tracking.set_tags(
             self.client,
@@ -88,31 +116,33 @@ class OuterSplitLogger(StudyLogger):
         return self.outer_run_id
 
 
-def log_choice(client, run_id: str, chosen: Mapping[str, Any], val_acc: float, val_std: float | None) -> None:
+def log_choice(
+    client: MlflowClient, run_id: str, chosen: Mapping[str, Any], val_acc: float, val_std: float | None
+) -> None:
     tracking.log_params(client, run_id, {f"chosen.{k}": v for k, v in chosen.items()})
     tracking.log_metrics(
         client, run_id, {"inner_val_acc": val_acc, "inner_val_acc_std": val_std if val_std is not None else math.nan}
     )
 
 
-def finish_outer(client, run_id: str, test_acc: float, split_run_id: str, reused: bool) -> None:
+def finish_outer(client: MlflowClient, run_id: str, test_acc: float, split_run_id: str, reused: bool) -> None:
     tracking.log_metrics(client, run_id, {"test_acc": test_acc})
     tracking.set_tags(client, run_id, {f"{TAG}split_run": split_run_id, f"{TAG}split_run_reused": str(reused).lower()})
     client.set_terminated(run_id, "FINISHED")
 
 
-def fail_outer(client, run_id: str, reason: str) -> None:
+def fail_outer(client: MlflowClient, run_id: str, reason: str) -> None:
     tracking.set_tags(client, run_id, {f"{TAG}failure_reason": reason[:5000]})
     client.set_terminated(run_id, "FAILED")
 
 
-def chosen_of(run) -> dict[str, str]:
+def chosen_of(run: Run) -> dict[str, str]:
     """The chosen values a child run holds (``chosen.<name>`` params), as logged (strings)."""
     return {k[len("chosen.") :]: v for k, v in run.data.params.items() if k.startswith("chosen.")}
 
 
 def close_parent(
-    client, parent_id: str, children: Mapping[int, Any], n_expected: int
+    client: MlflowClient, parent_id: str, children: Mapping[int, Run], n_expected: int
 ) -> tuple[list[float], dict[int, dict[str, str]]]:
     """Aggregate the finished children of splits ``0 .. n_expected - 1`` onto the parent; FINISHED when all are."""
     done = {k: run for k, run in children.items() if k < n_expected and is_done(run)}
@@ -137,7 +167,12 @@ def close_parent(
 
 
 def parent_tags(
-    spec: Any, store, name: str, modalities: Sequence[str], storage: str, split_source: str = "random-stratified-2/3"
+    spec: NestedSpec,
+    store: FeatureStore,
+    name: str,
+    modalities: Sequence[str],
+    storage: str,
+    split_source: str = "random-stratified-2/3",
 ) -> dict[str, Any]:
     """A nested evaluation's parent tags (``spec``: a :class:`benchmark.tuning.nested.NestedSpec`;
     ``storage``: the Optuna storage with any password redacted; ``split_source``: the outer splits' protocol)."""

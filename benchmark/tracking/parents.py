@@ -9,13 +9,44 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from benchmark import tracking
 from benchmark.config import stable_hash
 from benchmark.tracking import curves as curve_runs
 from benchmark.tracking import description, inputs, views
 from benchmark.tracking.tags import TAG
+
+if TYPE_CHECKING:
+    from mlflow.entities import Run
+    from mlflow.tracking import MlflowClient
+
+    from benchmark.config import RunConfig
+    from benchmark.splits import Split
+    from benchmark.suite import Suite, SuiteRow
+    from features.store import FeatureStore
+
+
+class PlannedRow(Protocol):
+    """What :func:`row_parent` reads of a planned row (a ``benchmark.planning.PlannedRow``)."""
+
+    @property
+    def row(self) -> SuiteRow: ...
+
+    @property
+    def config(self) -> RunConfig: ...
+
+    @property
+    def parent_fingerprint(self) -> str: ...
+
+    @property
+    def n_parameters(self) -> int: ...
+
+    @property
+    def code_fingerprint(self) -> str: ...
+
+    @property
+    def precision_choice(self) -> str: ...
 
 
 def setting_key(dataset_fingerprint: str, split_source: str, profile: str, params: Mapping[str, str]) -> str:
@@ -25,12 +56,12 @@ def setting_key(dataset_fingerprint: str, split_source: str, profile: str, param
     return stable_hash([dataset_fingerprint, split_source.split("/")[0], profile, train])[:16]
 
 
-def setting_of(config, store, split_source: str) -> str:
+def setting_of(config: RunConfig, store: FeatureStore, split_source: str) -> str:
     """The setting of a row about to run."""
     return setting_key(store.fingerprint, split_source, config.profile, config.flat())
 
 
-def setting_of_run(run) -> str:
+def setting_of_run(run: Run) -> str:
     """The setting of a parent run as MLflow holds it (the report's choice of runs)."""
     tags = run.data.tags
     return setting_key(
@@ -41,7 +72,15 @@ def setting_of_run(run) -> str:
     )
 
 
-def open_parent(client, run_id: str, suite, row, config, store, split_source: str) -> str:
+def open_parent(
+    client: MlflowClient,
+    run_id: str,
+    suite: Suite,
+    row: SuiteRow,
+    config: RunConfig,
+    store: FeatureStore,
+    split_source: str,
+) -> str:
     """Row order, setting and the paper's number (a fraction) as tags, the store as dataset input.
     Also run on parents found from earlier runs, so older stores gain them. Returns the setting."""
     setting = setting_of(config, store, split_source)
@@ -57,7 +96,7 @@ def open_parent(client, run_id: str, suite, row, config, store, split_source: st
     return setting
 
 
-def close_parent(client, run_id: str, row, split_run_ids: Sequence[str]) -> int:
+def close_parent(client: MlflowClient, run_id: str, row: SuiteRow, split_run_ids: Sequence[str]) -> int:
     """Per-epoch mean/std curves over the row's finished splits and the paper's number as metrics.
 
     Returns the step at which the row's aggregates must be logged so that they are the latest values:
@@ -76,7 +115,7 @@ def close_parent(client, run_id: str, row, split_run_ids: Sequence[str]) -> int:
     return max(curve_runs.last_step(curves), earlier)
 
 
-def end_time(client, run_id: str, split_run_ids: Sequence[str]) -> int | None:
+def end_time(client: MlflowClient, run_id: str, split_run_ids: Sequence[str]) -> int | None:
     """The parent's end time for its own duration (see :func:`curve_runs.parent_end_time`)."""
     start = client.get_run(run_id).info.start_time
     children = [client.get_run(r) for r in split_run_ids]
@@ -84,7 +123,12 @@ def end_time(client, run_id: str, split_run_ids: Sequence[str]) -> int | None:
 
 
 def finish_suite(
-    client, experiment_id: str, suite, store, settings: dict[str, str], flat_configs: list[dict]
+    client: MlflowClient,
+    experiment_id: str,
+    suite: Suite,
+    store: FeatureStore,
+    settings: dict[str, str],
+    flat_configs: list[dict[str, str]],
 ) -> str | None:
     """Save the suite's table view (its latest setting) and refresh the experiment's description."""
     if not settings:
@@ -98,7 +142,7 @@ def finish_suite(
 
 
 def find_or_create(
-    client,
+    client: MlflowClient,
     experiment: str,
     kind: str,
     fingerprint: str,
@@ -107,8 +151,8 @@ def find_or_create(
     params: Mapping[str, Any] | None = None,
     *,
     found_tags: Mapping[str, Any] | None = None,
-    reopen: Callable[[Any], bool] = lambda run: True,
-):
+    reopen: Callable[[Run], bool] = lambda run: True,
+) -> Run:
     """The run of ``kind`` with ``fingerprint`` (any status), set RUNNING where ``reopen(run)``, with
     ``found_tags`` refreshed; else a new one with ``tags`` and ``params``. Processes that started together
     may each have created one: all keep the oldest (start time, then run id) and delete their own."""
@@ -134,11 +178,18 @@ def find_or_create(
     return client.get_run(mine)
 
 
-def _age(run) -> tuple:
+def _age(run: Run) -> tuple[int, str]:
     return (run.info.start_time or 0, run.info.run_id)
 
 
-def row_parent(client, experiment: str, suite, planned, store, splits: Sequence) -> str:
+def row_parent(
+    client: MlflowClient,
+    experiment: str,
+    suite: Suite,
+    planned: PlannedRow,
+    store: FeatureStore,
+    splits: Sequence[Split],
+) -> str:
     """The suite row's parent run (``planned``: a :class:`benchmark.planning.PlannedRow`): found by its
     fingerprint (any status), else created with the row's tags and the flattened config as params."""
     row, config = planned.row, planned.config
@@ -186,9 +237,9 @@ def row_parent(client, experiment: str, suite, planned, store, splits: Sequence)
 
 
 def close_row(
-    client,
+    client: MlflowClient,
     run_id: str,
-    row,
+    row: SuiteRow,
     split_run_ids: Sequence[str],
     accuracies: Sequence[float],
     best_epoch: Sequence[float],
@@ -227,7 +278,7 @@ def close_row(
     client.set_terminated(run_id, status, end_time=end_time(client, run_id, split_run_ids))
 
 
-def abandon(client, run_ids: Sequence[str], exc: BaseException) -> None:
+def abandon(client: MlflowClient, run_ids: Sequence[str], exc: BaseException) -> None:
     """A ``bench run`` that stops early ends its parents FAILED (an error) or KILLED (interrupted), never RUNNING."""
     status = "KILLED" if isinstance(exc, (KeyboardInterrupt, SystemExit)) else "FAILED"
     for run_id in run_ids:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
 
 ARTIFACT_DIR = "report"
 
 
-def log_report(client, run_ids: Iterable[str], folder: Path) -> None:
+def log_report(client: MlflowClient, run_ids: Iterable[str], folder: Path) -> None:
     """Copy every file of the report folder into ``report/`` of each run (tables, figures, index.html)."""
     from benchmark.tracking.local_artifacts import make_local_artifact_folder
 

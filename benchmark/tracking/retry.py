@@ -82,7 +82,7 @@ class PatientClient:
 
     def __init__(
         self, client: Any, uri: str, say: Callable[[str], None] = _say, sleep: Callable[[float], None] = time.sleep
-    ):
+    ) -> None:
         self._client, self._uri, self._say, self._sleep = client, uri, say, sleep
 
     def __getattr__(self, name: str) -> Any:
@@ -90,12 +90,12 @@ class PatientClient:
         if not callable(attr):
             return attr
 
-        def call(*args, **kwargs):
+        def call(*args: Any, **kwargs: Any) -> Any:
             return self._call(attr, args, kwargs)
 
         return call
 
-    def _call(self, method: Callable, args: tuple, kwargs: dict) -> Any:
+    def _call(self, method: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         from benchmark import faults, signals
         from benchmark.redaction import redact
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchmark.tracking.local_artifacts import put_artifact
 
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
 
-def log_json_artifact(mlflow_client, run_id: str, name: str, payload: Any) -> None:
+
+def log_json_artifact(mlflow_client: MlflowClient, run_id: str, name: str, payload: Any) -> None:
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -20,7 +23,7 @@ def log_json_artifact(mlflow_client, run_id: str, name: str, payload: Any) -> No
         put_artifact(mlflow_client, run_id, path)
 
 
-def log_text_artifact(mlflow_client, run_id: str, name: str, text: str) -> None:
+def log_text_artifact(mlflow_client: MlflowClient, run_id: str, name: str, text: str) -> None:
     """``name`` may hold a folder (``code/identity.json``): the artifact goes under it."""
     import tempfile
 
@@ -31,7 +34,7 @@ def log_text_artifact(mlflow_client, run_id: str, name: str, text: str) -> None:
         put_artifact(mlflow_client, run_id, path, folder)
 
 
-def log_file_artifacts(mlflow_client, run_id: str, folder: str, files: Iterable[Path]) -> None:
+def log_file_artifacts(mlflow_client: MlflowClient, run_id: str, folder: str, files: Iterable[Path]) -> None:
     """Files (written by the caller) as artifacts under ``folder`` of the run."""
     for path in files:
         put_artifact(mlflow_client, run_id, path, folder)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import io
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import numpy as np
 
@@ -20,8 +20,103 @@ from benchmark.tracking import claims
 from benchmark.tracking.inputs import log_store_input
 from benchmark.tracking.tags import TAG
 
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
 
-def start(client, job: Any, store, device: str, engine: str = "plain") -> str:
+    from benchmark.config import RunConfig
+    from benchmark.splits import Split
+    from features.store import FeatureStore
+
+
+class SplitJob(Protocol):
+    """What this module reads of a split's job (a ``benchmark.jobs.SplitJob``)."""
+
+    @property
+    def experiment_id(self) -> str: ...
+
+    @property
+    def parent_run_id(self) -> str: ...
+
+    @property
+    def suite(self) -> str: ...
+
+    @property
+    def row(self) -> str: ...
+
+    @property
+    def run_name(self) -> str: ...
+
+    @property
+    def config(self) -> RunConfig: ...
+
+    @property
+    def split(self) -> Split: ...
+
+    @property
+    def fingerprint(self) -> str: ...
+
+    @property
+    def run_key(self) -> str: ...
+
+    @property
+    def code_fingerprint(self) -> str: ...
+
+    @property
+    def dataset_fingerprint(self) -> str: ...
+
+    @property
+    def keep_model(self) -> str: ...
+
+
+class EpochRecord(Protocol):
+    """One epoch of a split's training (a ``benchmark.training.EpochRecord``)."""
+
+    @property
+    def epoch(self) -> int: ...
+
+    @property
+    def train_loss(self) -> float: ...
+
+    @property
+    def test_acc(self) -> float: ...
+
+    @property
+    def seconds(self) -> float: ...
+
+
+Record = TypeVar("Record", bound=EpochRecord)
+
+
+class SplitResult(Protocol):
+    """What :func:`finish` reads of a split's training result (a ``benchmark.training.SplitResult``)."""
+
+    @property
+    def test_acc_best_epoch(self) -> float: ...
+
+    @property
+    def best_epoch(self) -> int: ...
+
+    @property
+    def predictions(self) -> np.ndarray: ...
+
+    @property
+    def history(self) -> Sequence[EpochRecord]: ...
+
+
+class Kept(Protocol):
+    """What a split run keeps (a ``benchmark.kept.Kept``)."""
+
+    @property
+    def metrics(self) -> Mapping[str, float]: ...  # MLflow metric name -> value
+
+    @property
+    def scores_csv(self) -> str | None: ...
+
+    @property
+    def model_files(self) -> Sequence[Path]: ...
+
+
+def start(client: MlflowClient, job: SplitJob, store: FeatureStore, device: str, engine: str = "plain") -> str:
     """The split's child run with its tags (the same for every engine, plus which engine and precision)."""
     tags = {
         "mlflow.parentRunId": job.parent_run_id,
@@ -47,7 +142,7 @@ def start(client, job: Any, store, device: str, engine: str = "plain") -> str:
     return client.create_run(job.experiment_id, run_name=job.run_name, tags=tags).info.run_id
 
 
-def describe(client, run_id: str, job: Any, store, device: str) -> None:
+def describe(client: MlflowClient, run_id: str, job: SplitJob, store: FeatureStore, device: str) -> None:
     """Params (the flat config, split, split sizes, device), the split's ids, the code identity, the store as input."""
     sizes = {
         "n_train": len(job.split.train),
@@ -59,7 +154,7 @@ def describe(client, run_id: str, job: Any, store, device: str) -> None:
     log_store_input(client, run_id, store)  # the runs table's Dataset column
 
 
-def log_code(client, run_id: str, model: str) -> None:
+def log_code(client: MlflowClient, run_id: str, model: str) -> None:
     """``code/identity.json`` (each covered module's file and hash) and, for a plugin's model, its source files."""
     from benchmark.code_identity import code_identity
 
@@ -73,8 +168,10 @@ def log_code(client, run_id: str, model: str) -> None:
             )
 
 
-def epoch_logger(client, run_id: str, on_epoch: Callable[[Any], None] | None) -> Callable[[Any], None]:
-    def log_epoch(record: Any) -> None:
+def epoch_logger(
+    client: MlflowClient, run_id: str, on_epoch: Callable[[Record], None] | None
+) -> Callable[[Record], None]:
+    def log_epoch(record: Record) -> None:
         tracking.log_metrics(
             client,
             run_id,
@@ -88,7 +185,9 @@ def epoch_logger(client, run_id: str, on_epoch: Callable[[Any], None] | None) ->
     return log_epoch
 
 
-def finish(client, run_id: str, job: Any, store, result: Any, kept: Any = None) -> None:
+def finish(
+    client: MlflowClient, run_id: str, job: SplitJob, store: FeatureStore, result: SplitResult, kept: Kept | None = None
+) -> None:
     """Final metrics (and the registered metrics of the test scores), the test predictions, what the run keeps
     (``kept``: a :class:`benchmark.kept.Kept`: ``scores.csv``, ``model/``), FINISHED."""
     tracking.log_metrics(
@@ -113,13 +212,13 @@ def finish(client, run_id: str, job: Any, store, result: Any, kept: Any = None) 
     client.set_terminated(run_id, "FINISHED")
 
 
-def mean_seconds(result: Any) -> float:
+def mean_seconds(result: SplitResult) -> float:
     """Mean training seconds per epoch over the run's epochs (NaN for an estimator, which has none)."""
     seconds = [r.seconds for r in result.history if np.isfinite(r.seconds)]
     return float(np.mean(seconds)) if seconds else float("nan")
 
 
-def error(client, run_id: str, exc: Exception) -> str:
+def error(client: MlflowClient, run_id: str, exc: Exception) -> str:
     """An unexpected error: its traceback as an artifact, the run FAILED; returns the reason."""
     reason = f"{type(exc).__name__}: {exc}"
     tracking.log_text_artifact(client, run_id, "traceback.txt", "".join(traceback.format_exception(exc)))
@@ -127,19 +226,19 @@ def error(client, run_id: str, exc: Exception) -> str:
     return reason
 
 
-def kill(client, run_ids: Sequence[str]) -> None:
+def kill(client: MlflowClient, run_ids: Sequence[str]) -> None:
     """Interrupted (Ctrl-C, SystemExit): KILLED with the reason."""
     for run_id in run_ids:
         client.set_tag(run_id, f"{TAG}failure_reason", "interrupted")
         client.set_terminated(run_id, "KILLED")
 
 
-def fail(client, run_id: str, reason: str) -> None:
+def fail(client: MlflowClient, run_id: str, reason: str) -> None:
     client.set_tag(run_id, f"{TAG}failure_reason", reason[:5000])
     client.set_terminated(run_id, "FAILED")
 
 
-def predictions_csv(store, test: np.ndarray, predictions: np.ndarray) -> str:
+def predictions_csv(store: FeatureStore, test: np.ndarray, predictions: np.ndarray) -> str:
     classes = store.classes
     buffer = io.StringIO()
     buffer.write("id,label,prediction\n")

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import os
 import socket
+from typing import TYPE_CHECKING
 
 from benchmark.tracking.mlflow_client import TAG, is_orphan, search_all
 
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
 
-def close_left_running(mlflow_client, experiment: str, reason: str) -> int:
+
+def close_left_running(mlflow_client: MlflowClient, experiment: str, reason: str) -> int:
     """Mark RUNNING runs of this process, and of this host's processes that are gone, KILLED with ``reason``;
     returns how many. Best effort: the store may be what failed."""
     closed = 0

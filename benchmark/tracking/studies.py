@@ -21,18 +21,53 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from benchmark import tracking
 from benchmark.config import RunConfig, stable_hash
 from benchmark.tracking.tags import TAG
 
+if TYPE_CHECKING:
+    import optuna
+    from optuna.trial import FrozenTrial
+
+
+class OpenedStudy(Protocol):
+    """What :meth:`StudyLogger.open_parent` reads of an opened study (a ``benchmark.tuning.study.OpenedStudy``)."""
+
+    @property
+    def study(self) -> optuna.Study: ...
+
+    @property
+    def created(self) -> bool: ...  # this process created it (and so records the MLflow parent)
+
+
+class EpochRecord(Protocol):
+    """One epoch of a split's training (a ``benchmark.training.EpochRecord``)."""
+
+    @property
+    def epoch(self) -> int: ...
+
+    @property
+    def train_loss(self) -> float: ...
+
+    @property
+    def test_acc(self) -> float: ...
+
+
+class Ledger(Protocol):
+    """What :meth:`StudyLogger.close_parent` reads of a study's ledger (a ``benchmark.tuning.bookkeeping.Ledger``)."""
+
+    @property
+    def done(self) -> Sequence[FrozenTrial]: ...
+
+
 STATES = {"complete": "FINISHED", "pruned": "FINISHED", "failed": "FAILED", "skipped": "KILLED", "killed": "KILLED"}
 
 
 class StudyLogger:
-    def __init__(self, uri: str | None, experiment_name: str, study_name: str):
+    def __init__(self, uri: str | None, experiment_name: str, study_name: str) -> None:
         self.uri = tracking.tracking_uri(uri)
         self.client = tracking.client(self.uri)
         self.experiment = tracking.experiment_id(self.client, experiment_name)
@@ -45,7 +80,9 @@ class StudyLogger:
     def _attr(self) -> str:
         return f"mlflow_parent_{stable_hash(self.uri)[:10]}"
 
-    def open_parent(self, opened, tags: Mapping[str, Any], params: Mapping[str, Any], wait_s: float = 30.0) -> str:
+    def open_parent(
+        self, opened: OpenedStudy, tags: Mapping[str, Any], params: Mapping[str, Any], wait_s: float = 30.0
+    ) -> str:
         """The study's parent run: the one its creator recorded, else found by tags, else a new one."""
         study = opened.study
         self.close_killed_trials()
@@ -94,7 +131,7 @@ class StudyLogger:
             return False
         return run.info.lifecycle_stage == "active"
 
-    def start_trial(self, trial, values: Mapping[str, Any], config: RunConfig) -> str:
+    def start_trial(self, trial: optuna.Trial, values: Mapping[str, Any], config: RunConfig) -> str:
         label = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
         tags = {
             "mlflow.parentRunId": self.parent_run_id,
@@ -119,7 +156,7 @@ class StudyLogger:
         trial.set_user_attr("mlflow_run_id", run.info.run_id)
         return run.info.run_id
 
-    def log_epoch(self, run_id: str, split: int, record, running: float, step: int) -> None:
+    def log_epoch(self, run_id: str, split: int, record: EpochRecord, running: float, step: int) -> None:
         tracking.log_metrics(
             self.client,
             run_id,
@@ -138,7 +175,7 @@ class StudyLogger:
         tracking.set_tags(self.client, run_id, tags)
         self.client.set_terminated(run_id, STATES[state])
 
-    def close_parent(self, book, best, finished: bool) -> None:
+    def close_parent(self, book: Ledger, best: FrozenTrial | None, finished: bool) -> None:
         """Summary metrics on the parent; FINISHED once the study has nothing left to run."""
         if self.parent_run_id is None:
             return
@@ -158,8 +195,9 @@ class StudyLogger:
             self.client.set_terminated(self.parent_run_id, "FINISHED")
 
 
-def wait_for_attr(study, key: str, wait_s: float):
-    """A study attribute another process sets (its parent run id), waited for up to ``wait_s`` seconds."""
+def wait_for_attr(study: optuna.Study, key: str, wait_s: float) -> Any:
+    """A study attribute another process sets (its parent run id), waited for up to ``wait_s`` seconds; None if it
+    never came (a user attribute holds any JSON value)."""
     deadline = time.monotonic() + wait_s
     while True:
         value = study.user_attrs.get(key)

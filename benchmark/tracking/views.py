@@ -23,11 +23,16 @@ import json
 import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from benchmark import tracking
 from benchmark.tracking import curves
 from benchmark.tracking.tags import TAG
+
+if TYPE_CHECKING:
+    from mlflow.entities import Experiment
+    from mlflow.tracking import MlflowClient
 
 VIEW_TAG_PREFIX = "mlflow.sharedViewState."
 VIEW_KEY_PREFIX = "bench-"
@@ -71,7 +76,7 @@ def differing_params(flat_configs: Sequence[Mapping[str, str]]) -> list[str]:
     return keys
 
 
-def view_state(suite: str, setting: str, params: Iterable[str]) -> dict:
+def view_state(suite: str, setting: str, params: Iterable[str]) -> dict[str, Any]:
     """The runs page's state for a suite: facets and the table's columns."""
     columns = [_column("metrics", m) for m in METRIC_COLUMNS]
     columns += [_column("params", p) for p in params]
@@ -102,13 +107,15 @@ def view_state(suite: str, setting: str, params: Iterable[str]) -> dict:
     }
 
 
-def envelope(name: str, state: Mapping, created_ms: int | None = None) -> str:
+def envelope(name: str, state: Mapping[str, Any], created_ms: int | None = None) -> str:
     """The saved-view envelope the UI parses: ``{name, createdAt, updatedAt, state: <JSON string>}``."""
     now = int(time.time() * 1000)
     return json.dumps({"name": name, "createdAt": created_ms or now, "updatedAt": now, "state": json.dumps(state)})
 
 
-def save_suite_view(client, experiment_id: str, suite: str, title: str, setting: str, params: Iterable[str]) -> str:
+def save_suite_view(
+    client: MlflowClient, experiment_id: str, suite: str, title: str, setting: str, params: Iterable[str]
+) -> str:
     """Write (or update) the suite's view and mark the experiment as a classic ML one; returns the key."""
     key = view_key(suite)
     existing = client.get_experiment(experiment_id).tags.get(VIEW_TAG_PREFIX + key)
@@ -126,7 +133,7 @@ def save_suite_view(client, experiment_id: str, suite: str, title: str, setting:
     return key
 
 
-def suite_views(experiment) -> list[tuple[str, str]]:
+def suite_views(experiment: Experiment) -> list[tuple[str, str]]:
     """(suite, view key) of every suite view an experiment holds, sorted by suite."""
     tags = experiment.tags
     found = []
@@ -146,7 +153,7 @@ def deep_link(base_url: str, experiment_id: str, key: str) -> str:
     return base_url.rstrip("/") + "/" + view_path(experiment_id, key)
 
 
-def all_links(client, base_url: str) -> list[tuple[str, str, str]]:
+def all_links(client: MlflowClient, base_url: str) -> list[tuple[str, str, str]]:
     """(experiment name, suite, deep link) for every suite view in every active experiment."""
     out = []
     for experiment in client.search_experiments():
