@@ -13,6 +13,7 @@ of its evaluations, so a changed corruption is evaluated again.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import textwrap
@@ -58,13 +59,19 @@ class Corruption:
     def version(self) -> str:
         """A hash of the function's code as Python parses it (with its registration; comments, docstrings and
         formatting left out, as in the code identity): part of every evaluation key of this corruption."""
-        from benchmark.code_identity import normalised_statements
+        return _code_version(self.function)
 
-        try:
-            source = "\n".join(normalised_statements(textwrap.dedent(inspect.getsource(self.function))))
-        except (OSError, TypeError, SyntaxError):
-            source = repr(self.function)
-        return hashlib.sha256(source.encode()).hexdigest()[:12]
+
+@functools.cache
+def _code_version(function: CorruptionFn) -> str:
+    """Parsed once per process: a report asks for it once per evaluation run."""
+    from benchmark.code_identity import normalised_statements
+
+    try:
+        source = "\n".join(normalised_statements(textwrap.dedent(inspect.getsource(function))))
+    except (OSError, TypeError, SyntaxError):
+        source = repr(function)
+    return hashlib.sha256(source.encode()).hexdigest()[:12]
 
 
 _CORRUPTIONS: dict[str, Corruption] = {}
