@@ -32,15 +32,22 @@ def store_dataset_input(store: FeatureStore) -> DatasetInput:
 
 
 def log_store_input(client: MlflowClient, run_id: str, store: FeatureStore) -> None:
-    """Log the store as the run's dataset input. Idempotent, also when several processes log it to one
-    shared parent at once: MLflow checks, then inserts, so the loser of that race gets a UNIQUE
-    constraint error although the input is there."""
+    """Log the store as the run's dataset input. Idempotent, also when several processes log it at once:
+    MLflow checks whether the experiment has the dataset, then inserts it, so the loser of that race gets
+    a UNIQUE constraint error. Either its input is there already (a shared parent run), or one retry finds
+    the winner's dataset row and only links it to this run."""
     from mlflow.exceptions import MlflowException
 
     dataset_input = store_dataset_input(store)
     try:
         client.log_inputs(run_id, datasets=[dataset_input])
     except MlflowException:
-        logged = cast("RunInputs", client.get_run(run_id).inputs).dataset_inputs  # a stored run has its inputs
-        if not any(d.dataset.digest == dataset_input.dataset.digest and d.dataset.name == store.name for d in logged):
-            raise
+        if _has_input(client, run_id, dataset_input):
+            return
+        client.log_inputs(run_id, datasets=[dataset_input])
+
+
+def _has_input(client: MlflowClient, run_id: str, dataset_input: DatasetInput) -> bool:
+    logged = cast("RunInputs", client.get_run(run_id).inputs).dataset_inputs  # a stored run has its inputs
+    wanted = dataset_input.dataset
+    return any(d.dataset.digest == wanted.digest and d.dataset.name == wanted.name for d in logged)
